@@ -816,6 +816,8 @@ static int shp_short(struct shp_sip_msg *m, size_t len, size_t lim,
 		     bool stream)
 {
 	m->err_off = (u16)lim;
+	m->type = SHP_MSG_NONE;
+	m->msg_len = 0;
 	if (len > lim)
 		return -SHP_E_TOO_BIG;
 	return stream ? -SHP_E_INCOMPLETE : -SHP_E_TRUNCATED;

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libFuzzer target for the SIP/SDP core: parse, plan and apply under
+ * several mappings, asserting the core's properties (abort on violation):
+ *  - a successful parse consumes at most the input, spans stay inside it;
+ *  - an applied plan yields a message that parses, is exactly delta bytes
+ *    longer, whose Content-Length equals its body length;
+ *  - rewriting the output again with the same context is a no-op;
+ *  - the rewritten message never exceeds SHP_MAX_MSG.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "shp_sip.h"
+
+#define CHECK(c)							\
+	do {								\
+		if (!(c)) {						\
+			fprintf(stderr, "property violated: %s (%s:%d)\n", \
+				#c, __FILE__, __LINE__);		\
+			abort();					\
+		}							\
+	} while (0)
+
+static struct shp_sip_msg msg, msg2;
+static struct shp_plan plan, plan2;
+static char out[SHP_MAX_MSG + SHP_MAX_EDITS * SHP_REPL_MAX + 1];
+
+static void addr(const char *s, struct shp_addr *a)
+{
+	CHECK(shp_addr_parse(s, strlen(s), a) == 0);
+}
+
+static void span_ok(struct shp_span sp, size_t len)
+{
+	CHECK((size_t)sp.off + sp.len <= len);
+}
+
+static void check_msg(const struct shp_sip_msg *m, size_t len)
+{
+	unsigned int i;
+
+	CHECK(m->n_via <= SHP_MAX_VIA && m->n_contact <= SHP_MAX_CONTACT);
+	CHECK(m->sdp.n_media <= SHP_MAX_MEDIA);
+	span_ok(m->call_id, len);
+	span_ok(m->body, len);
+	CHECK((size_t)m->body.off + m->body.len == len);
+	for (i = 0; i < m->n_via; i++)
+		span_ok(m->via[i].sent_by.hp, len);
+	for (i = 0; i < m->n_contact; i++)
+		span_ok(m->contact[i].uri.uri, len);
+	for (i = 0; i < m->sdp.n_media; i++) {
+		span_ok(m->sdp.media[i].line, len);
+		CHECK(m->sdp.media[i].line.off >= m->body.off);
+	}
+	if (m->flags & SHP_F_HAS_CLEN)
+		CHECK(m->clen == m->body.len);
+}
+
+static void run(const char *d, size_t n, bool stream,
+		const struct shp_rewrite_ctx *ctx)
+{
+	int r, k, r2, o;
+	size_t in_len;
+
+	r = shp_sip_parse(d, n, stream, &msg);
+	if (r < 0) {
+		CHECK(r > -SHP_E_MAX);
+		CHECK(shp_sip_plan(d, &msg, ctx, &plan) < 0 ||
+		      msg.type == SHP_MSG_KEEPALIVE);
+		return;
+	}
+	CHECK(r > 0 && (size_t)r <= n && r <= SHP_MAX_MSG);
+	if (msg.type == SHP_MSG_KEEPALIVE)
+		return;
+	check_msg(&msg, (size_t)r);
+	k = shp_sip_plan(d, &msg, ctx, &plan);
+	if (k < 0) {
+		CHECK(k == -SHP_E_TOO_MANY || k == -SHP_E_TOO_BIG);
+		CHECK(plan.n == 0);
+		return;
+	}
+	CHECK(k == plan.n && k <= SHP_MAX_EDITS);
+	/* a datagram keeps its trailing bytes; a stream message is alone */
+	in_len = stream ? (size_t)r : n;
+	o = shp_plan_apply(d, in_len, &plan, out, sizeof(out));
+	CHECK(o >= 0 && (size_t)o == in_len + plan.delta);
+	CHECK(r + plan.delta <= SHP_MAX_MSG);
+	if (!k)
+		CHECK(!memcmp(out, d, in_len));
+	r2 = shp_sip_parse(out, (size_t)o, stream, &msg2);
+	CHECK(r2 == r + plan.delta);
+	check_msg(&msg2, (size_t)r2);
+	CHECK(msg2.n_via == msg.n_via && msg2.n_contact == msg.n_contact &&
+	      msg2.sdp.n_media == msg.sdp.n_media);
+	CHECK(shp_sip_plan(out, &msg2, ctx, &plan2) == 0);
+}
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
+{
+	static struct shp_rewrite_ctx ctx[4];
+	static bool init;
+	const char *d = (const char *)data;
+	unsigned int i, j;
+
+	if (!init) {
+		/* seed mapping: same text lengths */
+		ctx[0].dir = SHP_DIR_OUT;
+		addr("192.168.0.31", &ctx[0].map.priv);
+		addr("212.19.6.166", &ctx[0].map.pub);
+		ctx[0].map.priv_port = 5010;
+		ctx[0].map.pub_port = 5010;
+		/* lengths change, default port involved */
+		ctx[1].dir = SHP_DIR_OUT;
+		addr("10.0.0.1", &ctx[1].map.priv);
+		addr("203.0.113.200", &ctx[1].map.pub);
+		ctx[1].map.priv_port = 5060;
+		ctx[1].map.pub_port = 65000;
+		/* inbound */
+		ctx[2] = ctx[0];
+		ctx[2].dir = SHP_DIR_IN;
+		/* IPv6 */
+		ctx[3].dir = SHP_DIR_OUT;
+		addr("fd00::31", &ctx[3].map.priv);
+		addr("2001:db8:ffff::1234:5678", &ctx[3].map.pub);
+		ctx[3].map.priv_port = 5060;
+		ctx[3].map.pub_port = 5060;
+		for (i = 0; i < 4; i++) {
+			for (j = 0; j < SHP_MAX_MEDIA; j++) {
+				ctx[i].media_port[j] = (u16)(i & 1 ?
+					9 + j : 40000 + 2 * j);
+				ctx[i].rtcp_port[j] = (u16)(i & 1 ?
+					0 : 40001 + 2 * j);
+			}
+		}
+		init = true;
+	}
+	for (i = 0; i < 4; i++) {
+		run(d, size, false, &ctx[i]);
+		run(d, size, true, &ctx[i]);
+	}
+	return 0;
+}
