@@ -12,7 +12,7 @@
 #ifndef SHP_SIP_VECTORS_H
 #define SHP_SIP_VECTORS_H
 
-#include "shp_sip.h"
+#include "../../kmod/core/shp_sip.h"
 
 #ifdef __cplusplus
 extern "C" {
