@@ -46,17 +46,29 @@ static inline bool shp_is_lws(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* RFC 3261 token characters */
+#define SHP_C_TOKEN	1	/* RFC 3261 token character */
+#define SHP_C_HOST	2	/* host name character (alnum - . _) */
+
+/* character classes; bytes >= 0x80 are in no class */
+static const u8 shp_ctype[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 1, 0, 0, 0, 1, 0, 1, 0, 0, 1, 1, 0, 3, 3, 0,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 0, 0,
+	0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 3,
+	1, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 1, 0,
+};
+
 static inline bool shp_is_token(char c)
 {
-	if (shp_is_alnum(c))
-		return true;
-	switch (c) {
-	case '-': case '.': case '!': case '%': case '*': case '_':
-	case '+': case '`': case '\'': case '~':
-		return true;
-	}
-	return false;
+	return shp_ctype[(u8)c] & SHP_C_TOKEN;
+}
+
+static inline bool shp_is_hostc(char c)
+{
+	return shp_ctype[(u8)c] & SHP_C_HOST;
 }
 
 /* lower-case ASCII name (letters, digits, '-', '/') vs text, any case */

@@ -144,11 +144,6 @@ static size_t shp_parse_num(const char *b, size_t *i, size_t end, u32 *val)
 	return j - s;
 }
 
-static bool shp_is_hostchar(char c)
-{
-	return shp_is_alnum(c) || c == '-' || c == '.' || c == '_';
-}
-
 /*
  * host [ ":" port ] at b[*pos]. With lws, white space is allowed around the
  * colon (Via sent-by). On success *pos is just after the host or port.
@@ -169,7 +164,7 @@ static int shp_parse_hostport(const char *b, size_t *pos, size_t end,
 		he = i++;
 	} else {
 		hs = i;
-		while (i < end && shp_is_hostchar(b[i]))
+		while (i < end && shp_is_hostc(b[i]))
 			i++;
 		if (i == hs)
 			return -1;

@@ -20,6 +20,9 @@ struct shp_plan_st {
 	u16 from_port, to_port;
 	const struct shp_addr *sdp_from;	/* SDP (address only) */
 	const struct shp_addr *sdp_to;
+	u8 to_len, sdp_to_len;
+	char to_txt[SHP_ADDR_STRLEN];		/* st->to, formatted once */
+	char sdp_to_txt[SHP_ADDR_STRLEN];
 };
 
 static size_t shp_plan_fmt_u32(u32 v, char *out)
@@ -62,6 +65,7 @@ static int shp_plan_hp(struct shp_plan_st *st, const struct shp_hostport *hp,
 		       u8 kind)
 {
 	char tmp[SHP_REPL_MAX];
+	const char *h = st->b + hp->host.off;
 	struct shp_addr a;
 	bool br;
 	size_t n = 0;
@@ -73,12 +77,16 @@ static int shp_plan_hp(struct shp_plan_st *st, const struct shp_hostport *hp,
 	if (port != st->from_port)
 		return 0;
 	br = st->b[hp->hp.off] == '[';
-	if (shp_addr_parse(st->b + hp->host.off, hp->host.len, &a) ||
-	    (a.family == 6) != br || !shp_addr_equal(&a, st->from))
+	/* cheap rejects: host names, and v4 vs bracketed v6 */
+	if (br != (st->from->family == 6) || (!br && !shp_is_digit(h[0])))
+		return 0;
+	if (shp_addr_parse(h, hp->host.len, &a) ||
+	    !shp_addr_equal(&a, st->from))
 		return 0;
 	if (br)
 		tmp[n++] = '[';
-	n += shp_addr_format(st->to, tmp + n, SHP_ADDR_STRLEN);
+	memcpy(tmp + n, st->to_txt, st->to_len);
+	n += st->to_len;
 	if (br)
 		tmp[n++] = ']';
 	if (hp->port || st->to_port != hp->def_port) {
@@ -99,14 +107,11 @@ static int shp_plan_uri(struct shp_plan_st *st, const struct shp_uri *u,
 static int shp_plan_sdp_addr(struct shp_plan_st *st,
 			     const struct shp_sdp_conn *c, u8 kind)
 {
-	char tmp[SHP_ADDR_STRLEN];
-	size_t n;
-
 	if (!st->sdp_from || !c->span.len ||
 	    !shp_addr_equal(&c->addr, st->sdp_from))
 		return 0;
-	n = shp_addr_format(st->sdp_to, tmp, sizeof(tmp));
-	return shp_plan_add(st, c->span.off, c->span.len, tmp, n, kind);
+	return shp_plan_add(st, c->span.off, c->span.len, st->sdp_to_txt,
+			    st->sdp_to_len, kind);
 }
 
 static int shp_plan_port(struct shp_plan_st *st, struct shp_span sp,
@@ -271,6 +276,9 @@ int shp_sip_plan(const char *buf, const struct shp_sip_msg *msg,
 		st.sdp_from = NULL;
 		st.sdp_to = NULL;
 	}
+	st.to_len = (u8)shp_addr_format(st.to, st.to_txt, sizeof(st.to_txt));
+	st.sdp_to_len = st.sdp_to ? (u8)shp_addr_format(st.sdp_to,
+				     st.sdp_to_txt, sizeof(st.sdp_to_txt)) : 0;
 	err = shp_plan_build(&st, msg, ctx);
 	if (err) {
 		plan->n = 0;
