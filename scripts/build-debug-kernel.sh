@@ -17,7 +17,8 @@ if [ -f "$top/.done" ]; then
 	exit 0
 fi
 
-rm -rf "$top"
+# Only one debug kernel is kept: drop builds of older keys.
+rm -rf "$CACHE/debug"
 mkdir -p "$top"
 echo "debug-kernel: unpacking linux-source $srcver" >&2
 tar -C "$top" -xf /usr/src/linux-source-6.12.tar.xz

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * siphelper: per-netns configuration.
+ *
+ * The datapath reads the config under RCU without a lock; writers build a
+ * complete new copy, validate it, and publish it with one pointer swap, so a
+ * set is all or nothing and takes effect at once for new flows. Module
+ * parameters give the defaults a new netns starts with.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/kernel.h>
+#include <linux/string.h>
+#include <linux/mutex.h>
+
+#include "siphelper.h"
+
+static char *ports = "5060,5061";
+module_param(ports, charp, 0444);
+MODULE_PARM_DESC(ports, "default SIP ports: list of port or lo-hi, optional /udp or /tcp (default 5060,5061)");
+
+static unsigned int sip_timeout = SHP_DEFAULT_TIMEOUT;
+module_param(sip_timeout, uint, 0444);
+MODULE_PARM_DESC(sip_timeout, "default conntrack timeout of SIP UDP flows in seconds (default 3600)");
+
+static bool direct_media = true;
+module_param(direct_media, bool, 0444);
+MODULE_PARM_DESC(direct_media, "default: media may come from the SDP's peer, not only the signalling peer (default Y)");
+
+static bool auto_assign = true;
+module_param(auto_assign, bool, 0444);
+MODULE_PARM_DESC(auto_assign, "default: attach to new flows to the configured ports without an nft rule (default Y)");
+
+static bool drop_malformed;
+module_param(drop_malformed, bool, 0444);
+MODULE_PARM_DESC(drop_malformed, "default: drop malformed SIP instead of passing it unmodified (default N)");
+
+/* Writers of any netns serialise here; readers never take it. */
+static DEFINE_MUTEX(shp_config_mutex);
+
+/* The defaults parsed from the module parameters at load time. */
+static struct shp_config shp_param_defaults;
+
+static int shp_parse_ports(const char *s, struct shp_config *cfg)
+{
+	char buf[16];
+
+	cfg->nports = 0;
+	while (*s) {
+		size_t n = strcspn(s, ",");
+		unsigned int lo, hi;
+		char *slash, *dash;
+		u8 protos = SHP_PROTO_BOTH;
+
+		if (n == 0 || n >= sizeof(buf))
+			return -EINVAL;
+		if (cfg->nports >= SHP_MAX_PORT_RANGES)
+			return -E2BIG;
+		memcpy(buf, s, n);
+		buf[n] = '\0';
+		s += n;
+		if (*s == ',')
+			s++;
+
+		slash = strchr(buf, '/');
+		if (slash) {
+			*slash++ = '\0';
+			if (!strcmp(slash, "udp"))
+				protos = SHP_PROTO_UDP;
+			else if (!strcmp(slash, "tcp"))
+				protos = SHP_PROTO_TCP;
+			else
+				return -EINVAL;
+		}
+		dash = strchr(buf, '-');
+		if (dash)
+			*dash++ = '\0';
+		if (kstrtouint(buf, 10, &lo))
+			return -EINVAL;
+		hi = lo;
+		if (dash && kstrtouint(dash, 10, &hi))
+			return -EINVAL;
+		cfg->ports[cfg->nports].lo = lo > U16_MAX ? 0 : lo;
+		cfg->ports[cfg->nports].hi = hi > U16_MAX ? 0 : hi;
+		cfg->ports[cfg->nports].protos = protos;
+		cfg->nports++;
+	}
+	return 0;
+}
+
+void shp_config_defaults(struct shp_config *cfg)
+{
+	*cfg = shp_param_defaults;
+}
+
+int shp_config_validate(const struct shp_config *cfg, const char **why)
+{
+	unsigned int i, j;
+
+	if (cfg->nports > SHP_MAX_PORT_RANGES) {
+		*why = "too many port entries";
+		return -E2BIG;
+	}
+	for (i = 0; i < cfg->nports; i++) {
+		const struct shp_port_range *r = &cfg->ports[i];
+
+		if (r->lo == 0 || r->hi == 0) {
+			*why = "port must be 1..65535";
+			return -EINVAL;
+		}
+		if (r->lo > r->hi) {
+			*why = "port range is reversed";
+			return -EINVAL;
+		}
+		if (!r->protos || r->protos & ~SHP_PROTO_BOTH) {
+			*why = "port protocol must be udp, tcp or both";
+			return -EINVAL;
+		}
+		for (j = 0; j < i; j++) {
+			const struct shp_port_range *o = &cfg->ports[j];
+
+			if ((o->protos & r->protos) && o->lo <= r->hi &&
+			    r->lo <= o->hi) {
+				*why = "port entries overlap";
+				return -EINVAL;
+			}
+		}
+	}
+	if (cfg->sip_timeout < 1 || cfg->sip_timeout > SHP_MAX_TIMEOUT) {
+		*why = "sip-timeout must be 1..86400 seconds";
+		return -ERANGE;
+	}
+	if (cfg->malformed_policy > SHP_MALFORMED_DROP) {
+		*why = "unknown malformed policy";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+bool shp_config_port_match(const struct shp_config *cfg, u8 l4proto, u16 port)
+{
+	u8 want = l4proto == IPPROTO_TCP ? SHP_PROTO_TCP : SHP_PROTO_UDP;
+	unsigned int i;
+
+	for (i = 0; i < cfg->nports; i++)
+		if ((cfg->ports[i].protos & want) &&
+		    port >= cfg->ports[i].lo && port <= cfg->ports[i].hi)
+			return true;
+	return false;
+}
+
+int shp_config_replace(struct shp_net *sn, const struct shp_config *cfg)
+{
+	struct shp_config *next, *old;
+	const char *why;
+	int err;
+
+	err = shp_config_validate(cfg, &why);
+	if (err)
+		return err;
+	next = kmemdup(cfg, sizeof(*cfg), GFP_KERNEL);
+	if (!next)
+		return -ENOMEM;
+	mutex_lock(&shp_config_mutex);
+	old = rcu_replace_pointer(sn->cfg, next,
+				  lockdep_is_held(&shp_config_mutex));
+	mutex_unlock(&shp_config_mutex);
+	if (old)
+		kfree_rcu(old, rcu);
+	return 0;
+}
+
+int shp_config_init(struct shp_net *sn)
+{
+	RCU_INIT_POINTER(sn->cfg, NULL);
+	return shp_config_replace(sn, &shp_param_defaults);
+}
+
+void shp_config_exit(struct shp_net *sn)
+{
+	struct shp_config *old = rcu_dereference_protected(sn->cfg, 1);
+
+	RCU_INIT_POINTER(sn->cfg, NULL);
+	if (old)
+		kfree_rcu(old, rcu);
+}
+
+int shp_config_params_init(void)
+{
+	struct shp_config *cfg = &shp_param_defaults;
+	const char *why = "bad port list";
+	int err;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->sip_timeout = sip_timeout;
+	cfg->direct_media = direct_media;
+	cfg->auto_assign = auto_assign;
+	cfg->malformed_policy = drop_malformed ? SHP_MALFORMED_DROP :
+						 SHP_MALFORMED_ACCEPT;
+	err = shp_parse_ports(ports, cfg);
+	if (!err)
+		err = shp_config_validate(cfg, &why);
+	if (err)
+		pr_err("invalid module parameters: %s\n", why);
+	return err;
+}

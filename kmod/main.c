@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * siphelper: a SIP ALG for Linux routers.
+ *
+ * Module and per-network-namespace life cycle. The datapath lives in
+ * helper.c, the control plane in netlink.c, the parser in core/.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <net/netns/generic.h>
+
+#include "siphelper.h"
+
+static unsigned int shp_net_id __read_mostly;
+
+struct shp_net *shp_pernet(const struct net *net)
+{
+	return net_generic(net, shp_net_id);
+}
+
+static int __net_init shp_net_init(struct net *net)
+{
+	struct shp_net *sn = shp_pernet(net);
+	int err;
+
+	err = shp_stats_init(sn);
+	if (err)
+		return err;
+	err = shp_config_init(sn);
+	if (err)
+		shp_stats_exit(sn);
+	return err;
+}
+
+static void __net_exit shp_net_exit(struct net *net)
+{
+	struct shp_net *sn = shp_pernet(net);
+
+	shp_config_exit(sn);
+	shp_stats_exit(sn);
+}
+
+static struct pernet_operations shp_net_ops = {
+	.init = shp_net_init,
+	.exit = shp_net_exit,
+	.id   = &shp_net_id,
+	.size = sizeof(struct shp_net),
+};
+
+static int __init shp_init(void)
+{
+	int err;
+
+	err = shp_config_params_init();
+	if (err)
+		return err;
+	err = register_pernet_subsys(&shp_net_ops);
+	if (err)
+		return err;
+	err = shp_helper_init();
+	if (err)
+		goto err_pernet;
+	err = shp_netlink_init();
+	if (err)
+		goto err_helper;
+	pr_info("loaded\n");
+	return 0;
+
+err_helper:
+	shp_helper_exit();
+err_pernet:
+	unregister_pernet_subsys(&shp_net_ops);
+	return err;
+}
+
+static void __exit shp_exit(void)
+{
+	shp_netlink_exit();
+	shp_helper_exit();
+	unregister_pernet_subsys(&shp_net_ops);
+	pr_info("unloaded\n");
+}
+
+module_init(shp_init);
+module_exit(shp_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("siphelper developers");
+MODULE_DESCRIPTION("SIP ALG: conntrack helper and NAT for SIP/SDP");

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * siphelper: internal declarations shared by the module's files.
+ *
+ * Layout: main.c (module and per-netns life cycle), config.c (the per-netns
+ * configuration, replaced atomically under RCU), stats.c (per-CPU counters),
+ * helper.c (the conntrack helpers), netlink.c (generic netlink control
+ * plane), core/ (kernel-agnostic SIP/SDP parser and rewriter).
+ */
+#ifndef SIPHELPER_H
+#define SIPHELPER_H
+
+#include <linux/types.h>
+#include <linux/rcupdate.h>
+#include <linux/percpu.h>
+#include <net/net_namespace.h>
+
+#define SHP_NAME		"siphelper"
+#define SHP_MAX_PORT_RANGES	32
+#define SHP_DEFAULT_TIMEOUT	3600U		/* seconds, RouterOS default */
+#define SHP_MAX_TIMEOUT		86400U
+
+enum shp_proto_mask {
+	SHP_PROTO_UDP = 1 << 0,
+	SHP_PROTO_TCP = 1 << 1,
+	SHP_PROTO_BOTH = SHP_PROTO_UDP | SHP_PROTO_TCP,
+};
+
+enum shp_malformed_policy {
+	SHP_MALFORMED_ACCEPT,
+	SHP_MALFORMED_DROP,
+};
+
+struct shp_port_range {
+	u16 lo;
+	u16 hi;
+	u8 protos;			/* enum shp_proto_mask */
+};
+
+/* One netns' configuration. Immutable once published: writers build a new
+ * copy and swap the pointer, so readers in softirq take no lock.
+ */
+struct shp_config {
+	struct shp_port_range ports[SHP_MAX_PORT_RANGES];
+	unsigned int nports;
+	unsigned int sip_timeout;	/* seconds */
+	bool direct_media;
+	bool auto_assign;
+	u8 malformed_policy;		/* enum shp_malformed_policy */
+	struct rcu_head rcu;
+};
+
+enum shp_stat {
+	SHP_STAT_SEEN,
+	SHP_STAT_PARSED,
+	SHP_STAT_REWRITTEN_HDR,
+	SHP_STAT_REWRITTEN_SDP,
+	SHP_STAT_EXPECT_CREATED,
+	SHP_STAT_EXPECT_REMOVED,
+	SHP_STAT_REGISTRATIONS,
+	SHP_STAT_MALFORMED,
+	SHP_STAT_TRUNCATED,
+	SHP_STAT_DROPPED,
+	SHP_STAT_ASSIGNED,
+	__SHP_STAT_MAX,
+};
+
+struct shp_stats {
+	u64 v[__SHP_STAT_MAX];
+};
+
+struct shp_net {
+	struct shp_config __rcu *cfg;
+	struct shp_stats __percpu *stats;
+};
+
+/* main.c */
+struct shp_net *shp_pernet(const struct net *net);
+
+/* config.c */
+int shp_config_init(struct shp_net *sn);
+void shp_config_exit(struct shp_net *sn);
+void shp_config_defaults(struct shp_config *cfg);
+int shp_config_validate(const struct shp_config *cfg, const char **why);
+int shp_config_replace(struct shp_net *sn, const struct shp_config *cfg);
+bool shp_config_port_match(const struct shp_config *cfg, u8 l4proto,
+			   u16 port);
+int shp_config_params_init(void);
+
+/* stats.c */
+int shp_stats_init(struct shp_net *sn);
+void shp_stats_exit(struct shp_net *sn);
+void shp_stats_read(struct shp_net *sn, struct shp_stats *sum);
+void shp_stats_reset(struct shp_net *sn);
+
+static inline void shp_stat_inc(struct shp_net *sn, enum shp_stat s)
+{
+	this_cpu_inc(sn->stats->v[s]);
+}
+
+/* helper.c */
+int shp_helper_init(void);
+void shp_helper_exit(void);
+
+/* netlink.c */
+int shp_netlink_init(void);
+void shp_netlink_exit(void);
+
+#endif /* SIPHELPER_H */

@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The module loads, registers its conntrack helpers, coexists with the
+in-tree SIP helper and unloads cleanly."""
+from conftest import sh
+
+
+def helper_object(proto):
+    """Create an nft ct helper object of type siphelper: the kernel accepts
+    it only when a helper of that name is registered for proto."""
+    return sh("nft add table inet shp_t && "
+              f"nft add ct helper inet shp_t h '{{ type \"siphelper\" "
+              f"protocol {proto}; }}'", check=False)
+
+
+def test_load_registers_helpers(siphelper):
+    assert "siphelper" in sh("lsmod").stdout
+    for proto in ("udp", "tcp"):
+        r = helper_object(proto)
+        assert r.returncode == 0, r.stderr
+        out = sh("nft list table inet shp_t").stdout
+        assert 'type "siphelper" protocol ' + proto in out
+        sh("nft delete table inet shp_t")
+
+
+def test_defaults_are_the_seed_contract(siphelper):
+    p = "/sys/module/siphelper/parameters/"
+    assert open(p + "ports").read().strip() == "5060,5061"
+    assert open(p + "sip_timeout").read().strip() == "3600"
+    assert open(p + "direct_media").read().strip() == "Y"
+
+
+def test_unload_unregisters(module_path):
+    sh("modprobe -a nf_conntrack nf_nat nf_tables")
+    sh(f"insmod {module_path}")
+    sh("rmmod siphelper")
+    r = helper_object("udp")
+    sh("nft delete table inet shp_t", check=False)
+    assert r.returncode != 0, "helper still registered after rmmod"
+
+
+def test_side_by_side_with_in_tree_sip(siphelper):
+    sh("modprobe nf_conntrack_sip")
+    sh("modprobe nf_nat_sip")
+    mods = sh("lsmod").stdout
+    assert "nf_conntrack_sip" in mods and "siphelper" in mods
+    r = helper_object("udp")
+    assert r.returncode == 0, r.stderr
+    sh("nft add ct helper inet shp_t sip '{ type \"sip\" protocol udp; }'")
+    sh("nft delete table inet shp_t")
+    sh("rmmod nf_nat_sip nf_conntrack_sip")
+
+
+def test_bad_module_parameter_refused(module_path):
+    sh("modprobe -a nf_conntrack nf_nat nf_tables")
+    for bad in ("ports=0", "ports=70000", "ports=6000-5000", "sip_timeout=0",
+                "sip_timeout=86401", "ports=5060/sctp"):
+        r = sh(f"insmod {module_path} {bad}", check=False)
+        assert r.returncode != 0, f"{bad} was accepted"
+        assert "siphelper" not in sh("lsmod").stdout
+    assert "invalid module parameters" in sh("dmesg").stdout
+
+
+def test_reload_cycles(module_path):
+    sh("modprobe -a nf_conntrack nf_nat nf_tables")
+    for _ in range(5):
+        sh(f"insmod {module_path}")
+        sh("rmmod siphelper")
