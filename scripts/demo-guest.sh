@@ -1,0 +1,24 @@
+#!/bin/sh
+# The demo's guest side (runs inside the VM).
+ko=$1
+step() { printf '\n=== %s\n' "$*"; }
+step "load netfilter and siphelper"
+modprobe -a nf_conntrack nf_nat nf_tables
+insmod "$ko"
+lsmod | grep -E '^(siphelper|nf_conntrack|nf_nat) '
+step "defaults (RouterOS names: ports, sip-timeout, sip-direct-media)"
+for p in ports sip_timeout direct_media auto_assign drop_malformed; do
+	printf '  %-15s %s\n' "$p" "$(cat /sys/module/siphelper/parameters/$p)"
+done
+step "the conntrack helper 'siphelper' is registered (nft ct helper object)"
+nft add table inet demo
+nft add ct helper inet demo sip-udp '{ type "siphelper" protocol udp; }'
+nft add ct helper inet demo sip-tcp '{ type "siphelper" protocol tcp; }'
+nft list table inet demo
+step "side by side with the in-tree nf_conntrack_sip + nf_nat_sip"
+modprobe nf_nat_sip
+lsmod | grep -E '^(siphelper|nf_conntrack_sip|nf_nat_sip) '
+nft delete table inet demo
+rmmod nf_nat_sip nf_conntrack_sip siphelper
+step "unloaded cleanly"
+dmesg | grep ' siphelper: ' | sed 's/^/  /'
