@@ -6,7 +6,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 ver=$(cat "$repo/VERSION")
 dest=/usr/src/siphelper-$ver
-if dkms status siphelper/"$ver" 2>/dev/null | grep -q .; then
+if [ -n "$(dkms status -m siphelper -v "$ver" 2>/dev/null)" ]; then
 	dkms remove siphelper/"$ver" --all >/dev/null
 fi
 rm -rf "$dest"
