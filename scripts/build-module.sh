@@ -18,6 +18,7 @@ rsync -a --delete --exclude '*.o' --exclude '*.ko' --exclude '.*.cmd' \
 	--include '/Kbuild' --include '/kmod/***' --include '/uapi/***' \
 	--include '/kunit/***' --include '/tests/' --include '/tests/vectors/***' \
 	--exclude '*' "$repo/" "$dir/src/"
+mkdir -p "$dir/src/uapi"
 "$repo/kmod/compat/probe.sh" "$kdir" "$dir/src/compat"
 log=$dir/build.log
 if ! make -C "$kdir" M="$dir/src" W=1 modules >"$log" 2>&1; then
