@@ -11,7 +11,9 @@ if [ -n "$(dkms status -m siphelper -v "$ver" 2>/dev/null)" ]; then
 fi
 rm -rf "$dest"
 mkdir -p "$dest/tests"
-cp -r "$repo/Kbuild" "$repo/kmod" "$repo/uapi" "$repo/kunit" "$dest/"
+for part in Kbuild kmod uapi kunit; do
+	[ -e "$repo/$part" ] && cp -r "$repo/$part" "$dest/"
+done
 cp -r "$repo/tests/vectors" "$dest/tests/"
 find "$dest" \( -name '*.o' -o -name '*.ko' -o -name '.*.cmd' -o -name '*.mod*' \
 	-o -name CMakeLists.txt -o -name '*.py' \) -delete

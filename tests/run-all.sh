@@ -81,8 +81,8 @@ dkms_layer() {
 dkms_ko() {
 	local rel
 	rel=$(kernel_release 6.1)
-	ls /var/lib/dkms/siphelper/"$(cat VERSION)"/"$rel"/*/module/siphelper.ko* |
-		head -n1
+	ls /var/lib/dkms/siphelper/"$(cat VERSION)"/"$rel"/*/module/siphelper.ko* \
+		2>/dev/null | head -n1 | grep . || echo /no-dkms-built-module
 }
 
 style_layer() {
