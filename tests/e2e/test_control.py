@@ -1,0 +1,154 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The generic netlink control plane through siphelperctl: set/show round
+trip, per-netns configs, permissions, validation, stats, flush."""
+import json
+
+import pytest
+
+from conftest import sh
+from ctl import ctl  # noqa: F401  (fixture)
+
+NOBODY = "setpriv --reuid=65534 --regid=65534 --clear-groups"
+DEFAULT = {"ports": [{"lo": 5060, "hi": 5060, "protocols": ["udp", "tcp"]},
+                     {"lo": 5061, "hi": 5061, "protocols": ["udp", "tcp"]}],
+           "sip_timeout": 3600, "sip_direct_media": True,
+           "auto_assign": True, "malformed": "accept"}
+
+
+@pytest.fixture
+def netns():
+    names = ["shp_a", "shp_b"]
+    for n in names:
+        sh(f"ip netns add {n}")
+    yield names
+    for n in names:
+        sh(f"ip netns del {n}", check=False)
+
+
+def test_module_not_loaded(ctl):
+    sh("rmmod siphelper", check=False)
+    r = ctl.run("show")
+    assert r.returncode == 1
+    assert "siphelper module not loaded: run 'modprobe siphelper'" in r.stderr
+
+
+def test_defaults_and_text(siphelper, ctl):
+    assert ctl.config() == DEFAULT
+    out = ctl.ok("show")
+    assert "ports: 5060,5061\n" in out
+    assert "sip-timeout: 1h\n" in out
+    assert "sip-direct-media: yes\n" in out
+
+
+def test_set_show_round_trip(siphelper, ctl):
+    ctl.ok("set", "ports", "5060,5070-5080/udp,6000/tcp", "sip-timeout",
+           "10m", "sip-direct-media", "no", "auto-assign", "no",
+           "malformed", "drop")
+    c = ctl.config()
+    assert c == {"ports": [
+        {"lo": 5060, "hi": 5060, "protocols": ["udp", "tcp"]},
+        {"lo": 5070, "hi": 5080, "protocols": ["udp"]},
+        {"lo": 6000, "hi": 6000, "protocols": ["tcp"]}],
+        "sip_timeout": 600, "sip_direct_media": False,
+        "auto_assign": False, "malformed": "drop"}
+    # a subset changes only itself
+    ctl.ok("set", "sip-timeout", "90s")
+    c2 = ctl.config()
+    assert c2["sip_timeout"] == 90
+    assert {k: v for k, v in c2.items() if k != "sip_timeout"} == \
+        {k: v for k, v in c.items() if k != "sip_timeout"}
+    # text output feeds back into set
+    text = dict(line.split(": ", 1) for line in ctl.ok("show").splitlines())
+    assert text["ports"] == "5060,5070-5080/udp,6000/tcp"
+    ctl.ok("set", "ports", text["ports"], "sip-timeout", "1h")
+    assert ctl.config()["ports"] == c["ports"]
+
+
+def test_netns_are_separate(siphelper, ctl, netns):
+    a, b = netns
+    ctl.ok("set", "sip-timeout", "600", "ports", "5070", netns=a)
+    ctl.ok("-n", b, "set", "sip-timeout", "1200")
+    assert ctl.config(netns=a)["sip_timeout"] == 600
+    assert ctl.config(netns=a)["ports"] == [
+        {"lo": 5070, "hi": 5070, "protocols": ["udp", "tcp"]}]
+    assert ctl.config("-n", b)["sip_timeout"] == 1200
+    assert ctl.config("-n", b)["ports"] == DEFAULT["ports"]
+    assert ctl.config() == DEFAULT
+    r = ctl.run("-n", "no_such_ns", "show")
+    assert r.returncode == 1 and "no_such_ns" in r.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ("set", "sip-timeout", "60"),
+    ("set", "ports", "5070"),
+    ("stats", "reset"),
+    ("flush",),
+])
+def test_unprivileged_refused(siphelper, ctl, args):
+    before = ctl.config()
+    r = ctl.run(*args, prefix=NOBODY)
+    assert r.returncode == 1, r
+    assert "needs CAP_NET_ADMIN" in r.stderr, r.stderr
+    assert ctl.config() == before
+
+
+def test_unprivileged_may_read(siphelper, ctl):
+    assert json.loads(ctl.ok("-j", "show", prefix=NOBODY)) == DEFAULT
+    ctl.ok("stats", prefix=NOBODY)
+
+
+def test_capability_dropped_refused(siphelper, ctl):
+    r = ctl.run("set", "sip-timeout", "60",
+                prefix="setpriv --inh-caps=-all --bounding-set=-net_admin")
+    # root without CAP_NET_ADMIN in its effective set after exec
+    assert r.returncode == 1 and "needs CAP_NET_ADMIN" in r.stderr, r
+    assert ctl.config() == DEFAULT
+
+
+@pytest.mark.parametrize("args", [
+    ("ports", "0"), ("ports", "65536"), ("ports", "6000-5000"),
+    ("ports", "5060,5060"), ("ports", "5060/sctp"), ("ports", ""),
+    ("ports", ",".join(str(5000 + i) for i in range(33))),
+    ("sip-timeout", "0"), ("sip-timeout", "86401"), ("sip-timeout", "2d"),
+    ("sip-timeout", "soon"), ("sip-direct-media", "maybe"),
+    ("auto-assign", "2"), ("malformed", "reject"), ("colour", "red"),
+    ("ports",), (),
+])
+def test_invalid_refused(siphelper, ctl, args):
+    r = ctl.run("set", *args)
+    assert r.returncode == 2, r
+    assert r.stderr.startswith("siphelperctl: "), r.stderr
+    assert ctl.config() == DEFAULT
+
+
+def test_usage_errors(ctl):
+    for args in (("frobnicate",), ("show", "x"), ("stats", "clear"),
+                 ("--bogus",), ()):
+        assert ctl.run(*args).returncode == 2, args
+    for c in ("show", "set", "stats", "flush"):
+        r = ctl.run(c, "--help")
+        assert r.returncode == 0 and "usage: siphelperctl" in r.stdout
+    assert ctl.ok("--version").startswith("siphelperctl ")
+
+
+def test_stats(siphelper, ctl):
+    s = json.loads(ctl.ok("-j", "stats"))
+    for k in ("seen", "parsed", "rewritten_headers", "rewritten_sdp",
+              "registrations", "malformed", "dropped"):
+        assert s[k] >= 0
+    assert "seen:" in ctl.ok("stats")
+    ctl.ok("stats", "reset")
+    assert all(v == 0 for v in json.loads(ctl.ok("-j", "stats")).values())
+
+
+def test_flush(siphelper, ctl):
+    r = json.loads(ctl.ok("-j", "flush"))
+    assert r == {"conntracks": 0, "expectations": 0}
+    assert "flushed" in ctl.ok("flush")
+
+
+def test_rmmod_with_open_config(siphelper, ctl, netns):
+    ctl.ok("set", "sip-timeout", "77", netns=netns[0])
+    sh("rmmod siphelper")
+    sh(f"insmod {siphelper}")
+    assert ctl.config(netns=netns[0])["sip_timeout"] == 3600

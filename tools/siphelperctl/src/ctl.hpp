@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0
+// siphelperctl core: command line and value parsing, output formatting.
+// Pure C++: no netlink, no kernel; everything here is unit tested.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace shp {
+
+inline constexpr unsigned kMaxPortEntries = 32;
+inline constexpr uint32_t kMaxSipTimeout = 86400;
+
+enum Proto : uint8_t { kUdp = 1, kTcp = 2, kBoth = 3 };
+enum class Malformed : uint8_t { kAccept = 0, kDrop = 1 };
+
+// Exit status 2: the command line is wrong; nothing was sent.
+struct UsageError : std::runtime_error {
+	using std::runtime_error::runtime_error;
+};
+
+struct PortRange {
+	uint16_t lo = 0;
+	uint16_t hi = 0;
+	uint8_t protos = kBoth;
+	bool operator==(const PortRange &) const = default;
+};
+
+struct Config {
+	std::vector<PortRange> ports;
+	uint32_t sip_timeout = 3600;
+	bool direct_media = true;
+	bool auto_assign = true;
+	Malformed malformed = Malformed::kAccept;
+};
+
+// The subset of a Config that `set` changes.
+struct ConfigPatch {
+	std::optional<std::vector<PortRange>> ports;
+	std::optional<uint32_t> sip_timeout;
+	std::optional<bool> direct_media;
+	std::optional<bool> auto_assign;
+	std::optional<Malformed> malformed;
+	bool empty() const
+	{
+		return !ports && !sip_timeout && !direct_media && !auto_assign &&
+		       !malformed;
+	}
+};
+
+using Stats = std::vector<std::pair<std::string, uint64_t>>;
+
+struct FlushResult {
+	uint32_t conntracks = 0;
+	uint32_t expects = 0;
+};
+
+// Value parsers: throw UsageError naming the value and what is allowed.
+std::vector<PortRange> parse_ports(std::string_view s);
+uint32_t parse_duration(std::string_view s);  // "3600", "1h", "10m", "1h30m"
+bool parse_yes_no(std::string_view key, std::string_view s);
+Malformed parse_malformed(std::string_view s);
+ConfigPatch parse_set_args(const std::vector<std::string> &args);
+
+enum class Cmd { kNone, kShow, kSet, kStats, kStatsReset, kFlush, kHelp,
+		 kVersion };
+
+struct Invocation {
+	Cmd cmd = Cmd::kNone;
+	bool json = false;
+	std::string netns;
+	std::string help_topic;  // for kHelp: "" or a command name
+	ConfigPatch patch;       // for kSet
+};
+
+// argv without argv[0].
+Invocation parse_command_line(const std::vector<std::string> &args);
+std::string usage(std::string_view topic);
+
+// Output.
+std::string format_ports(const std::vector<PortRange> &ports);
+std::string format_duration(uint32_t seconds);
+std::string format_config(const Config &c, bool json);
+std::string format_stats(const Stats &s, bool json);
+std::string format_flush(const FlushResult &r, bool json);
+std::string json_escape(std::string_view s);
+
+} // namespace shp

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-2.0
+// siphelperctl: control the siphelper SIP ALG kernel module.
+// Exit status: 0 ok, 1 runtime error, 2 usage error (nothing sent).
+#include <cstring>
+#include <iostream>
+
+#include "ctl.hpp"
+#include "nl.hpp"
+
+#ifndef SIPHELPER_VERSION
+#define SIPHELPER_VERSION "unknown"
+#endif
+
+namespace {
+
+const char *what_needs_admin(shp::Cmd c)
+{
+	switch (c) {
+	case shp::Cmd::kSet: return "set";
+	case shp::Cmd::kStatsReset: return "stats reset";
+	case shp::Cmd::kFlush: return "flush";
+	default: return "this command";
+	}
+}
+
+int run(const shp::Invocation &inv)
+{
+	using shp::Cmd;
+	switch (inv.cmd) {
+	case Cmd::kHelp:
+		std::cout << shp::usage(inv.help_topic);
+		return 0;
+	case Cmd::kVersion:
+		std::cout << "siphelperctl " SIPHELPER_VERSION "\n";
+		return 0;
+	default:
+		break;
+	}
+	if (!inv.netns.empty())
+		shp::enter_netns(inv.netns);
+	shp::Client c;
+	switch (inv.cmd) {
+	case Cmd::kShow:
+		std::cout << shp::format_config(c.get_config(), inv.json);
+		break;
+	case Cmd::kSet:
+		c.set_config(inv.patch);
+		break;
+	case Cmd::kStats:
+		std::cout << shp::format_stats(c.get_stats(), inv.json);
+		break;
+	case Cmd::kStatsReset:
+		c.reset_stats();
+		break;
+	case Cmd::kFlush:
+		std::cout << shp::format_flush(c.flush(), inv.json);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+	shp::Invocation inv;
+	try {
+		inv = shp::parse_command_line(
+			std::vector<std::string>(argv + 1, argv + argc));
+	} catch (const shp::UsageError &e) {
+		std::cerr << "siphelperctl: " << e.what() << "\n";
+		return 2;
+	}
+	try {
+		return run(inv);
+	} catch (const shp::FamilyMissing &e) {
+		std::cerr << "siphelperctl: " << e.what() << "\n";
+	} catch (const shp::NlError &e) {
+		if (e.err == EPERM || e.err == EACCES)
+			std::cerr << "siphelperctl: " << what_needs_admin(inv.cmd)
+				  << ": permission denied: changing siphelper "
+				     "needs CAP_NET_ADMIN (run as root)\n";
+		else
+			std::cerr << "siphelperctl: " << e.what() << "\n";
+	} catch (const std::exception &e) {
+		std::cerr << "siphelperctl: " << e.what() << "\n";
+	}
+	return 1;
+}

@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: GPL-2.0
+// siphelperctl netlink layer over libmnl.
+#include "nl.hpp"
+
+#include <array>
+#include <cstring>
+#include <exception>
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+#include <linux/siphelper.h>
+
+#ifndef NETLINK_EXT_ACK
+#define NETLINK_EXT_ACK 11
+#endif
+
+namespace shp {
+namespace {
+
+struct Fd {
+	int fd;
+	explicit Fd(int f) : fd(f) {}
+	~Fd()
+	{
+		if (fd >= 0)
+			close(fd);
+	}
+	Fd(const Fd &) = delete;
+	Fd &operator=(const Fd &) = delete;
+};
+
+// libmnl's mnl_attr_for_each* macros do not compile as C++ (void *).
+template <class F> void for_each_attr(const nlmsghdr *nlh, size_t off, F f)
+{
+	const char *tail = static_cast<const char *>(
+		mnl_nlmsg_get_payload_tail(nlh));
+	auto *a = reinterpret_cast<const nlattr *>(
+		static_cast<const char *>(mnl_nlmsg_get_payload(nlh)) + off);
+	while (mnl_attr_ok(a, static_cast<int>(
+			      tail - reinterpret_cast<const char *>(a)))) {
+		f(a);
+		a = mnl_attr_next(a);
+	}
+}
+
+template <class F> void for_each_nested(const nlattr *nest, F f)
+{
+	const char *tail = reinterpret_cast<const char *>(nest) +
+			   mnl_attr_get_len(nest);
+	auto *a = static_cast<const nlattr *>(mnl_attr_get_payload(nest));
+	while (mnl_attr_ok(a, static_cast<int>(
+			      tail - reinterpret_cast<const char *>(a)))) {
+		f(a);
+		a = mnl_attr_next(a);
+	}
+}
+
+struct RecvState {
+	const std::function<void(const nlmsghdr *)> *on_reply;
+	int err = 0;
+	std::string extack;
+	std::exception_ptr exc;  // thrown by on_reply: never through libmnl
+};
+
+int data_cb(const nlmsghdr *nlh, void *data)
+{
+	auto *st = static_cast<RecvState *>(data);
+	try {
+		(*st->on_reply)(nlh);
+	} catch (...) {
+		st->exc = std::current_exception();
+		return MNL_CB_ERROR;
+	}
+	return MNL_CB_OK;
+}
+
+int error_cb(const nlmsghdr *nlh, void *data)
+{
+	auto *st = static_cast<RecvState *>(data);
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(nlmsgerr))) {
+		st->err = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	auto *e = static_cast<const nlmsgerr *>(mnl_nlmsg_get_payload(nlh));
+	if (e->error == 0)
+		return MNL_CB_STOP;  // the ack
+	st->err = -e->error;
+	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
+		unsigned off = sizeof(nlmsgerr);
+		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+			off += e->msg.nlmsg_len - sizeof(nlmsghdr);
+		for_each_attr(nlh, off, [st](const nlattr *a) {
+			if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
+			    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+				st->extack = mnl_attr_get_str(a);
+		});
+	}
+	return MNL_CB_ERROR;
+}
+
+// Parse the top-level attributes of a genetlink message into tb.
+template <size_t N>
+void parse_attrs(const nlmsghdr *nlh, size_t hdrlen,
+		 std::array<const nlattr *, N> &tb)
+{
+	tb.fill(nullptr);
+	for_each_attr(nlh, hdrlen, [&tb](const nlattr *a) {
+		auto t = mnl_attr_get_type(a);
+		if (t < N)
+			tb[t] = a;
+	});
+}
+
+template <size_t N>
+void parse_nested(const nlattr *nest, std::array<const nlattr *, N> &tb)
+{
+	tb.fill(nullptr);
+	for_each_nested(nest, [&tb](const nlattr *a) {
+		auto t = mnl_attr_get_type(a);
+		if (t < N)
+			tb[t] = a;
+	});
+}
+
+NlError bad_reply(const char *what)
+{
+	return NlError(EBADMSG, std::string("malformed reply from the "
+					    "kernel: ") + what);
+}
+
+} // namespace
+
+void enter_netns(const std::string &name)
+{
+	std::string path = "/run/netns/" + name;
+	Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+	if (fd.fd < 0)
+		throw NlError(errno, "cannot open network namespace " + path +
+				     ": " + strerror(errno) +
+				     " (see 'ip netns list')");
+	if (setns(fd.fd, CLONE_NEWNET) < 0)
+		throw NlError(errno, "cannot enter network namespace " + name +
+				     ": " + strerror(errno));
+}
+
+void Client::SockDeleter::operator()(mnl_socket *s) const
+{
+	mnl_socket_close(s);
+}
+
+Client::Client()
+{
+	sock_.reset(mnl_socket_open(NETLINK_GENERIC));
+	if (!sock_)
+		throw NlError(errno, std::string("cannot open a generic "
+						 "netlink socket: ") +
+					     strerror(errno));
+	if (mnl_socket_bind(sock_.get(), 0, MNL_SOCKET_AUTOPID) < 0)
+		throw NlError(errno, std::string("cannot bind the netlink "
+						 "socket: ") + strerror(errno));
+	int one = 1;
+	// Best effort: older kernels lack them, messages then lack detail.
+	mnl_socket_setsockopt(sock_.get(), NETLINK_EXT_ACK, &one, sizeof(one));
+	mnl_socket_setsockopt(sock_.get(), NETLINK_CAP_ACK, &one, sizeof(one));
+	portid_ = mnl_socket_get_portid(sock_.get());
+
+	std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+	nlmsghdr *nlh = start(buf, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1);
+	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, SIPHELPER_GENL_NAME);
+	try {
+		transact(nlh, [this](const nlmsghdr *r) {
+			std::array<const nlattr *, CTRL_ATTR_MAX + 1> tb;
+			parse_attrs(r, sizeof(genlmsghdr), tb);
+			if (tb[CTRL_ATTR_FAMILY_ID])
+				family_ = mnl_attr_get_u16(
+					tb[CTRL_ATTR_FAMILY_ID]);
+		});
+	} catch (const NlError &e) {
+		if (e.err == ENOENT)
+			throw FamilyMissing();
+		throw;
+	}
+	if (!family_)
+		throw FamilyMissing();
+}
+
+nlmsghdr *Client::start(std::vector<char> &buf, uint16_t type, uint8_t cmd,
+			uint8_t version)
+{
+	nlmsghdr *nlh = mnl_nlmsg_put_header(buf.data());
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = ++seq_;
+	auto *g = static_cast<genlmsghdr *>(
+		mnl_nlmsg_put_extra_header(nlh, sizeof(genlmsghdr)));
+	g->cmd = cmd;
+	g->version = version;
+	return nlh;
+}
+
+void Client::transact(nlmsghdr *nlh,
+		      const std::function<void(const nlmsghdr *)> &on_reply)
+{
+	if (mnl_socket_sendto(sock_.get(), nlh, nlh->nlmsg_len) < 0)
+		throw NlError(errno, std::string("netlink send failed: ") +
+					     strerror(errno));
+	std::array<mnl_cb_t, NLMSG_MIN_TYPE> ctl{};
+	ctl[NLMSG_ERROR] = error_cb;
+	RecvState st{&on_reply, 0, {}, {}};
+	std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(sock_.get(), buf.data(),
+						buf.size());
+		if (n < 0)
+			throw NlError(errno, std::string("netlink receive "
+							 "failed: ") +
+						     strerror(errno));
+		int r = mnl_cb_run2(buf.data(), n, nlh->nlmsg_seq, portid_,
+				    data_cb, &st, ctl.data(), ctl.size());
+		if (r == MNL_CB_STOP)
+			return;
+		if (st.exc)
+			std::rethrow_exception(st.exc);
+		if (r < 0) {
+			int err = st.err ? st.err : errno;
+			std::string m = st.extack.empty() ?
+				std::string(strerror(err)) :
+				st.extack + " (" + strerror(err) + ")";
+			throw NlError(err, m);
+		}
+	}
+}
+
+Config Client::get_config()
+{
+	std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+	nlmsghdr *nlh = start(buf, family_, SIPHELPER_CMD_GET_CONFIG,
+			      SIPHELPER_GENL_VERSION);
+	Config c;
+	bool got = false;
+	transact(nlh, [&](const nlmsghdr *r) {
+		std::array<const nlattr *, SIPHELPER_A_MAX + 1> tb;
+		parse_attrs(r, sizeof(genlmsghdr), tb);
+		if (!tb[SIPHELPER_A_PORTS] || !tb[SIPHELPER_A_SIP_TIMEOUT] ||
+		    !tb[SIPHELPER_A_DIRECT_MEDIA] ||
+		    !tb[SIPHELPER_A_AUTO_ASSIGN] ||
+		    !tb[SIPHELPER_A_MALFORMED_POLICY])
+			throw bad_reply("config attribute missing");
+		for_each_nested(tb[SIPHELPER_A_PORTS], [&c](const nlattr *e) {
+			std::array<const nlattr *, SIPHELPER_A_PORT_MAX + 1> pt;
+			parse_nested(e, pt);
+			if (!pt[SIPHELPER_A_PORT_LO] || !pt[SIPHELPER_A_PORT_HI] ||
+			    !pt[SIPHELPER_A_PORT_PROTOS])
+				throw bad_reply("port entry incomplete");
+			c.ports.push_back(PortRange{
+				mnl_attr_get_u16(pt[SIPHELPER_A_PORT_LO]),
+				mnl_attr_get_u16(pt[SIPHELPER_A_PORT_HI]),
+				mnl_attr_get_u8(pt[SIPHELPER_A_PORT_PROTOS])});
+		});
+		c.sip_timeout = mnl_attr_get_u32(tb[SIPHELPER_A_SIP_TIMEOUT]);
+		c.direct_media = mnl_attr_get_u8(tb[SIPHELPER_A_DIRECT_MEDIA]);
+		c.auto_assign = mnl_attr_get_u8(tb[SIPHELPER_A_AUTO_ASSIGN]);
+		c.malformed = mnl_attr_get_u8(
+				      tb[SIPHELPER_A_MALFORMED_POLICY]) ?
+				      Malformed::kDrop :
+				      Malformed::kAccept;
+		got = true;
+	});
+	if (!got)
+		throw bad_reply("no configuration in the reply");
+	return c;
+}
+
+void Client::set_config(const ConfigPatch &p)
+{
+	std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+	nlmsghdr *nlh = start(buf, family_, SIPHELPER_CMD_SET_CONFIG,
+			      SIPHELPER_GENL_VERSION);
+	if (p.ports) {
+		nlattr *ports = mnl_attr_nest_start(nlh, SIPHELPER_A_PORTS);
+		for (const auto &r : *p.ports) {
+			nlattr *e = mnl_attr_nest_start(nlh,
+							SIPHELPER_A_PORTS_ENTRY);
+			mnl_attr_put_u16(nlh, SIPHELPER_A_PORT_LO, r.lo);
+			mnl_attr_put_u16(nlh, SIPHELPER_A_PORT_HI, r.hi);
+			mnl_attr_put_u8(nlh, SIPHELPER_A_PORT_PROTOS, r.protos);
+			mnl_attr_nest_end(nlh, e);
+		}
+		mnl_attr_nest_end(nlh, ports);
+	}
+	if (p.sip_timeout)
+		mnl_attr_put_u32(nlh, SIPHELPER_A_SIP_TIMEOUT, *p.sip_timeout);
+	if (p.direct_media)
+		mnl_attr_put_u8(nlh, SIPHELPER_A_DIRECT_MEDIA, *p.direct_media);
+	if (p.auto_assign)
+		mnl_attr_put_u8(nlh, SIPHELPER_A_AUTO_ASSIGN, *p.auto_assign);
+	if (p.malformed)
+		mnl_attr_put_u8(nlh, SIPHELPER_A_MALFORMED_POLICY,
+				static_cast<uint8_t>(*p.malformed));
+	transact(nlh, [](const nlmsghdr *) {});
+}
+
+Stats Client::get_stats()
+{
+	static const std::array<const char *, SIPHELPER_A_STAT_MAX + 1> names = [] {
+		std::array<const char *, SIPHELPER_A_STAT_MAX + 1> n{};
+		n[SIPHELPER_A_STAT_SEEN] = "seen";
+		n[SIPHELPER_A_STAT_PARSED] = "parsed";
+		n[SIPHELPER_A_STAT_REWRITTEN_HDR] = "rewritten_headers";
+		n[SIPHELPER_A_STAT_REWRITTEN_SDP] = "rewritten_sdp";
+		n[SIPHELPER_A_STAT_EXPECT_CREATED] = "expectations_created";
+		n[SIPHELPER_A_STAT_EXPECT_REMOVED] = "expectations_removed";
+		n[SIPHELPER_A_STAT_REGISTRATIONS] = "registrations";
+		n[SIPHELPER_A_STAT_MALFORMED] = "malformed";
+		n[SIPHELPER_A_STAT_TRUNCATED] = "truncated";
+		n[SIPHELPER_A_STAT_DROPPED] = "dropped";
+		n[SIPHELPER_A_STAT_ASSIGNED] = "auto_assigned";
+		return n;
+	}();
+	std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+	nlmsghdr *nlh = start(buf, family_, SIPHELPER_CMD_GET_STATS,
+			      SIPHELPER_GENL_VERSION);
+	Stats s;
+	transact(nlh, [&](const nlmsghdr *r) {
+		std::array<const nlattr *, SIPHELPER_A_MAX + 1> tb;
+		parse_attrs(r, sizeof(genlmsghdr), tb);
+		if (!tb[SIPHELPER_A_STATS])
+			throw bad_reply("no statistics in the reply");
+		for_each_nested(tb[SIPHELPER_A_STATS], [&s](const nlattr *a) {
+			auto t = mnl_attr_get_type(a);
+			if (t == SIPHELPER_A_STAT_PAD ||
+			    mnl_attr_validate(a, MNL_TYPE_U64) < 0)
+				return;
+			std::string name = t < names.size() && names[t] ?
+				names[t] : "stat" + std::to_string(t);
+			s.emplace_back(name, mnl_attr_get_u64(a));
+		});
+	});
+	return s;
+}
+
+void Client::reset_stats()
+{
+	std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+	transact(start(buf, family_, SIPHELPER_CMD_RESET_STATS,
+		       SIPHELPER_GENL_VERSION),
+		 [](const nlmsghdr *) {});
+}
+
+FlushResult Client::flush()
+{
+	std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+	FlushResult f;
+	transact(start(buf, family_, SIPHELPER_CMD_FLUSH,
+		       SIPHELPER_GENL_VERSION),
+		 [&](const nlmsghdr *r) {
+			 std::array<const nlattr *, SIPHELPER_A_MAX + 1> tb;
+			 parse_attrs(r, sizeof(genlmsghdr), tb);
+			 if (tb[SIPHELPER_A_FLUSH_CONNTRACKS])
+				 f.conntracks = mnl_attr_get_u32(
+					 tb[SIPHELPER_A_FLUSH_CONNTRACKS]);
+			 if (tb[SIPHELPER_A_FLUSH_EXPECTS])
+				 f.expects = mnl_attr_get_u32(
+					 tb[SIPHELPER_A_FLUSH_EXPECTS]);
+		 });
+	return f;
+}
+
+} // namespace shp
