@@ -16,38 +16,58 @@
 #include <net/netfilter/nf_conntrack_helper.h>
 #include <net/netfilter/nf_conntrack_expect.h>
 
-#include "siphelper.h"
+#include <net/netfilter/nf_nat.h>
 
-enum shp_expect_class {
-	SHP_EXPECT_SIGNALLING,
-	SHP_EXPECT_MEDIA,
-	__SHP_EXPECT_MAX,
-};
+#include "datapath.h"
 
 static const struct nf_conntrack_expect_policy
 shp_expect_policy[__SHP_EXPECT_MAX] = {
 	[SHP_EXPECT_SIGNALLING] = {
 		.name		= "signalling",
-		.max_expected	= 16,
+		.max_expected	= 1,	/* one registration per flow */
 		.timeout	= 3 * 60,
 	},
 	[SHP_EXPECT_MEDIA] = {
 		.name		= "media",
-		.max_expected	= 2 * 16,
+		.max_expected	= 2 * SHP_MAX_MEDIA,
 		.timeout	= 3 * 60,
 	},
 };
 
-static int shp_help(struct sk_buff *skb, unsigned int protoff,
-		    struct nf_conn *ct, enum ip_conntrack_info ctinfo)
-{
-	struct shp_net *sn = shp_pernet(nf_ct_net(ct));
+static struct nf_conntrack_helper shp_helpers[4] __read_mostly;
 
-	shp_stat_inc(sn, SHP_STAT_SEEN);
-	return NF_ACCEPT;
+struct nf_conntrack_helper *shp_helper_find(u8 l3num, u8 l4proto)
+{
+	unsigned int i = (l3num == NFPROTO_IPV6 ? 2 : 0) +
+			 (l4proto == IPPROTO_TCP ? 1 : 0);
+
+	return &shp_helpers[i];
 }
 
-static struct nf_conntrack_helper shp_helpers[4] __read_mostly;
+/*
+ * An expected flow (media towards the UA's public port, or a request from
+ * the registrar): destination NAT back to where the UA expects it. The
+ * source is left alone, so with direct media the UA sees the real sender;
+ * nf_nat then adds the null source binding itself.
+ */
+void shp_expectfn(struct nf_conn *ct, struct nf_conntrack_expect *exp)
+{
+	struct nf_nat_range2 range = {};
+
+	if (WARN_ON_ONCE(ct->status & IPS_NAT_DONE_MASK))
+		return;
+	range.flags = NF_NAT_RANGE_MAP_IPS | NF_NAT_RANGE_PROTO_SPECIFIED;
+	range.min_proto = exp->saved_proto;
+	range.max_proto = exp->saved_proto;
+	range.min_addr = exp->saved_addr;
+	range.max_addr = exp->saved_addr;
+	nf_nat_setup_info(ct, &range, NF_NAT_MANIP_DST);
+}
+
+static struct nf_ct_helper_expectfn shp_expectfn_reg = {
+	.name		= SHP_NAME,
+	.expectfn	= shp_expectfn,
+};
 
 int shp_helper_init(void)
 {
@@ -61,21 +81,29 @@ int shp_helper_init(void)
 	unsigned int i;
 	int err;
 
-	for (i = 0; i < ARRAY_SIZE(shp_helpers); i++)
+	BUILD_BUG_ON(sizeof(struct shp_ct_data) >
+		     sizeof_field(struct nf_conn_help, data));
+	for (i = 0; i < ARRAY_SIZE(shp_helpers); i++) {
 		nf_ct_helper_init(&shp_helpers[i], combos[i].l3, combos[i].l4,
 				  SHP_NAME, 0, 0, i, shp_expect_policy,
 				  __SHP_EXPECT_MAX - 1, shp_help, NULL,
 				  THIS_MODULE);
+		shp_helpers[i].data_len = sizeof(struct shp_ct_data);
+	}
 	err = nf_conntrack_helpers_register(shp_helpers,
 					    ARRAY_SIZE(shp_helpers));
-	if (err)
+	if (err) {
 		pr_err("cannot register conntrack helpers: %d\n", err);
-	return err;
+		return err;
+	}
+	nf_ct_helper_expectfn_register(&shp_expectfn_reg);
+	return 0;
 }
 
 void shp_helper_exit(void)
 {
 	nf_conntrack_helpers_unregister(shp_helpers, ARRAY_SIZE(shp_helpers));
+	nf_ct_helper_expectfn_unregister(&shp_expectfn_reg);
 }
 
 MODULE_ALIAS_NFCT_HELPER(SHP_NAME);

@@ -58,17 +58,27 @@ static int __init shp_init(void)
 	err = register_pernet_subsys(&shp_net_ops);
 	if (err)
 		return err;
-	err = shp_helper_init();
+	err = shp_datapath_init();
 	if (err)
 		goto err_pernet;
-	err = shp_netlink_init();
+	err = shp_helper_init();
+	if (err)
+		goto err_datapath;
+	err = shp_assign_init();
 	if (err)
 		goto err_helper;
+	err = shp_netlink_init();
+	if (err)
+		goto err_assign;
 	pr_info("loaded\n");
 	return 0;
 
+err_assign:
+	shp_assign_exit();
 err_helper:
 	shp_helper_exit();
+err_datapath:
+	shp_datapath_exit();
 err_pernet:
 	unregister_pernet_subsys(&shp_net_ops);
 	return err;
@@ -77,7 +87,9 @@ err_pernet:
 static void __exit shp_exit(void)
 {
 	shp_netlink_exit();
+	shp_assign_exit();
 	shp_helper_exit();
+	shp_datapath_exit();
 	unregister_pernet_subsys(&shp_net_ops);
 	pr_info("unloaded\n");
 }

@@ -102,6 +102,14 @@ static inline void shp_stat_inc(struct shp_net *sn, enum shp_stat s)
 int shp_helper_init(void);
 void shp_helper_exit(void);
 
+/* assign.c: auto-assignment of the helper to new flows */
+int shp_assign_init(void);
+void shp_assign_exit(void);
+
+/* datapath.c: help() and the payload rewrite (see datapath.h) */
+int shp_datapath_init(void);
+void shp_datapath_exit(void);
+
 /* netlink.c */
 int shp_netlink_init(void);
 void shp_netlink_exit(void);

@@ -38,3 +38,103 @@ def ctl():
         pytest.skip("SIPHELPERCTL is not set")
     assert os.access(path, os.X_OK), path
     return Ctl(path)
+
+
+# --- raw generic netlink, to test the kernel's own validation (siphelperctl
+# refuses bad values before sending, so it cannot reach these paths). ---
+import socket  # noqa: E402
+import struct  # noqa: E402
+
+NLM_F_REQUEST, NLM_F_ACK, NLM_F_ACK_TLVS = 1, 4, 0x200
+NLMSG_ERROR = 2
+SOL_NETLINK, NETLINK_CAP_ACK, NETLINK_EXT_ACK = 270, 10, 11
+# uapi/linux/siphelper.h
+CMD_GET_CONFIG, CMD_SET_CONFIG = 1, 2
+A_VERSION, A_PORTS, A_SIP_TIMEOUT, A_DIRECT_MEDIA = 1, 2, 3, 4
+A_AUTO_ASSIGN, A_MALFORMED_POLICY, A_STATS = 5, 6, 7
+A_PORTS_ENTRY = 1
+A_PORT_LO, A_PORT_HI, A_PORT_PROTOS = 1, 2, 3
+
+
+def attr(t, payload):
+    n = 4 + len(payload)
+    return struct.pack("=HH", n, t) + payload + b"\0" * ((-n) % 4)
+
+
+def nest(t, payload):
+    return attr(t | 0x8000, payload)    # NLA_F_NESTED
+
+
+def u8(t, v):
+    return attr(t, struct.pack("=B", v))
+
+
+def u16(t, v):
+    return attr(t, struct.pack("=H", v))
+
+
+def u32(t, v):
+    return attr(t, struct.pack("=I", v))
+
+
+def port(lo=None, hi=None, protos=None):
+    body = b""
+    if lo is not None:
+        body += u16(A_PORT_LO, lo)
+    if hi is not None:
+        body += u16(A_PORT_HI, hi)
+    if protos is not None:
+        body += u8(A_PORT_PROTOS, protos)
+    return nest(A_PORTS_ENTRY, body)
+
+
+class Genl:
+    """Minimal generic netlink client: request() returns (errno, extack)."""
+
+    def __init__(self):
+        self.s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 16)
+        self.s.bind((0, 0))
+        self.s.setsockopt(SOL_NETLINK, NETLINK_EXT_ACK, 1)
+        self.s.setsockopt(SOL_NETLINK, NETLINK_CAP_ACK, 1)
+        self.seq = 0
+        err, _, replies = self.request(0x10, 3, attr(2, b"siphelper\0"),
+                                       version=1)
+        assert err == 0, err
+        self.family = struct.unpack_from("=H", self._attrs(replies[0])[1])[0]
+
+    @staticmethod
+    def _attrs(payload):
+        out, off = {}, 0
+        while off + 4 <= len(payload):
+            n, t = struct.unpack_from("=HH", payload, off)
+            out[t & 0x3fff] = payload[off + 4:off + n]
+            off += (n + 3) & ~3
+        return out
+
+    def request(self, family, cmd, attrs=b"", version=1, reserved=0):
+        self.seq += 1
+        body = struct.pack("=BBH", cmd, version, reserved) + attrs
+        hdr = struct.pack("=IHHII", 16 + len(body), family,
+                          NLM_F_REQUEST | NLM_F_ACK, self.seq, 0)
+        self.s.send(hdr + body)
+        replies = []
+        while True:
+            data = self.s.recv(65536)
+            off = 0
+            while off < len(data):
+                n, t, flags, _, _ = struct.unpack_from("=IHHII", data, off)
+                msg = data[off + 16:off + n]
+                off += (n + 3) & ~3
+                if t != NLMSG_ERROR:
+                    replies.append(msg[4:])   # skip genlmsghdr
+                    continue
+                err = -struct.unpack_from("=i", msg)[0]
+                ext = ""
+                if flags & NLM_F_ACK_TLVS:
+                    m = self._attrs(msg[20:]).get(1)
+                    ext = m.rstrip(b"\0").decode() if m else ""
+                return err, ext, replies
+
+    def set(self, attrs, **kw):
+        err, ext, _ = self.request(self.family, CMD_SET_CONFIG, attrs, **kw)
+        return err, ext

@@ -152,3 +152,56 @@ def test_rmmod_with_open_config(siphelper, ctl, netns):
     sh("rmmod siphelper")
     sh(f"insmod {siphelper}")
     assert ctl.config(netns=netns[0])["sip_timeout"] == 3600
+
+
+# --- the kernel's own checks, bypassing siphelperctl's ---
+from ctl import (Genl, attr, nest, u8, u16, u32, port, A_PORTS,  # noqa: E402
+                 A_SIP_TIMEOUT, A_DIRECT_MEDIA, A_MALFORMED_POLICY, A_STATS,
+                 A_VERSION)
+
+
+@pytest.mark.parametrize("name,attrs,msg", [
+    ("timeout 0", u32(A_SIP_TIMEOUT, 0), ""),
+    ("timeout 86401", u32(A_SIP_TIMEOUT, 86401), ""),
+    ("timeout wrong size", u16(A_SIP_TIMEOUT, 60), ""),
+    ("direct-media 2", u8(A_DIRECT_MEDIA, 2), ""),
+    ("malformed 2", u8(A_MALFORMED_POLICY, 2), ""),
+    ("unknown attribute", u32(99, 1), ""),
+    ("reply-only attribute", attr(A_STATS, b""), ""),
+    ("version attribute", u32(A_VERSION, 1), ""),
+    ("port 0", nest(A_PORTS, port(0)), ""),
+    ("protos 0", nest(A_PORTS, port(5060, 5060, 0)), ""),
+    ("protos 4", nest(A_PORTS, port(5060, 5060, 4)), ""),
+    ("no lo", nest(A_PORTS, port(None, 5060)), "without a low port"),
+    ("reversed", nest(A_PORTS, port(6000, 5000)), "reversed"),
+    ("overlap", nest(A_PORTS, port(5060, 5070) + port(5065)), "overlap"),
+    ("33 entries", nest(A_PORTS, b"".join(port(5000 + i)
+                                          for i in range(33))), "too many"),
+    ("nest without NLA_F_NESTED", attr(A_PORTS, b""), "NLA_F_NESTED"),
+    ("unknown in entry", nest(A_PORTS, nest(1, u16(9, 1))), ""),
+    ("all or nothing", u32(A_SIP_TIMEOUT, 60) +
+     nest(A_PORTS, port(6000, 5000)), "reversed"),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_kernel_refuses(siphelper, ctl, name, attrs, msg):
+    g = Genl()
+    err, ext = g.set(attrs)
+    assert err != 0, name
+    assert ext, f"{name}: no extack message"
+    assert msg in ext, (name, ext)
+    assert ctl.config() == DEFAULT
+
+
+def test_kernel_refuses_reserved_header(siphelper, ctl):
+    err, _ = Genl().set(u32(A_SIP_TIMEOUT, 60), reserved=1)
+    assert err != 0
+    assert ctl.config() == DEFAULT
+
+
+def test_kernel_accepts_and_defaults(siphelper, ctl):
+    g = Genl()
+    assert g.set(u32(A_SIP_TIMEOUT, 60)) == (0, "")
+    assert g.set(nest(A_PORTS, port(5070))) == (0, "")
+    c = ctl.config()
+    assert c["sip_timeout"] == 60
+    assert c["ports"] == [{"lo": 5070, "hi": 5070,
+                           "protocols": ["udp", "tcp"]}]

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * siphelper: auto-assignment. A hook at POSTROUTING and INPUT, after NAT
+ * and just before the conntrack helper/confirm step, attaches the
+ * siphelper helper to new (unconfirmed) UDP/TCP conntracks whose
+ * original-direction destination port is in the netns' port list. A helper
+ * already set (nft `ct helper set`, an expectation) is never replaced.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
+#include <net/netfilter/nf_conntrack_seqadj.h>
+
+#include "datapath.h"
+
+static unsigned int shp_assign_hook(void *priv, struct sk_buff *skb,
+				    const struct nf_hook_state *state)
+{
+	const struct shp_config *cfg;
+	enum ip_conntrack_info ctinfo;
+	struct nf_conntrack_helper *helper;
+	struct nf_conn_help *help;
+	struct shp_net *sn;
+	struct nf_conn *ct;
+	u8 l4;
+	u16 port;
+
+	ct = nf_ct_get(skb, &ctinfo);
+	if (!ct || nf_ct_is_confirmed(ct) || nf_ct_is_template(ct))
+		return NF_ACCEPT;
+	l4 = nf_ct_protonum(ct);
+	if (l4 != IPPROTO_UDP && l4 != IPPROTO_TCP)
+		return NF_ACCEPT;
+	help = nfct_help(ct);
+	if (help && rcu_access_pointer(help->helper))
+		return NF_ACCEPT;
+
+	sn = shp_pernet(state->net);
+	cfg = rcu_dereference(sn->cfg);
+	if (!cfg || !cfg->auto_assign)
+		return NF_ACCEPT;
+	port = ntohs(ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple.dst.u.all);
+	if (!shp_config_port_match(cfg, l4, port))
+		return NF_ACCEPT;
+
+	if (!help)
+		help = nf_ct_helper_ext_add(ct, GFP_ATOMIC);
+	if (!help)
+		return NF_ACCEPT;
+	helper = shp_helper_find(nf_ct_l3num(ct), l4);
+	/* NAT was set up before us: add what nf_nat_setup_info() adds when
+	 * a helper is already present, so TCP payload resizes work.
+	 */
+	if ((ct->status & IPS_NAT_MASK) && !nfct_seqadj_ext_add(ct))
+		return NF_ACCEPT;
+	rcu_assign_pointer(help->helper, helper);
+	shp_stat_inc(sn, SHP_STAT_ASSIGNED);
+	return NF_ACCEPT;
+}
+
+#define SHP_ASSIGN_PRI	(NF_IP_PRI_CONNTRACK_HELPER - 1)
+
+static const struct nf_hook_ops shp_assign_ops[] = {
+	{ .hook = shp_assign_hook, .pf = NFPROTO_IPV4,
+	  .hooknum = NF_INET_POST_ROUTING, .priority = SHP_ASSIGN_PRI },
+	{ .hook = shp_assign_hook, .pf = NFPROTO_IPV4,
+	  .hooknum = NF_INET_LOCAL_IN, .priority = SHP_ASSIGN_PRI },
+	{ .hook = shp_assign_hook, .pf = NFPROTO_IPV6,
+	  .hooknum = NF_INET_POST_ROUTING, .priority = SHP_ASSIGN_PRI },
+	{ .hook = shp_assign_hook, .pf = NFPROTO_IPV6,
+	  .hooknum = NF_INET_LOCAL_IN, .priority = SHP_ASSIGN_PRI },
+};
+
+static int __net_init shp_assign_net_init(struct net *net)
+{
+	return nf_register_net_hooks(net, shp_assign_ops,
+				     ARRAY_SIZE(shp_assign_ops));
+}
+
+static void __net_exit shp_assign_net_exit(struct net *net)
+{
+	nf_unregister_net_hooks(net, shp_assign_ops,
+				ARRAY_SIZE(shp_assign_ops));
+}
+
+/* Separate from the main pernet ops: registered after the helpers exist
+ * and unregistered before they go, so no new flow gets a dying helper.
+ */
+static struct pernet_operations shp_assign_net_ops = {
+	.init = shp_assign_net_init,
+	.exit = shp_assign_net_exit,
+};
+
+int shp_assign_init(void)
+{
+	return register_pernet_subsys(&shp_assign_net_ops);
+}
+
+void shp_assign_exit(void)
+{
+	unregister_pernet_subsys(&shp_assign_net_ops);
+}

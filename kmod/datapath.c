@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * siphelper: the helper callback. Copies the SIP payload into per-CPU
+ * scratch, parses it with the core, sets up expectations, plans and
+ * applies the rewrite into a per-CPU output buffer and replaces the
+ * payload with one nf_nat mangle call, so a packet is never half
+ * rewritten. See docs/datapath.md.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/jhash.h>
+#include <linux/slab.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <net/netfilter/nf_conntrack_seqadj.h>
+#include <net/netfilter/nf_nat_helper.h>
+
+#include "datapath.h"
+#include "compat.h"
+
+struct shp_scratch {
+	struct shp_sip_msg msg;
+	struct shp_plan plan;
+	struct shp_rewrite_ctx ctx;
+	char in[SHP_MAX_MSG];
+	char out[SHP_MAX_MSG];
+};
+
+static DEFINE_PER_CPU(struct shp_scratch *, shp_scratch);
+
+int shp_datapath_init(void)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct shp_scratch *s;
+
+		s = kvmalloc_node(sizeof(*s), GFP_KERNEL, cpu_to_node(cpu));
+		if (!s) {
+			shp_datapath_exit();
+			return -ENOMEM;
+		}
+		per_cpu(shp_scratch, cpu) = s;
+	}
+	return 0;
+}
+
+void shp_datapath_exit(void)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu) {
+		kvfree(per_cpu(shp_scratch, cpu));
+		per_cpu(shp_scratch, cpu) = NULL;
+	}
+}
+
+static void shp_to_addr(struct shp_addr *a, const union nf_inet_addr *u,
+			u16 l3num)
+{
+	memset(a, 0, sizeof(*a));
+	if (l3num == NFPROTO_IPV4) {
+		a->family = 4;
+		memcpy(a->a, &u->ip, 4);
+	} else {
+		a->family = 6;
+		memcpy(a->a, u->ip6, 16);
+	}
+}
+
+/* The NAT mapping: SNAT (UA opened the flow) or DNAT (flow opened towards
+ * the UA through a registration expectation).
+ */
+static void shp_flow_init(struct shp_flow *fl, struct nf_conn *ct,
+			  struct shp_nat_map *map)
+{
+	const struct nf_conntrack_tuple *priv, *pub;
+
+	fl->ct = ct;
+	fl->nat = true;
+	if (ct->status & IPS_SRC_NAT) {
+		fl->pdir = IP_CT_DIR_ORIGINAL;
+	} else if (ct->status & IPS_DST_NAT) {
+		fl->pdir = IP_CT_DIR_REPLY;
+	} else {
+		fl->pdir = IP_CT_DIR_ORIGINAL;
+		fl->nat = false;
+		return;
+	}
+	priv = &ct->tuplehash[fl->pdir].tuple;
+	pub = &ct->tuplehash[!fl->pdir].tuple;
+	shp_to_addr(&map->priv, &priv->src.u3, nf_ct_l3num(ct));
+	shp_to_addr(&map->pub, &pub->dst.u3, nf_ct_l3num(ct));
+	map->priv_port = ntohs(priv->src.u.all);
+	map->pub_port = ntohs(pub->dst.u.all);
+}
+
+static bool shp_sdp_offer_answer(const struct shp_sip_msg *msg)
+{
+	unsigned int m;
+
+	if (!(msg->flags & SHP_F_SDP))
+		return false;
+	if (msg->type == SHP_MSG_REQUEST)
+		m = msg->method;
+	else if (msg->status < 300)
+		m = msg->cseq_method;
+	else
+		return false;
+	return m == SHP_M_INVITE || m == SHP_M_UPDATE || m == SHP_M_ACK ||
+	       m == SHP_M_PRACK;
+}
+
+static bool shp_call_ends(const struct shp_sip_msg *msg)
+{
+	if (msg->type == SHP_MSG_REQUEST)
+		return msg->method == SHP_M_BYE || msg->method == SHP_M_CANCEL;
+	return msg->type == SHP_MSG_RESPONSE && msg->status >= 300 &&
+	       msg->cseq_method == SHP_M_INVITE;
+}
+
+/*
+ * One parsed message at s->in + off: events, expectations, plan. Appends
+ * the (possibly rewritten) message to s->out at *opos. Returns true when
+ * it was changed.
+ */
+static bool shp_message(struct shp_net *sn, const struct shp_config *cfg,
+			struct shp_scratch *s, const struct shp_flow *fl,
+			enum ip_conntrack_dir dir, unsigned int off,
+			unsigned int len, unsigned int *opos)
+{
+	const char *buf = s->in + off;
+	struct shp_sip_msg *msg = &s->msg;
+	struct shp_rewrite_ctx *ctx = &s->ctx;
+	bool out = dir == fl->pdir;
+	u32 call = 0;
+	int r;
+
+	if (msg->type == SHP_MSG_KEEPALIVE)
+		goto copy;
+	if (msg->call_id.len)
+		call = jhash(buf + msg->call_id.off, msg->call_id.len, 0) | 1;
+	if (call && shp_call_ends(msg))
+		shp_media_forget(sn, fl->ct, call);
+	if (!fl->nat)
+		goto copy;
+
+	ctx->dir = out ? SHP_DIR_OUT : SHP_DIR_IN;
+	memset(&ctx->media_pub, 0, sizeof(ctx->media_pub));
+	memset(ctx->media_port, 0, sizeof(ctx->media_port));
+	memset(ctx->rtcp_port, 0, sizeof(ctx->rtcp_port));
+	if (out && call && shp_sdp_offer_answer(msg))
+		shp_media_expect(sn, cfg, fl, msg, call, ctx);
+	if (!out && msg->type == SHP_MSG_RESPONSE &&
+	    msg->cseq_method == SHP_M_REGISTER && msg->status >= 200 &&
+	    msg->status < 300)
+		shp_register_update(sn, fl, msg);
+
+	r = shp_sip_plan(buf, msg, ctx, &s->plan);
+	if (r <= 0)
+		goto copy;
+	r = shp_plan_apply(buf, len, &s->plan, s->out + *opos,
+			   sizeof(s->out) - *opos);
+	if (r < 0)
+		goto copy;
+	*opos += r;
+	if (s->plan.n_hdr)
+		shp_stat_inc(sn, SHP_STAT_REWRITTEN_HDR);
+	if (s->plan.n_sdp)
+		shp_stat_inc(sn, SHP_STAT_REWRITTEN_SDP);
+	return true;
+
+copy:
+	if (*opos + len <= sizeof(s->out))
+		memcpy(s->out + *opos, buf, len);
+	*opos += len;
+	return false;
+}
+
+static int shp_help_locked(struct sk_buff *skb, unsigned int protoff,
+			   unsigned int dataoff, struct nf_conn *ct,
+			   enum ip_conntrack_info ctinfo, struct shp_net *sn,
+			   const struct shp_config *cfg)
+{
+	struct shp_scratch *s = this_cpu_read(shp_scratch);
+	enum ip_conntrack_dir dir = CTINFO2DIR(ctinfo);
+	bool tcp = nf_ct_protonum(ct) == IPPROTO_TCP;
+	unsigned int n = skb->len - dataoff;
+	unsigned int off = 0, opos = 0;
+	bool changed = false, bad = false;
+	struct shp_flow fl;
+	int r;
+
+	if (n > SHP_MAX_MSG) {
+		if (!tcp)
+			goto malformed;
+		n = SHP_MAX_MSG;
+	}
+	if (skb_copy_bits(skb, dataoff, s->in, n))
+		return NF_ACCEPT;
+	shp_flow_init(&fl, ct, &s->ctx.map);
+	/* TCP mangling resizes through seqadj: without it, only parse. */
+	if (fl.nat && tcp && !nfct_seqadj(ct))
+		fl.nat = false;
+
+	while (off < n) {
+		r = shp_sip_parse(s->in + off, n - off, tcp, &s->msg);
+		if (r == -SHP_E_INCOMPLETE) {
+			/* Message continues in a later segment: the rest of
+			 * this segment passes unmodified.
+			 */
+			shp_stat_inc(sn, SHP_STAT_TRUNCATED);
+			break;
+		}
+		if (r < 0) {
+			bad = true;
+			break;
+		}
+		shp_stat_inc(sn, SHP_STAT_PARSED);
+		if (shp_message(sn, cfg, s, &fl, dir, off, r, &opos))
+			changed = true;
+		off += r;
+		if (!tcp)
+			break;
+	}
+	if (off && !tcp)
+		shp_ct_refresh(ct, skb, cfg->sip_timeout * HZ);
+	if (changed && opos <= sizeof(s->out)) {
+		bool ok;
+
+		if (tcp)
+			ok = nf_nat_mangle_tcp_packet(skb, ct, ctinfo, protoff,
+						      0, off, s->out, opos);
+		else
+			ok = nf_nat_mangle_udp_packet(skb, ct, ctinfo, protoff,
+						      0, off, s->out, opos);
+		if (!ok) {
+			nf_ct_helper_log(skb, ct, "cannot mangle SIP message");
+			shp_stat_inc(sn, SHP_STAT_DROPPED);
+			return NF_DROP;
+		}
+	}
+	if (!bad)
+		return NF_ACCEPT;
+malformed:
+	shp_stat_inc(sn, SHP_STAT_MALFORMED);
+	if (cfg->malformed_policy == SHP_MALFORMED_DROP) {
+		shp_stat_inc(sn, SHP_STAT_DROPPED);
+		return NF_DROP;
+	}
+	return NF_ACCEPT;
+}
+
+int shp_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
+	     enum ip_conntrack_info ctinfo)
+{
+	struct shp_net *sn = shp_pernet(nf_ct_net(ct));
+	const struct shp_config *cfg;
+	unsigned int dataoff;
+	int ret;
+
+	if (nf_ct_protonum(ct) == IPPROTO_TCP) {
+		struct tcphdr _th;
+		const struct tcphdr *th;
+
+		if (ctinfo != IP_CT_ESTABLISHED &&
+		    ctinfo != IP_CT_ESTABLISHED_REPLY)
+			return NF_ACCEPT;
+		th = skb_header_pointer(skb, protoff, sizeof(_th), &_th);
+		if (!th)
+			return NF_ACCEPT;
+		dataoff = protoff + th->doff * 4;
+	} else {
+		dataoff = protoff + sizeof(struct udphdr);
+	}
+	if (dataoff >= skb->len)
+		return NF_ACCEPT;
+
+	shp_stat_inc(sn, SHP_STAT_SEEN);
+	cfg = rcu_dereference(sn->cfg);
+	if (!cfg)
+		return NF_ACCEPT;
+	/* help() also runs in process context (locally generated packets):
+	 * keep softirqs off while this CPU's scratch is in use.
+	 */
+	local_bh_disable();
+	ret = shp_help_locked(skb, protoff, dataoff, ct, ctinfo, sn, cfg);
+	local_bh_enable();
+	return ret;
+}

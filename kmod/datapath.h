@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * siphelper: declarations shared by the datapath files (helper.c,
+ * assign.c, datapath.c, media.c, register.c). See docs/datapath.md.
+ */
+#ifndef SIPHELPER_DATAPATH_H
+#define SIPHELPER_DATAPATH_H
+
+#include <linux/skbuff.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_helper.h>
+#include <net/netfilter/nf_conntrack_expect.h>
+
+#include "siphelper.h"
+#include "core/shp_sip.h"
+
+enum shp_expect_class {
+	SHP_EXPECT_SIGNALLING,
+	SHP_EXPECT_MEDIA,
+	__SHP_EXPECT_MAX,
+};
+
+/*
+ * Per-conntrack state in the helper's private area (nfct_help_data(),
+ * 32 bytes): which public media ports belong to which call, so that a BYE,
+ * CANCEL or final error removes only that call's expectations. Slots are
+ * reused oldest first; all access is under nf_conntrack_expect_lock, which
+ * the expectation API takes anyway.
+ */
+#define SHP_CT_SLOTS	5
+
+struct shp_ct_data {
+	u32 call[SHP_CT_SLOTS];		/* jhash of the Call-ID, 0: free */
+	u16 port[SHP_CT_SLOTS];		/* public RTP port (RTCP is +1) */
+	u8 next;			/* next slot to reuse */
+};
+
+/* The NAT mapping of a SIP flow, from its conntrack tuples. */
+struct shp_flow {
+	struct nf_conn *ct;
+	enum ip_conntrack_dir pdir;	/* direction sent by the private UA */
+	bool nat;			/* SNAT or DNAT on this flow */
+};
+
+/* helper.c */
+struct nf_conntrack_helper *shp_helper_find(u8 l3num, u8 l4proto);
+void shp_expectfn(struct nf_conn *ct, struct nf_conntrack_expect *exp);
+
+/* datapath.c */
+int shp_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
+	     enum ip_conntrack_info ctinfo);
+
+/* media.c */
+void shp_media_expect(struct shp_net *sn, const struct shp_config *cfg,
+		      const struct shp_flow *fl, const struct shp_sip_msg *msg,
+		      u32 call, struct shp_rewrite_ctx *ctx);
+void shp_media_forget(struct shp_net *sn, struct nf_conn *ct, u32 call);
+
+/* register.c */
+void shp_register_update(struct shp_net *sn, const struct shp_flow *fl,
+			 const struct shp_sip_msg *msg);
+
+#endif /* SIPHELPER_DATAPATH_H */

@@ -1,0 +1,277 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The datapath end to end on the SEED.md topology (topology.py): the seed
+REGISTER and INVITE leave the router in their public form byte for byte,
+responses come back in the private form, RTP to the public media port
+reaches the phone, registrations let the registrar in, a NAT-aware phone is
+left alone, sip-timeout applies, and explicit nft assignment works."""
+import re
+
+import pytest
+
+import topology as t
+from conftest import sh
+
+PRIV = f"{t.PHONE_IP}:5010"
+PUB = f"{t.PUBLIC_IP}:5010"
+
+
+def crlf(text):
+    return text.strip("\n").replace("\n", "\r\n").encode()
+
+
+def register(expires=3600, host=t.PHONE_IP):
+    return crlf(f"""
+REGISTER sip:avantelecom.avantele.com SIP/2.0
+Via: SIP/2.0/UDP {host}:5010;branch=z9hG4bK1076223587290572529;rport
+From: " " <sip:011@avantelecom.avantele.com:5060>;tag=2717716575
+To: " " <sip:011@avantelecom.avantele.com:5060>
+Call-ID: 20063242339186-62012442819438@192.168.0.31
+CSeq: 1 REGISTER
+Contact: <sip:011@{host}:5010>
+Max-Forwards: 70
+Expires: {expires}
+Supported: path
+User-Agent: Fanvil X3 1.3.384.1694
+Allow: INVITE, ACK, OPTIONS, BYE, CANCEL, REFER, NOTIFY, INFO, PRACK, UPDATE, MESSAGE
+Content-Length: 0
+""") + b"\r\n\r\n"
+
+
+def register_ok(expires=3600):
+    return crlf(f"""
+SIP/2.0 200 OK
+Via: SIP/2.0/UDP {PUB};branch=z9hG4bK1076223587290572529;rport=5010;received={t.PUBLIC_IP}
+From: " " <sip:011@avantelecom.avantele.com:5060>;tag=2717716575
+To: " " <sip:011@avantelecom.avantele.com:5060>;tag=as1
+Call-ID: 20063242339186-62012442819438@192.168.0.31
+CSeq: 1 REGISTER
+Contact: <sip:011@{PUB}>;expires={expires}
+Content-Length: 0
+""") + b"\r\n\r\n"
+
+
+SDP = """v=0
+o=011 164445748 546426177 IN IP4 {ip}
+s=A conversation
+c=IN IP4 {ip}
+t=0 0
+m=audio {port} RTP/AVP 8 0 101
+a=rtpmap:8 PCMA/8000
+a=rtpmap:0 PCMU/8000
+a=rtpmap:101 telephone-event/8000
+"""
+
+
+def invite(host=t.PHONE_IP, media=10006):
+    body = crlf(SDP.format(ip=host, port=media)) + b"\r\n"
+    head = crlf(f"""
+INVITE sip:*43@avantelecom.avantele.com;user=phone SIP/2.0
+Via: SIP/2.0/UDP {host}:5010;branch=z9hG4bK1841331866303606934;rport
+From: " " <sip:011@avantelecom.avantele.com:5060>;tag=908623127
+To: "**43" <sip:*43@avantelecom.avantele.com;user=phone>
+Call-ID: 1021667421783-273216449350@192.168.0.31
+CSeq: 1 INVITE
+Contact: <sip:011@{host}:5010>
+Max-Forwards: 70
+Supported: replaces, join, path, 100rel
+User-Agent: Fanvil X3 1.3.384.1694
+P-Early-Media: supported
+Allow-Events: talk
+Allow: INVITE, ACK, OPTIONS, BYE, CANCEL, REFER, NOTIFY, INFO, PRACK, UPDATE, MESSAGE
+Content-Type: application/sdp
+Content-Length: {len(body)}
+""")
+    return head + b"\r\n\r\n" + body
+
+
+def bye(host=t.PHONE_IP):
+    return crlf(f"""
+BYE sip:*43@{t.SERVER_IP} SIP/2.0
+Via: SIP/2.0/UDP {host}:5010;branch=z9hG4bK99;rport
+From: " " <sip:011@avantelecom.avantele.com:5060>;tag=908623127
+To: "**43" <sip:*43@avantelecom.avantele.com;user=phone>;tag=srv1
+Call-ID: 1021667421783-273216449350@192.168.0.31
+CSeq: 2 BYE
+Content-Length: 0
+""") + b"\r\n\r\n"
+
+
+def public_form(msg):
+    """The seed's public form: the phone's address:port and SDP address
+    replaced, nothing else."""
+    out = msg.replace(PRIV.encode(), PUB.encode())
+    out = out.replace(f"IN IP4 {t.PHONE_IP}\r\n".encode(),
+                      f"IN IP4 {t.PUBLIC_IP}\r\n".encode())
+    return out
+
+
+def expectations():
+    return t.nsexec(t.ROUTER, "conntrack -L expect", check=False).stdout
+
+
+def load(module_path, params=""):
+    sh("modprobe -a nf_conntrack nf_nat nf_tables nft_chain_nat "
+       "nft_masq nft_ct")
+    sh(f"insmod {module_path} {params}")
+
+
+@pytest.fixture(scope="module")
+def net():
+    t.setup()
+    yield
+    t.teardown()
+
+
+@pytest.fixture
+def alg(net, module_path):
+    load(module_path)
+    t.flush()
+    yield
+    t.flush()
+    sh("rmmod siphelper")
+
+
+@pytest.fixture
+def socks(net):
+    opened = []
+
+    def make(ns, addr, port):
+        s = t.udp(ns, addr, port)
+        opened.append(s)
+        return s
+    yield make
+    for s in opened:
+        s.close()
+
+
+def test_register_public_form_and_back(alg, socks):
+    phone = socks(t.PHONE, t.PHONE_IP, 5010)
+    server = socks(t.SERVER, t.SERVER_IP, 5060)
+    msg = register()
+    phone.sendto(msg, (t.SERVER_IP, 5060))
+    got, src = server.recvfrom(65535)
+    assert src == (t.PUBLIC_IP, 5010)
+    assert got == public_form(msg)
+    assert b"Via: SIP/2.0/UDP 212.19.6.166:5010;branch=" in got
+    assert b"Contact: <sip:011@212.19.6.166:5010>" in got
+    assert b"Call-ID: 20063242339186-62012442819438@192.168.0.31" in got
+
+    ok = register_ok()
+    server.sendto(ok, src)
+    back, _ = phone.recvfrom(65535)
+    assert back == ok.replace(f"UDP {PUB}".encode(), f"UDP {PRIV}".encode()) \
+        .replace(f"@{PUB}>".encode(), f"@{PRIV}>".encode())
+
+    # the registration lets the registrar in from another port
+    exp = expectations()
+    assert "dport=5010" in exp and "siphelper" in exp, exp
+    other = socks(t.SERVER, t.SERVER_IP, 5070)
+    opts = crlf(f"""
+OPTIONS sip:011@{PUB} SIP/2.0
+Via: SIP/2.0/UDP {t.SERVER_IP}:5070;branch=z9hG4bKo1
+From: <sip:ping@{t.SERVER_IP}>;tag=1
+To: <sip:011@{PUB}>
+Call-ID: opt1@{t.SERVER_IP}
+CSeq: 1 OPTIONS
+Content-Length: 0
+""") + b"\r\n\r\n"
+    other.sendto(opts, (t.PUBLIC_IP, 5010))
+    got, src = phone.recvfrom(65535)
+    assert src == (t.SERVER_IP, 5070)
+    assert got == opts.replace(PUB.encode(), PRIV.encode())
+
+    # unregister: Expires 0 removes the expectation
+    phone.sendto(register(0), (t.SERVER_IP, 5060))
+    server.recvfrom(65535)
+    server.sendto(register_ok(0), (t.PUBLIC_IP, 5010))
+    phone.recvfrom(65535)
+    assert "dport=5010" not in expectations()
+
+
+def test_sip_timeout_applied(alg, socks):
+    phone = socks(t.PHONE, t.PHONE_IP, 5010)
+    server = socks(t.SERVER, t.SERVER_IP, 5060)
+    phone.sendto(register(), (t.SERVER_IP, 5060))
+    server.recvfrom(65535)
+    out = t.nsexec(t.ROUTER, "conntrack -L -p udp --dport 5060").stdout
+    m = re.search(r"udp\s+17\s+(\d+)\s", out)
+    assert m and 3500 < int(m.group(1)) <= 3600, out
+
+
+def test_invite_media_and_rtp(alg, socks):
+    phone = socks(t.PHONE, t.PHONE_IP, 5010)
+    server = socks(t.SERVER, t.SERVER_IP, 5060)
+    rtp_in = socks(t.PHONE, t.PHONE_IP, 10006)
+    msg = invite()
+    phone.sendto(msg, (t.SERVER_IP, 5060))
+    got, _ = server.recvfrom(65535)
+    assert got == public_form(msg)
+    assert b"o=011 164445748 546426177 IN IP4 212.19.6.166\r\n" in got
+    assert b"c=IN IP4 212.19.6.166\r\n" in got
+    assert b"m=audio 10006 RTP/AVP 8 0 101\r\n" in got
+    body = got.split(b"\r\n\r\n", 1)[1]
+    assert f"Content-Length: {len(body)}\r\n".encode() in got
+
+    exp = expectations()
+    assert "dport=10006" in exp and "dport=10007" in exp, exp
+
+    ok = crlf(f"""
+SIP/2.0 200 OK
+Via: SIP/2.0/UDP {PUB};branch=z9hG4bK1841331866303606934;rport=5010
+From: " " <sip:011@avantelecom.avantele.com:5060>;tag=908623127
+To: "**43" <sip:*43@avantelecom.avantele.com;user=phone>;tag=srv1
+Call-ID: 1021667421783-273216449350@192.168.0.31
+CSeq: 1 INVITE
+Contact: <sip:*43@{t.SERVER_IP}:5060>
+Content-Length: 0
+""") + b"\r\n\r\n"
+    server.sendto(ok, (t.PUBLIC_IP, 5010))
+    back, _ = phone.recvfrom(65535)
+    assert back == ok.replace(f"UDP {PUB}".encode(), f"UDP {PRIV}".encode())
+
+    media = socks(t.SERVER, t.SERVER_IP, 20000)
+    media.sendto(b"\x80\x08rtp-payload", (t.PUBLIC_IP, 10006))
+    data, src = rtp_in.recvfrom(2048)
+    assert data == b"\x80\x08rtp-payload"
+    assert src[0] == t.SERVER_IP
+
+    # BYE removes the call's remaining (RTCP) expectation
+    phone.sendto(bye(), (t.SERVER_IP, 5060))
+    server.recvfrom(65535)
+    assert "dport=10007" not in expectations()
+
+
+def test_nat_aware_phone_untouched(alg, socks):
+    phone = socks(t.PHONE, t.PHONE_IP, 5010)
+    server = socks(t.SERVER, t.SERVER_IP, 5060)
+    for msg in (register(host=t.PUBLIC_IP), invite(host=t.PUBLIC_IP)):
+        phone.sendto(msg, (t.SERVER_IP, 5060))
+        got, _ = server.recvfrom(65535)
+        assert got == msg
+    assert "dport=10006" not in expectations()
+
+
+def test_explicit_nft_helper_without_auto_assign(net, module_path, socks):
+    load(module_path, "auto_assign=0")
+    t.flush()
+    try:
+        phone = socks(t.PHONE, t.PHONE_IP, 5010)
+        server = socks(t.SERVER, t.SERVER_IP, 5060)
+        msg = register()
+        phone.sendto(msg, (t.SERVER_IP, 5060))
+        got, _ = server.recvfrom(65535)
+        assert got == msg, "rewritten without assignment"
+        t.flush()
+        t.nft(t.ROUTER, """
+table inet shp_h {
+  ct helper sip-udp { type "siphelper" protocol udp; }
+  chain pre { type filter hook prerouting priority 0;
+    udp dport 5060 ct helper set "sip-udp"; }
+}""")
+        phone.sendto(msg, (t.SERVER_IP, 5060))
+        got, _ = server.recvfrom(65535)
+        assert got == public_form(msg)
+    finally:
+        t.nsexec(t.ROUTER, "nft delete table inet shp_h", check=False)
+        t.flush()
+        sh("rmmod siphelper")

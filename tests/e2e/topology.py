@@ -1,0 +1,86 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The SEED.md topology in network namespaces:
+
+  phone 192.168.0.31/24 --- lan0 192.168.0.1 [router] wan0 212.19.6.166/24
+                                                  --- server 212.19.6.1/24
+
+The router masquerades to 212.19.6.166. Sockets are opened directly in a
+namespace with setns(2) through ctypes (Python 3.11 has no os.setns), so
+the tests need no helper processes."""
+import ctypes
+import os
+import socket
+
+from conftest import sh
+
+PHONE, ROUTER, SERVER = "shp_phone", "shp_router", "shp_server"
+PHONE_IP, LAN_IP = "192.168.0.31", "192.168.0.1"
+PUBLIC_IP, SERVER_IP = "212.19.6.166", "212.19.6.1"
+CLONE_NEWNET = 0x40000000
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def nsexec(ns, cmd, check=True):
+    return sh(f"ip netns exec {ns} {cmd}", check=check)
+
+
+def setup():
+    teardown()
+    for ns in (PHONE, ROUTER, SERVER):
+        sh(f"ip netns add {ns}")
+        nsexec(ns, "ip link set lo up")
+    sh(f"ip link add lan0 netns {ROUTER} type veth peer eth0 netns {PHONE}")
+    sh(f"ip link add wan0 netns {ROUTER} type veth peer eth0 netns {SERVER}")
+    nsexec(PHONE, f"ip addr add {PHONE_IP}/24 dev eth0")
+    nsexec(PHONE, "ip link set eth0 up")
+    nsexec(PHONE, f"ip route add default via {LAN_IP}")
+    nsexec(SERVER, f"ip addr add {SERVER_IP}/24 dev eth0")
+    nsexec(SERVER, "ip link set eth0 up")
+    nsexec(ROUTER, f"ip addr add {LAN_IP}/24 dev lan0")
+    nsexec(ROUTER, f"ip addr add {PUBLIC_IP}/24 dev wan0")
+    nsexec(ROUTER, "ip link set lan0 up")
+    nsexec(ROUTER, "ip link set wan0 up")
+    nsexec(ROUTER, "sysctl -qw net.ipv4.ip_forward=1")
+    nft(ROUTER, """
+table ip shp_nat {
+  chain pre { type nat hook prerouting priority -100; }
+  chain post { type nat hook postrouting priority 100;
+    oifname "wan0" masquerade; }
+}""")
+
+
+def nft(ns, ruleset):
+    path = f"/tmp/{ns}.nft"
+    with open(path, "w") as f:
+        f.write(ruleset)
+    nsexec(ns, f"nft -f {path}")
+
+
+def teardown():
+    for ns in (PHONE, ROUTER, SERVER):
+        sh(f"ip netns del {ns}", check=False)
+
+
+def flush():
+    """Forget all conntrack state on the router."""
+    nsexec(ROUTER, "conntrack -F", check=False)
+    nsexec(ROUTER, "conntrack -F expect", check=False)
+
+
+def udp(ns, addr, port, timeout=3.0):
+    """A UDP socket bound to addr:port inside netns ns."""
+    own = os.open("/proc/self/ns/net", os.O_RDONLY)
+    target = os.open(f"/run/netns/{ns}", os.O_RDONLY)
+    try:
+        if _libc.setns(target, CLONE_NEWNET):
+            raise OSError(ctypes.get_errno(), "setns")
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((addr, port))
+        s.settimeout(timeout)
+    finally:
+        if _libc.setns(own, CLONE_NEWNET):
+            raise OSError(ctypes.get_errno(), "setns back")
+        os.close(own)
+        os.close(target)
+    return s
