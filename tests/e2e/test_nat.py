@@ -135,8 +135,8 @@ def alg(net, module_path):
 def socks(net):
     opened = []
 
-    def make(ns, addr, port):
-        s = t.udp(ns, addr, port)
+    def make(ns, addr, port, kind=t.udp):
+        s = kind(ns, addr, port)
         opened.append(s)
         return s
     yield make
@@ -273,5 +273,93 @@ table inet shp_h {
         assert got == public_form(msg)
     finally:
         t.nsexec(t.ROUTER, "nft delete table inet shp_h", check=False)
+        t.flush()
+        sh("rmmod siphelper")
+
+
+def recv_exact(s, n):
+    data = b""
+    while len(data) < n:
+        chunk = s.recv(n - len(data))
+        assert chunk, f"connection closed after {data!r}"
+        data += chunk
+    return data
+
+
+def test_tcp_messages_rewritten(alg, socks):
+    listener = socks(t.SERVER, t.SERVER_IP, 5060, t.tcp)
+    listener.listen(1)
+    phone = socks(t.PHONE, t.PHONE_IP, 5010, t.tcp)
+    phone.connect((t.SERVER_IP, 5060))
+    server, src = listener.accept()
+    server.settimeout(3)
+    try:
+        assert src == (t.PUBLIC_IP, 5010)
+        reg = register().replace(b"SIP/2.0/UDP", b"SIP/2.0/TCP")
+        # one message, then two in one segment
+        for data in (reg, reg + reg):
+            phone.sendall(data)
+            got = recv_exact(server, len(data))
+            assert got == public_form(data)
+        ok = register_ok().replace(b"SIP/2.0/UDP", b"SIP/2.0/TCP")
+        server.sendall(ok)
+        back = recv_exact(phone, len(ok))
+        assert back == ok.replace(f"TCP {PUB}".encode(),
+                                  f"TCP {PRIV}".encode()) \
+            .replace(f"@{PUB}>".encode(), f"@{PRIV}>".encode())
+    finally:
+        server.close()
+
+
+def test_busy_media_port_moves_to_next_pair(alg, socks):
+    """Two phones offer the same media port: the second gets the next
+    free public pair, written into its m= line."""
+    server = socks(t.SERVER, t.SERVER_IP, 5060)
+    phone1 = socks(t.PHONE, t.PHONE_IP, 5010)
+    phone1.sendto(invite(), (t.SERVER_IP, 5060))
+    got, _ = server.recvfrom(65535)
+    assert b"m=audio 10006 " in got
+    phone2 = socks(t.PHONE, t.PHONE2_IP, 5010)
+    msg = invite(host=t.PHONE2_IP)
+    phone2.sendto(msg, (t.SERVER_IP, 5060))
+    got, src = server.recvfrom(65535)
+    assert src[0] == t.PUBLIC_IP
+    want = msg.replace(f"{t.PHONE2_IP}:5010".encode(),
+                       f"{t.PUBLIC_IP}:{src[1]}".encode()) \
+        .replace(f"IN IP4 {t.PHONE2_IP}\r\n".encode(),
+                 f"IN IP4 {t.PUBLIC_IP}\r\n".encode()) \
+        .replace(b"m=audio 10006 ", b"m=audio 10008 ")
+    assert got == want
+    exp = expectations()
+    for port in (10006, 10007, 10008, 10009):
+        assert f"dport={port} " in exp, exp
+
+
+@pytest.mark.parametrize("direct", [True, False])
+def test_direct_media(net, module_path, socks, direct):
+    """direct-media on: media from another address than the SIP server
+    reaches the phone; off: only from the signalling peer."""
+    load(module_path, "" if direct else "direct_media=0")
+    t.flush()
+    try:
+        phone = socks(t.PHONE, t.PHONE_IP, 5010)
+        server = socks(t.SERVER, t.SERVER_IP, 5060)
+        rtp_in = socks(t.PHONE, t.PHONE_IP, 10006)
+        rtp_in.settimeout(1)
+        phone.sendto(invite(), (t.SERVER_IP, 5060))
+        server.recvfrom(65535)
+        other = socks(t.SERVER, t.MEDIA_IP, 30000)
+        other.sendto(b"rtp-from-elsewhere", (t.PUBLIC_IP, 10006))
+        if direct:
+            data, src = rtp_in.recvfrom(2048)
+            assert data == b"rtp-from-elsewhere"
+            assert src[0] == t.MEDIA_IP
+        else:
+            with pytest.raises(TimeoutError):
+                rtp_in.recvfrom(2048)
+            media = socks(t.SERVER, t.SERVER_IP, 20000)
+            media.sendto(b"rtp-from-peer", (t.PUBLIC_IP, 10006))
+            assert rtp_in.recvfrom(2048)[0] == b"rtp-from-peer"
+    finally:
         t.flush()
         sh("rmmod siphelper")

@@ -16,6 +16,8 @@ from conftest import sh
 PHONE, ROUTER, SERVER = "shp_phone", "shp_router", "shp_server"
 PHONE_IP, LAN_IP = "192.168.0.31", "192.168.0.1"
 PUBLIC_IP, SERVER_IP = "212.19.6.166", "212.19.6.1"
+PHONE2_IP = "192.168.0.32"      # a second phone
+MEDIA_IP = "212.19.6.2"         # a media server other than the SIP server
 CLONE_NEWNET = 0x40000000
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -34,7 +36,9 @@ def setup():
     nsexec(PHONE, f"ip addr add {PHONE_IP}/24 dev eth0")
     nsexec(PHONE, "ip link set eth0 up")
     nsexec(PHONE, f"ip route add default via {LAN_IP}")
+    nsexec(PHONE, f"ip addr add {PHONE2_IP}/24 dev eth0")
     nsexec(SERVER, f"ip addr add {SERVER_IP}/24 dev eth0")
+    nsexec(SERVER, f"ip addr add {MEDIA_IP}/24 dev eth0")
     nsexec(SERVER, "ip link set eth0 up")
     nsexec(ROUTER, f"ip addr add {LAN_IP}/24 dev lan0")
     nsexec(ROUTER, f"ip addr add {PUBLIC_IP}/24 dev wan0")
@@ -69,12 +73,23 @@ def flush():
 
 def udp(ns, addr, port, timeout=3.0):
     """A UDP socket bound to addr:port inside netns ns."""
+    return sock(ns, socket.SOCK_DGRAM, addr, port, timeout)
+
+
+def tcp(ns, addr, port, timeout=3.0):
+    """A TCP socket bound to addr:port inside netns ns (not connected)."""
+    s = sock(ns, socket.SOCK_STREAM, addr, port, timeout)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return s
+
+
+def sock(ns, kind, addr, port, timeout):
     own = os.open("/proc/self/ns/net", os.O_RDONLY)
     target = os.open(f"/run/netns/{ns}", os.O_RDONLY)
     try:
         if _libc.setns(target, CLONE_NEWNET):
             raise OSError(ctypes.get_errno(), "setns")
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s = socket.socket(socket.AF_INET, kind)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind((addr, port))
         s.settimeout(timeout)
