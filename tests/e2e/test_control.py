@@ -205,3 +205,39 @@ def test_kernel_accepts_and_defaults(siphelper, ctl):
     assert c["sip_timeout"] == 60
     assert c["ports"] == [{"lo": 5070, "hi": 5070,
                            "protocols": ["udp", "tcp"]}]
+
+
+NFT_HELPER = """table inet shp_t {
+    ct helper h { type "siphelper" protocol udp; }
+    chain out {
+        type filter hook output priority 0;
+        udp dport 5060 ct helper set "h"
+    }
+}
+"""
+SEND = ("python3 -c \"import socket; s = socket.socket(2, 2); "
+        "[s.sendto(b'x', ('127.0.0.1', p)) for p in (5060, 9999)]\"")
+
+
+def ct_udp(ns):
+    return sh(f"ip netns exec {ns} conntrack -L -p udp 2>/dev/null").stdout
+
+
+def test_flush_removes_only_our_conntracks(siphelper, ctl, netns):
+    a, b = netns
+    for ns in netns:
+        sh(f"ip -n {ns} link set lo up")
+        sh(f"ip netns exec {ns} nft -f - <<'EOF'\n{NFT_HELPER}EOF")
+        sh(f"ip netns exec {ns} {SEND}")
+        out = ct_udp(ns)
+        assert "dport=5060" in out and "helper=siphelper" in out, out
+        assert "dport=9999" in out, out
+    r = json.loads(ctl.ok("-j", "-n", a, "flush"))
+    assert r["conntracks"] >= 1, r
+    out = ct_udp(a)
+    assert "dport=5060" not in out, out
+    assert "dport=9999" in out, out      # not ours: kept
+    assert "dport=5060" in ct_udp(b)     # other netns: untouched
+    r = ctl.run("-n", b, "flush", prefix=NOBODY)
+    assert r.returncode == 1 and "CAP_NET_ADMIN" in r.stderr
+    assert "dport=5060" in ct_udp(b)
