@@ -18,6 +18,9 @@ PHONE_IP, LAN_IP = "192.168.0.31", "192.168.0.1"
 PUBLIC_IP, SERVER_IP = "212.19.6.166", "212.19.6.1"
 PHONE2_IP = "192.168.0.32"      # a second phone
 MEDIA_IP = "212.19.6.2"         # a media server other than the SIP server
+# IPv6: ULA inside, documentation prefix outside
+PHONE6, LAN6, PUBLIC6, SERVER6 = "fd00::31", "fd00::1", "2001:db8::166", \
+    "2001:db8::1"
 CLONE_NEWNET = 0x40000000
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -45,8 +48,19 @@ def setup():
     nsexec(ROUTER, "ip link set lan0 up")
     nsexec(ROUTER, "ip link set wan0 up")
     nsexec(ROUTER, "sysctl -qw net.ipv4.ip_forward=1")
+    nsexec(ROUTER, "sysctl -qw net.ipv6.conf.all.forwarding=1")
+    nsexec(PHONE, f"ip -6 addr add {PHONE6}/64 dev eth0 nodad")
+    nsexec(PHONE, f"ip -6 route add default via {LAN6}")
+    nsexec(SERVER, f"ip -6 addr add {SERVER6}/64 dev eth0 nodad")
+    nsexec(ROUTER, f"ip -6 addr add {LAN6}/64 dev lan0 nodad")
+    nsexec(ROUTER, f"ip -6 addr add {PUBLIC6}/64 dev wan0 nodad")
     nft(ROUTER, """
 table ip shp_nat {
+  chain pre { type nat hook prerouting priority -100; }
+  chain post { type nat hook postrouting priority 100;
+    oifname "wan0" masquerade; }
+}
+table ip6 shp_nat6 {
   chain pre { type nat hook prerouting priority -100; }
   chain post { type nat hook postrouting priority 100;
     oifname "wan0" masquerade; }
@@ -89,7 +103,8 @@ def sock(ns, kind, addr, port, timeout):
     try:
         if _libc.setns(target, CLONE_NEWNET):
             raise OSError(ctypes.get_errno(), "setns")
-        s = socket.socket(socket.AF_INET, kind)
+        fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+        s = socket.socket(fam, kind)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind((addr, port))
         s.settimeout(timeout)

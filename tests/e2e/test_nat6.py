@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The datapath over IPv6 (ULA phone behind an ip6 masquerade): addresses
+of a different length than the public one, so the INVITE grows and
+Content-Length is recomputed."""
+import topology as t
+from test_nat import SDP, crlf
+from test_nat import alg, net, socks  # noqa: F401 (fixtures)
+
+
+def invite6(ip):
+    host = f"[{ip}]:5010"
+    sdp = SDP.replace("IP4", "IP6")
+    body = crlf(sdp.format(ip=ip, port=10006)) + b"\r\n"
+    head = crlf(f"""
+INVITE sip:*43@avantelecom.avantele.com;user=phone SIP/2.0
+Via: SIP/2.0/UDP {host};branch=z9hG4bK6;rport
+From: " " <sip:011@avantelecom.avantele.com:5060>;tag=6
+To: "**43" <sip:*43@avantelecom.avantele.com;user=phone>
+Call-ID: v6call@fd00::31
+CSeq: 1 INVITE
+Contact: <sip:011@{host}>
+Content-Type: application/sdp
+Content-Length: {len(body)}
+""")
+    return head + b"\r\n\r\n" + body
+
+
+def test_ipv6_invite_grows_and_media_expected(alg, socks):
+    phone = socks(t.PHONE, t.PHONE6, 5010)
+    server = socks(t.SERVER, t.SERVER6, 5060)
+    rtp_in = socks(t.PHONE, t.PHONE6, 10006)
+    msg = invite6(t.PHONE6)
+    phone.sendto(msg, (t.SERVER6, 5060))
+    got, src = server.recvfrom(65535)
+    assert src[:2] == (t.PUBLIC6, 5010)
+    assert len(got) > len(msg)
+    assert got == invite6(t.PUBLIC6)
+    assert b"c=IN IP6 2001:db8::166\r\n" in got
+    exp = t.nsexec(t.ROUTER, "conntrack -L expect -f ipv6").stdout
+    assert "dport=10006" in exp, exp
+    media = socks(t.SERVER, t.SERVER6, 20000)
+    media.sendto(b"rtp6", (t.PUBLIC6, 10006))
+    data, src = rtp_in.recvfrom(2048)
+    assert data == b"rtp6" and src[0] == t.SERVER6
