@@ -14,7 +14,7 @@ mkdir -p "$out"
 ctl=$repo/build/user/tools/siphelperctl/siphelperctl
 env=
 [ -x "$ctl" ] && env="SIPHELPERCTL=$ctl"
-"$repo/tests/vm/run" -o "$out" "$kernel" -- \
+"$repo/tests/vm/run" -t 2400 -o "$out" "$kernel" -- \
 	"$env tests/e2e/run $ko" >"$out/run.log" 2>&1
 rc=$?
 grep -E "passed|failed|FAILED|Error|^vm:" "$out/run.log" | tail -n 25
