@@ -19,6 +19,9 @@ step "side by side with the in-tree nf_conntrack_sip + nf_nat_sip"
 modprobe nf_nat_sip
 lsmod | grep -E '^(siphelper|nf_conntrack_sip|nf_nat_sip) '
 nft delete table inet demo
-rmmod nf_nat_sip nf_conntrack_sip siphelper
+rmmod nf_nat_sip nf_conntrack_sip
+modprobe -a nft_chain_nat nft_masq nft_ct
+python3 "$(dirname "$0")/demo_story.py"
+rmmod siphelper
 step "unloaded cleanly"
 dmesg | grep ' siphelper: ' | sed 's/^/  /'

@@ -1,6 +1,8 @@
 #!/bin/bash
-# make demo: build the module for the stock 6.1 kernel, boot it in a VM and
-# show siphelper loaded and registered next to the in-tree SIP helper.
+# make demo: build the module for the stock 6.1 kernel, boot it in a VM,
+# show siphelper registered next to the in-tree SIP helper, then the seed's
+# story: the phone behind NAT registers and calls, each message before and
+# after the ALG side by side, the pinholes, and RTP both ways.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
