@@ -3,31 +3,27 @@
 // for parse, parse+plan and parse+plan+apply. See docs/performance.md.
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
 
 extern "C" {
 #include "shp_sip.h"
+#include "sip_vectors.h"
 }
 
 namespace {
 
-const char *const kRegister =
-	"REGISTER sip:avantelecom.avantele.com SIP/2.0\r\n"
-	"Via: SIP/2.0/UDP 192.168.0.31:5010;branch=z9hG4bK1076223587290572529;rport\r\n"
-	"From: \" \" <sip:011@avantelecom.avantele.com:5060>;tag=2717716575\r\n"
-	"To: \" \" <sip:011@avantelecom.avantele.com:5060>\r\n"
-	"Call-ID: 20063242339186-62012442819438@192.168.0.31\r\n"
-	"CSeq: 1 REGISTER\r\n"
-	"Contact: <sip:011@192.168.0.31:5010>\r\n"
-	"Max-Forwards: 70\r\n"
-	"Expires: 3600\r\n"
-	"Supported: path\r\n"
-	"User-Agent: Fanvil X3 1.3.384.1694\r\n"
-	"Allow: INVITE, ACK, OPTIONS, BYE, CANCEL, REFER, NOTIFY, INFO, PRACK, UPDATE, MESSAGE\r\n"
-	"Content-Length: 0\r\n"
-	"\r\n";
+// The seed messages come from the shared test vectors (tests/vectors), the
+// same bytes the unit tests and KUnit check.
+std::string seed(const char *name)
+{
+	for (unsigned int i = 0; i < shp_n_vectors; i++)
+		if (!strcmp(shp_vectors[i].name, name))
+			return shp_vectors[i].in;
+	std::abort();
+}
 
 const char *const kSdp =
 	"v=0\r\n"
@@ -46,25 +42,7 @@ std::string with_body(std::string head, const std::string &body)
 	       "\r\n\r\n" + body;
 }
 
-std::string invite()
-{
-	return with_body(
-		"INVITE sip:*43@avantelecom.avantele.com;user=phone SIP/2.0\r\n"
-		"Via: SIP/2.0/UDP 192.168.0.31:5010;branch=z9hG4bK1841331866303606934;rport\r\n"
-		"From: \" \" <sip:011@avantelecom.avantele.com:5060>;tag=908623127\r\n"
-		"To: \"**43\" <sip:*43@avantelecom.avantele.com;user=phone>\r\n"
-		"Call-ID: 1021667421783-273216449350@192.168.0.31\r\n"
-		"CSeq: 1 INVITE\r\n"
-		"Contact: <sip:011@192.168.0.31:5010>\r\n"
-		"Max-Forwards: 70\r\n"
-		"Supported: replaces, join, path, 100rel\r\n"
-		"User-Agent: Fanvil X3 1.3.384.1694\r\n"
-		"P-Early-Media: supported\r\n"
-		"Allow-Events: talk\r\n"
-		"Allow: INVITE, ACK, OPTIONS, BYE, CANCEL, REFER, NOTIFY, INFO, PRACK, UPDATE, MESSAGE\r\n"
-		"Content-Type: application/sdp\r\n",
-		kSdp);
-}
+std::string invite() { return seed("seed_invite"); }
 
 std::string ok200()
 {
@@ -182,7 +160,7 @@ void run(benchmark::State &st, const std::string &m, Stage stage)
 	BENCHMARK(BM_##name##_ParsePlan);                                     \
 	BENCHMARK(BM_##name##_ParsePlanApply);
 
-std::string reg() { return kRegister; }
+std::string reg() { return seed("seed_register"); }
 
 SHP_BENCH(Register, reg)
 SHP_BENCH(InviteSdp, invite)
