@@ -16,6 +16,10 @@ def sh(cmd, check=True):
     return r
 
 
+# topology.py uses sh() from here, so it is imported after sh exists.
+import topology as t  # noqa: E402
+
+
 def pytest_configure(config):
     if not os.environ.get("SIPHELPER_IN_VM"):
         pytest.exit("the e2e suite runs inside the test VM: "
@@ -36,3 +40,47 @@ def siphelper(module_path):
     sh(f"insmod {module_path}")
     yield module_path
     sh("rmmod siphelper")
+
+
+def expectations():
+    """`conntrack -L expect` in the router namespace."""
+    return t.nsexec(t.ROUTER, "conntrack -L expect", check=False).stdout
+
+
+def load(module_path, params=""):
+    """NAT modules and siphelper with PARAMS (unloaded by the caller)."""
+    sh("modprobe -a nf_conntrack nf_nat nf_tables nft_chain_nat "
+       "nft_masq nft_ct")
+    sh(f"insmod {module_path} {params}")
+
+
+@pytest.fixture(scope="module")
+def net():
+    """The phone - router - server namespaces, for one test module."""
+    t.setup()
+    yield
+    t.teardown()
+
+
+@pytest.fixture
+def alg(net, module_path):
+    """siphelper loaded with defaults, conntrack flushed around the test."""
+    load(module_path)
+    t.flush()
+    yield
+    t.flush()
+    sh("rmmod siphelper")
+
+
+@pytest.fixture
+def socks(net):
+    """socks(ns, addr, port[, kind]): sockets closed after the test."""
+    opened = []
+
+    def make(ns, addr, port, kind=t.udp):
+        s = kind(ns, addr, port)
+        opened.append(s)
+        return s
+    yield make
+    for s in opened:
+        s.close()

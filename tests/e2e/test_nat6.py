@@ -3,8 +3,7 @@
 of a different length than the public one, so the INVITE grows and
 Content-Length is recomputed."""
 import topology as t
-from test_nat import SDP, crlf
-from test_nat import alg, net, socks  # noqa: F401 (fixtures)
+from sipmsg import SDP, crlf
 
 
 def invite6(ip):
