@@ -358,9 +358,12 @@ std::string usage(std::string_view topic)
 		       "it again after\n"
 		       "           changing ports\n"
 		       "  remove   turn auto-assign on, delete the table\n"
-		       "  show     whether the table is installed and the "
-		       "ports its rules cover\n"
-		       "install and remove need CAP_NET_ADMIN.\n";
+		       "  show     whether the table is installed, the ports "
+		       "its rules cover and\n"
+		       "           whether they match the configured ports "
+		       "(-j: JSON)\n"
+		       "All three need CAP_NET_ADMIN (nftables needs it even "
+		       "to read).\n";
 	return "usage: siphelperctl [OPTIONS] COMMAND [ARGS]\n"
 	       "Control the siphelper SIP ALG kernel module.\n\n"
 	       "Commands:\n"
@@ -375,6 +378,7 @@ std::string usage(std::string_view topic)
 	       "Options:\n"
 	       "  -j, --json           JSON output\n"
 	       "  -n, --netns NAME     act in /run/netns/NAME\n"
+	       "  -f, --file FILE      the file for apply\n"
 	       "  -h, --help           help (also: COMMAND --help)\n"
 	       "  -V, --version        print the version\n";
 }

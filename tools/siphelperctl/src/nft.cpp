@@ -281,6 +281,7 @@ public:
 		nftnl_batch_iovec(b_.get(), &v, 1);
 		return v;
 	}
+	size_t messages() const { return what_.size(); }
 	const std::string &what(uint32_t s)
 	{
 		static const std::string none = "the nft transaction";
@@ -326,7 +327,8 @@ Nft::Nft()
 
 // Send a batch and collect every answer. The kernel processes a batch
 // synchronously inside sendmsg(), so all acks are queued when it returns
-// (the way nft reads them too).
+// (the way nft reads them too). Every message asked for an ack, so a
+// success is an ack for each of them.
 static void talk(mnl_socket *sock, Batch &b)
 {
 	iovec v = b.iov();
@@ -335,6 +337,7 @@ static void talk(mnl_socket *sock, Batch &b)
 					     strerror(errno));
 	std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE * 4);
 	std::optional<NlError> first;
+	size_t acks = 0;
 	for (;;) {
 		ssize_t n = recv(mnl_socket_get_fd(sock), buf.data(),
 				 buf.size(), MSG_DONTWAIT);
@@ -353,7 +356,9 @@ static void talk(mnl_socket *sock, Batch &b)
 				continue;
 			auto *e = static_cast<const nlmsgerr *>(
 				mnl_nlmsg_get_payload(nlh));
-			if (e->error && !first)  // the first is the cause
+			if (!e->error)
+				acks++;
+			else if (!first)  // the first is the cause
 				first = nft_error(-e->error,
 						  b.what(nlh->nlmsg_seq),
 						  extack_of(nlh));
@@ -361,6 +366,12 @@ static void talk(mnl_socket *sock, Batch &b)
 	}
 	if (first)
 		throw *first;
+	if (acks != b.messages())
+		throw NlError(EPROTO, "nftables confirmed " +
+				      std::to_string(acks) + " of " +
+				      std::to_string(b.messages()) +
+				      " messages: check 'nft list table inet "
+				      "siphelper'");
 }
 
 void Nft::install(const NftPlan &plan)
