@@ -15,6 +15,7 @@ import topology as t
 from conftest import sh
 from ctl import ctl  # noqa: F401  (fixture)
 from sipmsg import bye, invite, public_form, register
+from test_nat6 import invite6
 
 NOBODY = "setpriv --reuid=65534 --regid=65534 --clear-groups"
 EXAMPLE_CONF = os.path.join(os.path.dirname(__file__), "..", "..", "etc",
@@ -87,6 +88,12 @@ def test_nft_install_assigns_and_remove_restores(alg, nft_cleanup, ctl,
     got, _ = server.recvfrom(65535)
     assert got == public_form(msg)
     assert helper_of(5060) == "siphelper"
+    # the inet table and its l3proto inet helpers cover IPv6 as well
+    phone6 = socks(t.PHONE, t.PHONE6, 5010)
+    server6 = socks(t.SERVER, t.SERVER6, 5060)
+    phone6.sendto(invite6(t.PHONE6), (t.SERVER6, 5060))
+    got, _ = server6.recvfrom(65535)
+    assert got == invite6(t.PUBLIC6)
     assert stats(ctl)["auto_assigned"] == 0
 
     out = ctl.ok("nft", "remove", netns=t.ROUTER)
