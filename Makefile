@@ -7,6 +7,9 @@
 #   make modules KVER=<release|6.1|6.12|debug>
 #   make deps          install what the project needs (apt), idempotent
 #   make dkms-install  sources into /usr/src/siphelper-<version> + dkms add
+#   make install [DESTDIR=] [PREFIX=/usr/local]   make uninstall
+#                      siphelperctl, man page, bash completion, systemd
+#                      unit, /etc examples (the module: make dkms-install)
 #   make fuzz [FUZZ_SECONDS=600]   make bench   make clean
 #
 # Caches (kernels, debug kernel, initramfs) live in $(SIPHELPER_CACHE),
@@ -20,9 +23,12 @@ KVER ?= $(shell if [ -d /lib/modules/$$(uname -r)/build ]; then uname -r; \
 	else ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n1 | \
 	cut -d/ -f4; fi)
 FUZZ_SECONDS ?= 600
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 
 .PHONY: all deps modules user test test-quick demo dkms-install fuzz \
-	bench debug-kernel clean
+	bench debug-kernel clean install uninstall
 
 all: deps modules user
 
@@ -53,6 +59,26 @@ dkms-install: deps
 
 fuzz: deps
 	@fuzz/run.sh $(FUZZ_SECONDS)
+
+# cmake --install puts the tool, man page and completion under PREFIX (it
+# honours DESTDIR); the config examples never overwrite an existing file.
+install: user
+	@DESTDIR=$(DESTDIR) cmake --install build/user --prefix $(PREFIX) >/dev/null
+	@sed 's|@SBINDIR@|$(PREFIX)/sbin|g' etc/siphelper.service.in | \
+		install -D -m 644 /dev/stdin $(DESTDIR)$(UNITDIR)/siphelper.service
+	@[ -e $(DESTDIR)$(SYSCONFDIR)/siphelper.conf ] || \
+		install -D -m 644 etc/siphelper.conf $(DESTDIR)$(SYSCONFDIR)/siphelper.conf
+	@[ -e $(DESTDIR)$(SYSCONFDIR)/modprobe.d/siphelper.conf ] || \
+		install -D -m 644 etc/modprobe.d-siphelper.conf \
+		$(DESTDIR)$(SYSCONFDIR)/modprobe.d/siphelper.conf
+	@echo "installed under $(DESTDIR)$(PREFIX); then: systemctl enable --now siphelper"
+
+# The /etc files are the admin's now: left in place.
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/siphelperctl \
+		$(DESTDIR)$(PREFIX)/share/man/man8/siphelperctl.8 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/siphelperctl \
+		$(DESTDIR)$(UNITDIR)/siphelper.service
 
 bench: deps user
 	@build/user/bench/siphelper_bench_core

@@ -6,7 +6,7 @@ _siphelperctl()
 	local i cmd=
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
-		-n | --netns) ((i++)) ;;
+		-n | --netns | -f | --file) ((i++)) ;;
 		-*) ;;
 		*) cmd=${words[i]}; break ;;
 		esac
@@ -15,6 +15,8 @@ _siphelperctl()
 	-n | --netns)
 		COMPREPLY=($(compgen -W "$(ls /run/netns 2>/dev/null)" -- "$cur"))
 		return ;;
+	-f | --file)
+		_filedir; return ;;
 	sip-direct-media | auto-assign)
 		COMPREPLY=($(compgen -W "yes no" -- "$cur")); return ;;
 	malformed)
@@ -26,11 +28,15 @@ _siphelperctl()
 	esac
 	case $cmd in
 	"")
-		COMPREPLY=($(compgen -W "show set stats flush help -j --json -n --netns --help --version" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "show set apply nft stats flush help -j --json -n --netns --help --version" -- "$cur")) ;;
 	set)
 		COMPREPLY=($(compgen -W "ports sip-timeout sip-direct-media auto-assign malformed --help" -- "$cur")) ;;
 	stats)
 		COMPREPLY=($(compgen -W "reset --help" -- "$cur")) ;;
+	apply)
+		COMPREPLY=($(compgen -W "-f --file --help" -- "$cur")) ;;
+	nft)
+		COMPREPLY=($(compgen -W "install remove show --help" -- "$cur")) ;;
 	*)
 		COMPREPLY=($(compgen -W "--help" -- "$cur")) ;;
 	esac

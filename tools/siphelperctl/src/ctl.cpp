@@ -229,6 +229,10 @@ Invocation parse_command_line(const std::vector<std::string> &args)
 			inv.netns = args[++i];
 		} else if (a.rfind("--netns=", 0) == 0) {
 			inv.netns = a.substr(8);
+		} else if (a == "-f" || a == "--file") {
+			if (i + 1 >= args.size())
+				throw UsageError(a + " needs a file name");
+			inv.file = args[++i];
 		} else if (a == "-h" || a == "--help") {
 			help = true;
 		} else if (a == "-V" || a == "--version") {
@@ -242,6 +246,8 @@ Invocation parse_command_line(const std::vector<std::string> &args)
 			pos.push_back(a);
 		}
 	}
+	if (!inv.file.empty() && (pos.empty() || pos[0] != "apply"))
+		throw UsageError("-f FILE is an option of 'apply' only");
 	if (!inv.netns.empty() && inv.netns.find('/') != std::string::npos)
 		throw UsageError("netns name " + q(inv.netns) +
 				 " must not contain '/': give a name from "
@@ -278,12 +284,27 @@ Invocation parse_command_line(const std::vector<std::string> &args)
 			throw UsageError("flush takes no arguments (got " +
 					 q(rest[0]) + ")");
 		inv.cmd = Cmd::kFlush;
+	} else if (c == "apply") {
+		if (!rest.empty())
+			throw UsageError("apply takes no arguments (got " +
+					 q(rest[0]) + "): use -f FILE");
+		inv.cmd = Cmd::kApply;
+	} else if (c == "nft") {
+		if (rest.size() != 1 ||
+		    (rest[0] != "install" && rest[0] != "remove" &&
+		     rest[0] != "show"))
+			throw UsageError("nft: use 'nft install', 'nft remove' "
+					 "or 'nft show'");
+		inv.cmd = rest[0] == "install" ? Cmd::kNftInstall :
+			  rest[0] == "remove"  ? Cmd::kNftRemove :
+						 Cmd::kNftShow;
 	} else if (c == "help") {
 		inv.cmd = Cmd::kHelp;
 		inv.help_topic = rest.empty() ? "" : rest[0];
 	} else {
 		throw UsageError("unknown command " + q(c) +
-				 ": commands are show, set, stats, flush");
+				 ": commands are show, set, apply, nft, stats, "
+				 "flush");
 	}
 	return inv;
 }
@@ -315,16 +336,49 @@ std::string usage(std::string_view topic)
 		       "Remove the SIP conntrack entries and expectations "
 		       "of siphelper\n(e.g. a stale entry after an outage). "
 		       "Needs CAP_NET_ADMIN.\n";
+	if (topic == "apply")
+		return "usage: siphelperctl [-n NETNS] apply [-f FILE]\n"
+		       "Apply a configuration file (default "
+		       "/etc/siphelper.conf) in one atomic set:\n"
+		       "KEY VALUE pairs as for 'set', one or more per line, "
+		       "'#' comments,\neach key once. The whole file is "
+		       "checked first; on an error (with its\nline number) "
+		       "nothing changes. Keys not in the file keep their "
+		       "value.\nNeeds CAP_NET_ADMIN.\n";
+	if (topic == "nft")
+		return "usage: siphelperctl [-j] [-n NETNS] nft "
+		       "install|remove|show\n"
+		       "nft mode: assign the helper with nftables rules "
+		       "instead of auto-assign.\n"
+		       "  install  (re)create table inet siphelper (ct helper "
+		       "objects, prerouting\n"
+		       "           and output chains, one rule per configured "
+		       "port entry) in one\n"
+		       "           transaction, then turn auto-assign off; run "
+		       "it again after\n"
+		       "           changing ports\n"
+		       "  remove   turn auto-assign on, delete the table\n"
+		       "  show     whether the table is installed, the ports "
+		       "its rules cover and\n"
+		       "           whether they match the configured ports "
+		       "(-j: JSON)\n"
+		       "All three need CAP_NET_ADMIN (nftables needs it even "
+		       "to read).\n";
 	return "usage: siphelperctl [OPTIONS] COMMAND [ARGS]\n"
 	       "Control the siphelper SIP ALG kernel module.\n\n"
 	       "Commands:\n"
 	       "  show                 print the configuration\n"
 	       "  set KEY VALUE...     change the configuration\n"
+	       "  apply [-f FILE]      apply /etc/siphelper.conf or FILE\n"
+	       "  nft install|remove|show\n"
+	       "                       helper assignment by nftables "
+	       "rules\n"
 	       "  stats [reset]        print or reset the counters\n"
 	       "  flush                remove SIP conntrack entries\n\n"
 	       "Options:\n"
 	       "  -j, --json           JSON output\n"
 	       "  -n, --netns NAME     act in /run/netns/NAME\n"
+	       "  -f, --file FILE      the file for apply\n"
 	       "  -h, --help           help (also: COMMAND --help)\n"
 	       "  -V, --version        print the version\n";
 }

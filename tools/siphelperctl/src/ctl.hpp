@@ -68,7 +68,7 @@ Malformed parse_malformed(std::string_view s);
 ConfigPatch parse_set_args(const std::vector<std::string> &args);
 
 enum class Cmd { kNone, kShow, kSet, kStats, kStatsReset, kFlush, kHelp,
-		 kVersion };
+		 kVersion, kApply, kNftInstall, kNftRemove, kNftShow };
 
 struct Invocation {
 	Cmd cmd = Cmd::kNone;
@@ -76,6 +76,7 @@ struct Invocation {
 	std::string netns;
 	std::string help_topic;  // for kHelp: "" or a command name
 	ConfigPatch patch;       // for kSet
+	std::string file;        // for kApply: -f FILE (default in conf.hpp)
 };
 
 // argv without argv[0].

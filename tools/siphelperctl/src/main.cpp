@@ -4,7 +4,9 @@
 #include <cstring>
 #include <iostream>
 
+#include "conf.hpp"
 #include "ctl.hpp"
+#include "nft.hpp"
 #include "nl.hpp"
 
 #ifndef SIPHELPER_VERSION
@@ -19,6 +21,10 @@ const char *what_needs_admin(shp::Cmd c)
 	case shp::Cmd::kSet: return "set";
 	case shp::Cmd::kStatsReset: return "stats reset";
 	case shp::Cmd::kFlush: return "flush";
+	case shp::Cmd::kApply: return "apply";
+	case shp::Cmd::kNftInstall: return "nft install";
+	case shp::Cmd::kNftRemove: return "nft remove";
+	case shp::Cmd::kNftShow: return "nft show (reading nftables)";
 	default: return "this command";
 	}
 }
@@ -36,6 +42,11 @@ int run(const shp::Invocation &inv)
 	default:
 		break;
 	}
+	// The whole file is checked before anything is sent.
+	shp::ConfigPatch conf;
+	if (inv.cmd == Cmd::kApply)
+		conf = shp::read_conf(inv.file.empty() ? shp::kDefaultConf :
+							 inv.file);
 	if (!inv.netns.empty())
 		shp::enter_netns(inv.netns);
 	shp::Client c;
@@ -54,6 +65,14 @@ int run(const shp::Invocation &inv)
 		break;
 	case Cmd::kFlush:
 		std::cout << shp::format_flush(c.flush(), inv.json);
+		break;
+	case Cmd::kApply:
+		c.set_config(conf);
+		break;
+	case Cmd::kNftInstall:
+	case Cmd::kNftRemove:
+	case Cmd::kNftShow:
+		shp::run_nft(inv, c);
 		break;
 	default:
 		break;
@@ -75,13 +94,16 @@ int main(int argc, char **argv)
 	}
 	try {
 		return run(inv);
+	} catch (const shp::UsageError &e) {  // a bad config file
+		std::cerr << "siphelperctl: " << e.what() << "\n";
+		return 2;
 	} catch (const shp::FamilyMissing &e) {
 		std::cerr << "siphelperctl: " << e.what() << "\n";
 	} catch (const shp::NlError &e) {
 		if (e.err == EPERM || e.err == EACCES)
 			std::cerr << "siphelperctl: " << what_needs_admin(inv.cmd)
-				  << ": permission denied: changing siphelper "
-				     "needs CAP_NET_ADMIN (run as root)\n";
+				  << ": permission denied: needs "
+				     "CAP_NET_ADMIN (run as root)\n";
 		else
 			std::cerr << "siphelperctl: " << e.what() << "\n";
 	} catch (const std::exception &e) {

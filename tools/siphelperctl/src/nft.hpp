@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: GPL-2.0
+// siphelperctl nft mode: table inet siphelper through libnftnl (one
+// NETLINK_NETFILTER socket, one batch transaction per change).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "ctl.hpp"
+#include "nft_plan.hpp"
+#include "nl.hpp"
+
+struct mnl_socket;
+
+namespace shp {
+
+class Nft {
+public:
+	Nft();  // opens the nfnetlink socket
+	// Replace (or create) the table with plan, all or nothing.
+	void install(const NftPlan &plan);
+	// Delete the table; false if it did not exist.
+	bool remove();
+	NftState state();
+
+private:
+	struct SockDeleter {
+		void operator()(mnl_socket *s) const;
+	};
+	std::unique_ptr<mnl_socket, SockDeleter> sock_;
+	uint32_t portid_ = 0;
+	uint32_t seq_ = 0;
+};
+
+// `siphelperctl nft install|remove|show` with the genl client c.
+void run_nft(const Invocation &inv, Client &c);
+
+} // namespace shp
