@@ -7,7 +7,8 @@
 #   make modules KVER=<release|6.1|6.12|debug>
 #   make deps          install what the project needs (apt), idempotent
 #   make dkms-install  sources into /usr/src/siphelper-<version> + dkms add
-#   make fuzz [FUZZ_SECONDS=600]   make bench   make clean
+#   make fuzz [FUZZ_SECONDS=600]   make clean
+#   make bench         core + kernel benchmarks, rewrites docs/performance.md
 #
 # Caches (kernels, debug kernel, initramfs) live in $(SIPHELPER_CACHE),
 # default /var/cache/siphelper, outside the repository.
@@ -55,7 +56,7 @@ fuzz: deps
 	@fuzz/run.sh $(FUZZ_SECONDS)
 
 bench: deps user
-	@build/user/bench/siphelper_bench_core
+	@bench/run.sh
 
 clean:
 	rm -rf build
