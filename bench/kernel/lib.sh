@@ -30,6 +30,8 @@ topology() {
 		ns ${l% *} ip link set ${l#* } up
 	done
 	ns $PHONE ip route add default via 192.168.0.1
+	# For plain forwarding (no masquerade) the server must reach the phones.
+	ns $SERVER ip route add 192.168.0.0/16 via 212.19.6.166
 	ns $ROUTER sysctl -qw net.ipv4.ip_forward=1
 	# Static neighbours: no ARP in the measured path.
 	ns $ROUTER ip neigh replace $PHONE_IP lladdr \
