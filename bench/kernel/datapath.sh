@@ -6,7 +6,7 @@
 # -icount = guest instructions).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-out=$1 phones=${PHONES:-1000} rounds=${ROUNDS:-4} reps=${REPS:-2}
+out=$1 phones=${PHONES:-1000} rounds=${ROUNDS:-4} reps=${REPS:-1}
 : >"$out"
 topology
 measure() {	# measure TRAFFIC CONFIG DEST FLOOD-ARGS...

@@ -16,7 +16,7 @@ ko=$repo/build/kmod/$rel/src/siphelper.ko
 [ -f "$ko" ] || die "no $ko: run scripts/build-module.sh $kernel"
 [ -x "$repo/build/user/bench/sipflood" ] || die "no sipflood: run make user"
 cd "$repo"
-env="KO=$ko PHONES=${PHONES:-1000} ROUNDS=${ROUNDS:-4} REPS=${REPS:-2}"
+env="KO=$ko PHONES=${PHONES:-1000} ROUNDS=${ROUNDS:-4} REPS=${REPS:-1}"
 env+=" REGS=${REGS:-20000} CALLS=${CALLS:-10000}"
 # shift=0: one guest instruction = 1 ns of guest time.
 tests/vm/run -i 0 -c 1 -t 3000 -o "$out/vm-datapath" "$kernel" -- \

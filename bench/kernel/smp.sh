@@ -13,18 +13,10 @@ topology
 # at once stays close to one alone (if the host gives the VM two threads).
 router shp
 one() { taskset -c "$1" ip netns exec $PHONE "$FLOOD" -d $SERVER_IP \
+	-S /run/netns/$SERVER \
 	-n 1000 -b "$2" -r 4 -w 1; }
 v=$(one 0 20000); put ns_per_packet_1cpu "${v##*=}"
 router shp
-cpu_si() { awk '/^cpu[0-9]/ { printf "%s ", $8 }' /proc/stat; }
-s0=$(cpu_si)
-t0=$(date +%s%N)
 one 0 20000 >/tmp/c0 & one 1 30000 >/tmp/c1 & wait
-t1=$(date +%s%N)
-s1=$(cpu_si)
-put softirq_ticks_per_cpu "$(paste -d- <(tr ' ' '\n' <<<"$s1") \
-	<(tr ' ' '\n' <<<"$s0") | grep -v '^-$' | bc | paste -sd,)"
-p=$(cat /tmp/c0 /tmp/c1 | sed 's/packets=\([0-9]*\).*/\1/' | paste -sd+ | bc)
-put ns_per_packet_2cpu_combined $(((t1 - t0) / p))
 put ns_per_packet_2cpu_each "$(sed 's/.*=//' /tmp/c0),$(sed 's/.*=//' /tmp/c1)"
 router fwd
