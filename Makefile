@@ -10,7 +10,8 @@
 #   make install [DESTDIR=] [PREFIX=/usr/local]   make uninstall
 #                      siphelperctl, man page, bash completion, systemd
 #                      unit, /etc examples (the module: make dkms-install)
-#   make fuzz [FUZZ_SECONDS=600]   make bench   make clean
+#   make fuzz [FUZZ_SECONDS=600]   make clean
+#   make bench         core + kernel benchmarks, rewrites docs/performance.md
 #
 # Caches (kernels, debug kernel, initramfs) live in $(SIPHELPER_CACHE),
 # default /var/cache/siphelper, outside the repository.
@@ -81,7 +82,7 @@ uninstall:
 		$(DESTDIR)$(UNITDIR)/siphelper.service
 
 bench: deps user
-	@build/user/bench/siphelper_bench_core
+	@bench/run.sh
 
 clean:
 	rm -rf build
