@@ -1,0 +1,278 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Real SIP peers and an independent validator for the e2e suite: sipp
+(UAC/UAS with RTP from a pcap), kamailio (registrar/proxy, config written
+at test time), and a dumpcap capture on the router read back with tshark.
+Every process has a bounded lifetime: a hang fails the test, it never
+stalls the VM."""
+import os
+import select
+import signal
+import struct
+import subprocess
+import time
+
+import topology as t
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def workdir():
+    """Scenarios, pcaps, statistics and logs: in the VM's output directory
+    when there is one (kept on the host for a failing run)."""
+    path = "/vm/peers" if os.path.isdir("/vm") else "/tmp/shp_peers"
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def spawn(ns, argv, **kw):
+    """ARGV inside netns NS (ip netns exec execs it: the pid is ARGV's)."""
+    return subprocess.Popen(["ip", "netns", "exec", ns, *argv], text=True,
+                            **kw)
+
+
+def run(ns, argv, timeout, **kw):
+    return subprocess.run(["ip", "netns", "exec", ns, *argv], text=True,
+                          capture_output=True, timeout=timeout, **kw)
+
+
+def stop(proc, timeout=10):
+    """SIGTERM, then SIGKILL; returns (stdout, stderr) if piped."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.communicate(timeout=timeout)
+
+
+def wait_udp_listener(ns, addr, port, timeout=20):
+    """Poll until something listens on addr:port/udp in NS."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        out = run(ns, ["ss", "-Hlun", f"src {addr}:{port}"], 10).stdout
+        if out.strip():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"nothing listens on {addr}:{port}/udp in {ns}")
+
+
+# -- RTP stream for sipp's play_pcap_audio ---------------------------------
+
+def rtp_pcap(path, packets=10, port=6000):
+    """A classic pcap of PACKETS Ethernet/IPv4/UDP/RTP PCMA packets, 20 ms
+    apart. sipp only uses the UDP part: it rewrites the ports to the call's
+    local and remote media ports and the addresses to -mi and the SDP's."""
+    out = [struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)]
+    for i in range(packets):
+        rtp = struct.pack("!BBHII", 0x80, 8, i + 1, 160 * i, 0x5348504e) \
+            + b"\xd5" * 160
+        udp = struct.pack("!HHHH", port, port, 8 + len(rtp), 0) + rtp
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), i, 0, 64,
+                         17, 0, bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]))
+        frame = b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + ip + udp
+        usec = 20000 * i
+        out.append(struct.pack("<IIII", usec // 10**6, usec % 10**6,
+                               len(frame), len(frame)) + frame)
+    with open(path, "wb") as f:
+        f.write(b"".join(out))
+    return path
+
+
+# -- sipp --------------------------------------------------------------------
+
+def scenario(name, pcap):
+    """tests/e2e/sipp/NAME.xml with [rtp_pcap] filled in (sipp loads the
+    pcap while parsing the scenario, before keywords exist)."""
+    with open(os.path.join(HERE, "sipp", f"{name}.xml")) as f:
+        text = f.read().replace("[rtp_pcap]", pcap)
+    path = os.path.join(workdir(), f"{name}.xml")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def sipp_argv(xml, ip, port, stats, calls, limit, extra=()):
+    return ["sipp", "-sf", xml, "-i", ip, "-p", str(port), "-mi", ip,
+            "-m", str(calls), "-timeout", f"{limit}s", "-timeout_error",
+            "-nostdin", "-trace_err", "-trace_msg", "-trace_stat",
+            "-stf", stats, "-fd", "1", *extra]
+
+
+def sipp_stats(path):
+    """The last line of sipp's -trace_stat CSV as a dict of counters."""
+    with open(path) as f:
+        lines = [ln.rstrip("\n").rstrip(";") for ln in f if ln.strip()]
+    assert len(lines) >= 2, f"sipp wrote no statistics to {path}"
+    keys, vals = lines[0].split(";"), lines[-1].split(";")
+    return dict(zip(keys, vals))
+
+
+# -- kamailio ----------------------------------------------------------------
+
+KAMAILIO_CFG = """#!KAMAILIO
+# Minimal registrar + stateful proxy, usrloc in memory, no auth, and no
+# nathelper: the router's ALG does all NAT traversal.
+debug=2
+log_stderror=yes
+fork=yes
+children=1
+tcp_children=1
+disable_tcp=yes
+auto_aliases=no
+listen=udp:{ip}:5060
+mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
+loadmodule "tm.so"
+loadmodule "sl.so"
+loadmodule "pv.so"
+loadmodule "maxfwd.so"
+loadmodule "siputils.so"
+loadmodule "textops.so"
+loadmodule "usrloc.so"
+loadmodule "registrar.so"
+modparam("usrloc", "db_mode", 0)
+
+request_route {{
+    if (!mf_process_maxfwd_header("10")) {{
+        sl_send_reply("483", "Too Many Hops");
+        exit;
+    }}
+    if (is_method("REGISTER")) {{
+        save("location");
+        exit;
+    }}
+    if (has_totag()) {{
+        t_relay();
+        exit;
+    }}
+    if (!lookup("location")) {{
+        sl_send_reply("404", "Not Found");
+        exit;
+    }}
+    if (!t_relay()) {{
+        sl_reply_error();
+    }}
+}}
+"""
+
+
+class Kamailio:
+    """kamailio in the server netns on SERVER_IP:5060, killed on close."""
+
+    def __init__(self, ip=t.SERVER_IP):
+        cfg = os.path.join(workdir(), "kamailio.cfg")
+        with open(cfg, "w") as f:
+            f.write(KAMAILIO_CFG.format(ip=ip))
+        self.log = open(os.path.join(workdir(), "kamailio.log"), "w")
+        # -DD: stay in the foreground (children still fork), -E: log to
+        # stderr, small shared/private memory for the VM.
+        self.proc = spawn(t.SERVER, ["kamailio", "-f", cfg, "-DD", "-E",
+                                     "-m", "32", "-M", "4", "-Y",
+                                     workdir()],
+                          stdout=self.log, stderr=subprocess.STDOUT,
+                          start_new_session=True)
+        try:
+            wait_udp_listener(t.SERVER, ip, 5060, timeout=30)
+        except AssertionError:
+            self.close()
+            raise AssertionError("kamailio did not start: " + self.output())
+
+    def output(self):
+        with open(self.log.name) as f:
+            return f.read()[-2000:]
+
+    def close(self):
+        if self.proc.poll() is None:
+            # its children are in the same session/process group
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        self.log.close()
+
+
+# -- capture and tshark ------------------------------------------------------
+
+class Capture:
+    """dumpcap on the router's LAN and WAN interfaces into one pcapng
+    (every frame names its interface), at most LIMIT seconds."""
+
+    def __init__(self, name, ifaces=("lan0", "wan0"), limit=180):
+        self.path = os.path.join(workdir(), f"{name}.pcapng")
+        argv = ["dumpcap", "-q", "-n", "-a", f"duration:{limit}",
+                "-w", self.path]
+        for i in ifaces:
+            argv += ["-i", i]
+        self.proc = spawn(t.ROUTER, argv, stderr=subprocess.PIPE)
+        # dumpcap says "Capturing on ..." once the interfaces are open
+        deadline = time.monotonic() + 60
+        seen = ""
+        while "Capturing on" not in seen:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([self.proc.stderr], [], [],
+                                        max(left, 0))
+            line = self.proc.stderr.readline() if ready else ""
+            if not line:
+                stop(self.proc)
+                raise AssertionError(f"dumpcap did not start: {seen}")
+            seen += line
+        # ... a moment before the capture loop really runs on every
+        # interface (the first packets were missing without this pause)
+        time.sleep(1.5)
+
+    def stop(self):
+        """End the capture (SIGTERM lets dumpcap close the file). libpcap
+        hands packets over in blocks that are retired by a timer: packets
+        of the last moments would be lost without the pause."""
+        time.sleep(2)
+        stop(self.proc, timeout=30)
+        return self.path
+
+
+def tshark(path, *args, timeout=300):
+    r = subprocess.run(["tshark", "-n", "-r", path, *args], text=True,
+                       capture_output=True, timeout=timeout)
+    assert r.returncode == 0, f"tshark {args}: {r.stderr[-500:]}"
+    return r.stdout
+
+
+def fields(path, display_filter, *names):
+    """Rows of tab-separated tshark fields for frames matching the filter."""
+    args = ["-Y", display_filter, "-T", "fields", "-E", "separator=/t",
+            "-E", "occurrence=f"]
+    for n in names:
+        args += ["-e", n]
+    out = tshark(path, *args)
+    return [ln.split("\t") for ln in out.splitlines() if ln]
+
+
+def validate(path):
+    """The independent check of everything the capture holds: tshark finds
+    no malformed packet and no expert error, and every SIP message's
+    Content-Length equals the length of its body. Returns the SIP
+    messages as (interface, src, dst, payload bytes)."""
+    bad = fields(path, "_ws.malformed || _ws.expert.severity >= 0x00800000",
+                 "frame.number", "frame.interface_name",
+                 "_ws.expert.message")
+    assert not bad, f"tshark: malformed or expert errors: {bad[:5]}"
+    msgs = []
+    for num, iface, src, dst, clen, payload in fields(
+            path, "sip", "frame.number", "frame.interface_name", "ip.src",
+            "ip.dst", "sip.Content-Length", "udp.payload"):
+        data = bytes.fromhex(payload.replace(":", ""))
+        body = data.partition(b"\r\n\r\n")[2]
+        assert clen and int(clen) == len(body), \
+            f"frame {num} on {iface}: Content-Length {clen!r} but " \
+            f"{len(body)} bytes of body: {data[:200]!r}"
+        msgs.append((iface, src, dst, data))
+    return msgs
+
+
+def udp_flows(path):
+    """Non-SIP UDP frames as (interface, src, sport, dst, dport), in
+    capture order."""
+    return [(i, s, int(sp), d, int(dp)) for i, s, sp, d, dp in fields(
+        path, "udp && !sip && !icmp", "frame.interface_name", "ip.src",
+        "udp.srcport", "ip.dst", "udp.dstport")]
