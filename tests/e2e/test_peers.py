@@ -11,8 +11,8 @@ import re
 import subprocess
 
 import topology as t
-from peers import (Capture, Kamailio, run, rtp_pcap, scenario, sipp_argv,
-                   sipp_stats, spawn, stop, udp_flows, validate,
+from peers import (Capture, Kamailio, dissect, run, rtp_pcap, scenario,
+                   sipp_argv, sipp_stats, spawn, stop, udp_flows, validate,
                    wait_udp_listener, workdir)
 from sipmsg import crlf, register
 
@@ -60,7 +60,8 @@ def test_sipp_calls_rtp_both_ways(alg):
             (str(CALLS), "0"), f"{name} sipp: {st}"
     assert uac.returncode == 0, uac.stderr[-1000:]
 
-    msgs = validate(cap.path)
+    frames = dissect(cap.path)
+    msgs = validate(frames)
     invites = [m for i, s, d, m in msgs
                if i == "wan0" and s == t.PUBLIC_IP and m.startswith(b"INVITE")]
     assert len(invites) == CALLS
@@ -74,7 +75,7 @@ def test_sipp_calls_rtp_both_ways(alg):
         ports.add(int(re.search(rb"m=audio (\d+) ", m).group(1)))
     assert len(ports) >= 1
 
-    flows = udp_flows(cap.path)
+    flows = udp_flows(frames)
     wan_in = [f for f in flows if f[0] == "wan0" and f[3] == t.PUBLIC_IP
               and f[4] in ports]
     lan_in = [f for f in flows if f[0] == "lan0" and f[1] == t.SERVER_IP
@@ -205,7 +206,7 @@ a=rtpmap:8 PCMA/8000
         cap.stop()
         kam.close()
 
-    msgs = validate(cap.path)
+    msgs = validate(dissect(cap.path))
     wan_reg = [m for i, s, d, m in msgs if i == "wan0" and
                m.startswith(b"REGISTER")]
     assert wan_reg and b"Contact: <sip:011@212.19.6.166:5010>" in wan_reg[0]
