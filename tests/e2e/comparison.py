@@ -29,17 +29,40 @@ def results(path):
             el = case.find(tag)
             if el is not None:
                 status = st
-                reason = first_line(el.get("message") or el.text or "")
+                reason = why(el.get("message") or "", el.text or "")
                 break
         out[name] = (status, reason)
     return out
 
 
-def first_line(text):
-    """The assertion's first line, short and safe inside a table cell."""
-    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
-    line = line.replace("|", "\\|")
-    return line if len(line) <= 160 else line[:157] + "..."
+def when(path):
+    """The start of the run from the JUnit testsuite timestamp."""
+    try:
+        suite = next(ET.parse(path).getroot().iter("testsuite"))
+        return suite.get("timestamp", "").replace("T", " ")[:16] + " UTC"
+    except (OSError, ET.ParseError, StopIteration):
+        return "unknown"
+
+
+def why(message, text):
+    """The first line of the failed assertion; when pytest abbreviated it
+    ("...") its next line (the differing index), and for an exception
+    that is no assertion the test line that raised it. Short and safe in a
+    table cell."""
+    lines = [ln.strip() for ln in text.splitlines()]
+    errs = [ln[1:].strip() for ln in lines if ln.startswith("E ")]
+    first = errs[0] if errs else next(
+        (ln.strip() for ln in message.splitlines() if ln.strip()), "")
+    if "..." in first and len(errs) > 1 and not errs[1].startswith("Use -v"):
+        first += "; " + errs[1]
+    if not first.startswith("AssertionError"):
+        code = [ln for ln in lines[:lines.index(next(
+            (ln for ln in lines if ln.startswith("E ")), lines[-1]))]
+            if ln.startswith(">")] if lines else []
+        if code:
+            first += f" at `{code[-1][1:].strip()}`"
+    first = first.replace("|", "\\|")
+    return first if len(first) <= 200 else first[:197] + "..."
 
 
 def cell(res, name):
@@ -55,8 +78,9 @@ def main():
     out, kernel, vmstatus, own, intree = sys.argv[1:6]
     a, b = results(own), results(intree)
     names = sorted(set(a or {}) | set(b or {}))
-    date = datetime.datetime.now(datetime.timezone.utc) \
-        .strftime("%Y-%m-%d %H:%M UTC")
+    date = when(own) if a is not None else \
+        datetime.datetime.now(datetime.timezone.utc).strftime(
+            "%Y-%m-%d %H:%M UTC")
 
     def count(res, st):
         return sum(1 for v in (res or {}).values() if v[0] == st)
