@@ -5,7 +5,7 @@ import pytest
 
 from conftest import sh
 
-# siphelper's own module life cycle: nothing to compare with SIPHELPER_ALG=intree
+# siphelper's own module life cycle: skipped with SIPHELPER_ALG=intree
 pytestmark = pytest.mark.siphelper_only
 
 
