@@ -46,11 +46,11 @@ def stop(proc, timeout=10):
         return proc.communicate(timeout=timeout)
 
 
-def wait_udp_listener(ns, addr, port, timeout=20):
+def wait_udp_listener(ns, addr, port, timeout=90):
     """Poll until something listens on addr:port/udp in NS."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        out = run(ns, ["ss", "-Hlun", f"src {addr}:{port}"], 10).stdout
+        out = run(ns, ["ss", "-Hlun", f"src {addr}:{port}"], 30).stdout
         if out.strip():
             return
         time.sleep(0.1)
@@ -172,7 +172,7 @@ class Kamailio:
                           stdout=self.log, stderr=subprocess.STDOUT,
                           start_new_session=True)
         try:
-            wait_udp_listener(t.SERVER, ip, 5060, timeout=30)
+            wait_udp_listener(t.SERVER, ip, 5060)
         except AssertionError:
             self.close()
             raise AssertionError("kamailio did not start: " + self.output())
@@ -199,7 +199,7 @@ class Capture:
     """dumpcap on the router's LAN and WAN interfaces into one pcapng
     (every frame names its interface), at most LIMIT seconds."""
 
-    def __init__(self, name, ifaces=("lan0", "wan0"), limit=180):
+    def __init__(self, name, ifaces=("lan0", "wan0"), limit=600):
         self.path = os.path.join(workdir(), f"{name}.pcapng")
         argv = ["dumpcap", "-q", "-n", "-a", f"duration:{limit}",
                 "-w", self.path]
@@ -207,7 +207,7 @@ class Capture:
             argv += ["-i", i]
         self.proc = spawn(t.ROUTER, argv, stderr=subprocess.PIPE)
         # dumpcap says "Capturing on ..." once the interfaces are open
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         seen = ""
         while "Capturing on" not in seen:
             left = deadline - time.monotonic()

@@ -20,6 +20,7 @@ CALLS = 20
 PACKETS = 10            # RTP packets per call and direction
 SIP_PORT = 5060
 UAS_MEDIA = 6000        # the server's RTP port (-mp)
+LIMIT = 300             # seconds for all calls (the debug kernel is slow)
 # Header lines that carry the phone's address and must be public on the
 # WAN (From and Call-ID are identifiers, nobody routes on them).
 ROUTED = re.compile(rb"^(Via|Contact|o|c)[:=].*$", re.M)
@@ -40,19 +41,21 @@ def test_sipp_calls_rtp_both_ways(alg):
     pcap = rtp_pcap(f"{wd}/rtp.pcap", PACKETS)
     uas_csv, uac_csv = fresh(f"{wd}/uas.csv"), fresh(f"{wd}/uac.csv")
     cap = Capture("sipp")
+    uas_out = open(f"{wd}/uas.out", "w")
     uas = spawn(t.SERVER, sipp_argv(scenario("uas", pcap), t.SERVER_IP,
-                                    SIP_PORT, uas_csv, CALLS, 120,
+                                    SIP_PORT, uas_csv, CALLS, LIMIT,
                                     ["-mp", str(UAS_MEDIA)]),
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=wd)
+                stdout=uas_out, stderr=subprocess.STDOUT, cwd=wd)
     try:
         wait_udp_listener(t.SERVER, t.SERVER_IP, SIP_PORT)
         uac = run(t.PHONE, sipp_argv(
-            scenario("uac", pcap), t.PHONE_IP, SIP_PORT, uac_csv, CALLS, 120,
-            ["-r", "10", "-l", "4", f"{t.SERVER_IP}:{SIP_PORT}"]),
-            timeout=180, cwd=wd)
-        uas.wait(timeout=60)
+            scenario("uac", pcap), t.PHONE_IP, SIP_PORT, uac_csv, CALLS,
+            LIMIT, ["-r", "10", "-l", "4", f"{t.SERVER_IP}:{SIP_PORT}"]),
+            timeout=LIMIT + 60, cwd=wd)
+        uas.wait(timeout=120)
     finally:
-        _, uas_err = stop(uas)
+        stop(uas)
+        uas_out.close()
         cap.stop()
     for name, path in (("phone", uac_csv), ("server", uas_csv)):
         st = sipp_stats(path)
