@@ -7,6 +7,7 @@ stalls the VM."""
 import os
 import select
 import signal
+import socket
 import struct
 import subprocess
 import time
@@ -46,15 +47,23 @@ def stop(proc, timeout=10):
         return proc.communicate(timeout=timeout)
 
 
-def wait_udp_listener(ns, addr, port, timeout=90):
-    """Poll until something listens on addr:port/udp in NS."""
+def wait_udp_listener(proc, addr, port, timeout=90):
+    """Poll until PROC's netns has a UDP socket bound to addr:port, through
+    /proc/PID/net/udp (no process per poll: they are slow to start on the
+    debug kernel); fails early if PROC died."""
+    local = socket.inet_aton(addr)[::-1].hex().upper() + f":{port:04X}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        out = run(ns, ["ss", "-Hlun", f"src {addr}:{port}"], 30).stdout
-        if out.strip():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"nothing listens on {addr}:{port}/udp in {ns}")
+        assert proc.poll() is None, f"{proc.args} exited {proc.returncode}"
+        try:
+            with open(f"/proc/{proc.pid}/net/udp") as f:
+                if any(ln.split()[1] == local for ln in f.readlines()[1:]):
+                    return
+        except FileNotFoundError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"nothing listens on {addr}:{port}/udp after "
+                         f"{timeout} s: {proc.args}")
 
 
 # -- RTP stream for sipp's play_pcap_audio ---------------------------------
@@ -172,7 +181,7 @@ class Kamailio:
                           stdout=self.log, stderr=subprocess.STDOUT,
                           start_new_session=True)
         try:
-            wait_udp_listener(t.SERVER, ip, 5060)
+            wait_udp_listener(self.proc, ip, 5060)
         except AssertionError:
             self.close()
             raise AssertionError("kamailio did not start: " + self.output())

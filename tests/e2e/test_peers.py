@@ -47,7 +47,7 @@ def test_sipp_calls_rtp_both_ways(alg):
                                     ["-mp", str(UAS_MEDIA)]),
                 stdout=uas_out, stderr=subprocess.STDOUT, cwd=wd)
     try:
-        wait_udp_listener(t.SERVER, t.SERVER_IP, SIP_PORT)
+        wait_udp_listener(uas, t.SERVER_IP, SIP_PORT)
         uac = run(t.PHONE, sipp_argv(
             scenario("uac", pcap), t.PHONE_IP, SIP_PORT, uac_csv, CALLS,
             LIMIT, ["-r", "10", "-l", "4", f"{t.SERVER_IP}:{SIP_PORT}"]),
