@@ -1,7 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
 """The module loads, registers its conntrack helpers, coexists with the
 in-tree SIP helper and unloads cleanly."""
+import pytest
+
 from conftest import sh
+
+# siphelper's own module life cycle: skipped with SIPHELPER_ALG=intree
+pytestmark = pytest.mark.siphelper_only
 
 
 def helper_object(proto):

@@ -9,7 +9,7 @@ import re
 import pytest
 
 import topology as t
-from conftest import expectations, load, sh
+from conftest import HELPER, expectations, load, unload
 from sipmsg import (PRIV, PUB, bye, crlf, invite, public_form, register,
                     register_ok)
 
@@ -33,7 +33,7 @@ def test_register_public_form_and_back(alg, socks):
 
     # the registration lets the registrar in from another port
     exp = expectations()
-    assert "dport=5010" in exp and "siphelper" in exp, exp
+    assert "dport=5010" in exp and f"helper={HELPER}" in exp, exp
     other = socks(t.SERVER, t.SERVER_IP, 5070)
     opts = crlf(f"""
 OPTIONS sip:011@{PUB} SIP/2.0
@@ -120,6 +120,7 @@ def test_nat_aware_phone_untouched(alg, socks):
     assert "dport=10006" not in expectations()
 
 
+@pytest.mark.siphelper_only
 def test_explicit_nft_helper_without_auto_assign(net, module_path, socks):
     load(module_path, "auto_assign=0")
     t.flush()
@@ -143,7 +144,7 @@ table inet shp_h {
     finally:
         t.nsexec(t.ROUTER, "nft delete table inet shp_h", check=False)
         t.flush()
-        sh("rmmod siphelper")
+        unload()
 
 
 def recv_exact(s, n):
@@ -231,4 +232,4 @@ def test_direct_media(net, module_path, socks, direct):
             assert rtp_in.recvfrom(2048)[0] == b"rtp-from-peer"
     finally:
         t.flush()
-        sh("rmmod siphelper")
+        unload()
