@@ -229,6 +229,21 @@ Invocation parse_command_line(const std::vector<std::string> &args)
 			inv.netns = args[++i];
 		} else if (a.rfind("--netns=", 0) == 0) {
 			inv.netns = a.substr(8);
+		} else if (a == "-c" || a == "--count" ||
+			   a.rfind("--count=", 0) == 0) {
+			std::string v;
+			if (a.size() > 8) {
+				v = a.substr(8);
+			} else if (i + 1 < args.size()) {
+				v = args[++i];
+			} else {
+				throw UsageError(a + " needs a number of events");
+			}
+			auto n = to_uint(v);
+			if (!n || *n == 0 || *n > 1000000000)
+				throw UsageError("invalid count " + q(v) +
+						 ": give 1..1000000000 events");
+			inv.count = static_cast<unsigned>(*n);
 		} else if (a == "-h" || a == "--help") {
 			help = true;
 		} else if (a == "-V" || a == "--version") {
@@ -278,13 +293,21 @@ Invocation parse_command_line(const std::vector<std::string> &args)
 			throw UsageError("flush takes no arguments (got " +
 					 q(rest[0]) + ")");
 		inv.cmd = Cmd::kFlush;
+	} else if (c == "monitor") {
+		if (!rest.empty())
+			throw UsageError("monitor: unknown argument " +
+					 q(rest[0]) + ": use 'monitor [-c N]'");
+		inv.cmd = Cmd::kMonitor;
 	} else if (c == "help") {
 		inv.cmd = Cmd::kHelp;
 		inv.help_topic = rest.empty() ? "" : rest[0];
 	} else {
 		throw UsageError("unknown command " + q(c) +
-				 ": commands are show, set, stats, flush");
+				 ": commands are show, set, stats, flush, "
+				 "monitor");
 	}
+	if (inv.count && inv.cmd != Cmd::kMonitor)
+		throw UsageError("-c/--count is for 'monitor' only");
 	return inv;
 }
 
@@ -315,15 +338,26 @@ std::string usage(std::string_view topic)
 		       "Remove the SIP conntrack entries and expectations "
 		       "of siphelper\n(e.g. a stale entry after an outage). "
 		       "Needs CAP_NET_ADMIN.\n";
+	if (topic == "monitor")
+		return "usage: siphelperctl [-j] [-n NETNS] monitor [-c N]\n"
+		       "Print each SIP message siphelper rewrites, as it "
+		       "happens: the flow,\nthe edits, and the message "
+		       "before and after (changed lines marked\n- before, "
+		       "+ after). -j: one JSON object per line. -c N: stop "
+		       "after N\nevents. Stop with Ctrl-C. Needs "
+		       "CAP_NET_ADMIN.\n";
 	return "usage: siphelperctl [OPTIONS] COMMAND [ARGS]\n"
 	       "Control the siphelper SIP ALG kernel module.\n\n"
 	       "Commands:\n"
 	       "  show                 print the configuration\n"
 	       "  set KEY VALUE...     change the configuration\n"
 	       "  stats [reset]        print or reset the counters\n"
-	       "  flush                remove SIP conntrack entries\n\n"
+	       "  flush                remove SIP conntrack entries\n"
+	       "  monitor              show each rewrite, before and "
+	       "after\n\n"
 	       "Options:\n"
 	       "  -j, --json           JSON output\n"
+	       "  -c, --count N        monitor: stop after N events\n"
 	       "  -n, --netns NAME     act in /run/netns/NAME\n"
 	       "  -h, --help           help (also: COMMAND --help)\n"
 	       "  -V, --version        print the version\n";

@@ -67,8 +67,8 @@ bool parse_yes_no(std::string_view key, std::string_view s);
 Malformed parse_malformed(std::string_view s);
 ConfigPatch parse_set_args(const std::vector<std::string> &args);
 
-enum class Cmd { kNone, kShow, kSet, kStats, kStatsReset, kFlush, kHelp,
-		 kVersion };
+enum class Cmd { kNone, kShow, kSet, kStats, kStatsReset, kFlush, kMonitor,
+		 kHelp, kVersion };
 
 struct Invocation {
 	Cmd cmd = Cmd::kNone;
@@ -76,6 +76,7 @@ struct Invocation {
 	std::string netns;
 	std::string help_topic;  // for kHelp: "" or a command name
 	ConfigPatch patch;       // for kSet
+	unsigned count = 0;      // for kMonitor: stop after N events, 0 never
 };
 
 // argv without argv[0].

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "ctl.hpp"
+#include "monitor_run.hpp"
 #include "nl.hpp"
 
 #ifndef SIPHELPER_VERSION
@@ -19,6 +20,7 @@ const char *what_needs_admin(shp::Cmd c)
 	case shp::Cmd::kSet: return "set";
 	case shp::Cmd::kStatsReset: return "stats reset";
 	case shp::Cmd::kFlush: return "flush";
+	case shp::Cmd::kMonitor: return "monitor";
 	default: return "this command";
 	}
 }
@@ -55,6 +57,8 @@ int run(const shp::Invocation &inv)
 	case Cmd::kFlush:
 		std::cout << shp::format_flush(c.flush(), inv.json);
 		break;
+	case Cmd::kMonitor:
+		return shp::run_monitor(c, inv.json, inv.count);
 	default:
 		break;
 	}
@@ -80,8 +84,11 @@ int main(int argc, char **argv)
 	} catch (const shp::NlError &e) {
 		if (e.err == EPERM || e.err == EACCES)
 			std::cerr << "siphelperctl: " << what_needs_admin(inv.cmd)
-				  << ": permission denied: changing siphelper "
-				     "needs CAP_NET_ADMIN (run as root)\n";
+				  << ": permission denied: "
+				  << (inv.cmd == shp::Cmd::kMonitor ?
+					      "listening to siphelper events" :
+					      "changing siphelper")
+				  << " needs CAP_NET_ADMIN (run as root)\n";
 		else
 			std::cerr << "siphelperctl: " << e.what() << "\n";
 	} catch (const std::exception &e) {
