@@ -100,6 +100,12 @@ static size_t shp_event_size(unsigned int blen, unsigned int alen,
 				    SIPHELPER_EVENT_MSG_MAX));
 }
 
+/* The id as conntrack -L shows it: ctnetlink sends the raw value as be32. */
+static u32 shp_ct_id(const struct nf_conn *ct)
+{
+	return be32_to_cpu((__force __be32)nf_ct_get_id(ct));
+}
+
 static int shp_put_flow(struct sk_buff *skb, const struct nf_conn *ct,
 			enum ip_conntrack_dir dir, bool out)
 {
@@ -117,7 +123,7 @@ static int shp_put_flow(struct sk_buff *skb, const struct nf_conn *ct,
 			ntohs(t->dst.u.all)) ||
 	    nla_put_u8(skb, SIPHELPER_A_EVENT_DIR,
 		       out ? SIPHELPER_DIR_OUT : SIPHELPER_DIR_IN) ||
-	    nla_put_u32(skb, SIPHELPER_A_EVENT_CT_ID, nf_ct_get_id(ct)))
+	    nla_put_u32(skb, SIPHELPER_A_EVENT_CT_ID, shp_ct_id(ct)))
 		return -EMSGSIZE;
 	return 0;
 }
