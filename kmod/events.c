@@ -258,10 +258,11 @@ void shp_events_flush(struct net *net, struct shp_net *sn,
 			kfree_skb(skb);
 			continue;
 		}
+		/* -ESRCH: no listener took it (receive buffer full, or
+		 * it just left); either way it was lost.
+		 */
 		err = shp_nl_event_send(net, skb);
-		if (!err)
-			shp_stat_inc(sn, SHP_STAT_EVENTS_SENT);
-		else if (err != -ESRCH)	/* -ESRCH: the listener just left */
-			shp_stat_inc(sn, SHP_STAT_EVENTS_FAILED);
+		shp_stat_inc(sn, err ? SHP_STAT_EVENTS_FAILED :
+				       SHP_STAT_EVENTS_SENT);
 	}
 }

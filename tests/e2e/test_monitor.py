@@ -9,6 +9,7 @@ its output is awaited with select() and a deadline, the sockets have
 timeouts, and a monitor still running at the end of a test is killed."""
 import contextlib
 import json
+import os
 import select
 import signal
 import subprocess
@@ -41,7 +42,8 @@ def monitor(ctl, *args):
 
 def send_until_event(p, socks):
     """The phone sends the seed REGISTER through the router until the
-    monitor prints (it joins the group a moment after it starts)."""
+    monitor prints (it joins the group a moment after it starts).
+    Returns the phone's socket."""
     phone = socks(t.PHONE, t.PHONE_IP, 5010)
     server = socks(t.SERVER, t.SERVER_IP, 5060)
     deadline = time.monotonic() + DEADLINE
@@ -51,7 +53,7 @@ def send_until_event(p, socks):
         assert got == public_form(register())
         ready, _, _ = select.select([p.stdout], [], [], 0.5)
         if ready:
-            return
+            return phone
         assert p.poll() is None, p.communicate(timeout=10)
     raise AssertionError(f"no event within {DEADLINE}s")
 
@@ -131,6 +133,55 @@ def test_sigterm_ends_it_cleanly(alg, socks, ctl):
         p.send_signal(signal.SIGTERM)
         out, err = p.communicate(timeout=10)
         assert p.returncode == 0, err
+
+
+class Lines:
+    """JSON lines from the monitor's stdout, read with a deadline."""
+
+    def __init__(self, p):
+        self.p, self.buf, self.events = p, b"", []
+
+    def until(self, n, timeout=DEADLINE):
+        fd, deadline = self.p.stdout.fileno(), time.monotonic() + timeout
+        while len(self.events) < n:
+            left = deadline - time.monotonic()
+            assert left > 0, (len(self.events), n, self.buf[-300:])
+            if select.select([fd], [], [], left)[0]:
+                chunk = os.read(fd, 1 << 16)
+                assert chunk, self.p.communicate(timeout=10)
+                *done, self.buf = (self.buf + chunk).split(b"\n")
+                self.events += [json.loads(x) for x in done]
+        return self.events
+
+
+def test_rate_limit_accounts_for_every_rewrite(alg, socks, ctl):
+    """A burst of 300 REGISTERs: each rewrite is sent, rate limited or
+    failed, never lost; the events sent carry the count they hid."""
+    with monitor(ctl, "-j") as p:
+        phone = send_until_event(p, socks)
+        lines = Lines(p)
+        lines.until(1)
+        s0 = stats(ctl)
+        for _ in range(300):
+            phone.sendto(register(), (t.SERVER_IP, 5060))
+        time.sleep(1.1)         # the bucket refills: one more goes out
+        phone.sendto(register(), (t.SERVER_IP, 5060))
+        deadline = time.monotonic() + DEADLINE
+        while stats(ctl)["rewritten_headers"] < s0["rewritten_headers"] + 301:
+            assert time.monotonic() < deadline, stats(ctl)
+            time.sleep(0.2)
+        s = stats(ctl)
+        d = {k: s[k] - s0[k] for k in s}
+        assert d["rewritten_headers"] == 301, d
+        assert d["events_sent"] + d["events_ratelimited"] + \
+            d["events_failed"] == 301, d
+        assert s["events_failed"] == 0, s
+        # the monitor listened from the first event sent: it got them all
+        evs = lines.until(s["events_sent"])
+        assert len(evs) == s["events_sent"], s
+        assert sum(e.get("suppressed", 0) for e in evs) == \
+            s["events_ratelimited"], s
+    print(d)        # how many the bucket let through (pytest -rP)
 
 
 def test_needs_cap_net_admin(alg, ctl):

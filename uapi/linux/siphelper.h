@@ -95,7 +95,7 @@ enum siphelper_stat_attr {
 	SIPHELPER_A_STAT_ASSIGNED,	/* flows auto-assigned the helper */
 	SIPHELPER_A_STAT_EVENTS_SENT,	/* datapath events multicast */
 	SIPHELPER_A_STAT_EVENTS_RATELIMITED,	/* not sent: rate limit */
-	SIPHELPER_A_STAT_EVENTS_FAILED,	/* not sent: no memory, too big */
+	SIPHELPER_A_STAT_EVENTS_FAILED,	/* no memory, or no listener took it */
 
 	__SIPHELPER_A_STAT_MAX,
 	SIPHELPER_A_STAT_MAX = __SIPHELPER_A_STAT_MAX - 1

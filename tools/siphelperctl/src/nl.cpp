@@ -401,11 +401,13 @@ void Client::join_events()
 				  sizeof(grp)) < 0)
 		throw NlError(errno, std::string("cannot listen to siphelper "
 						 "events: ") + strerror(errno));
-	// Room for bursts (the kernel sends at most 100 events/s, <= 20 KiB
-	// each); best effort, the default is used if refused.
+	// Room for a burst of events (100 at once, a few KiB each) while the
+	// terminal is slow: SO_RCVBUF is capped by net.core.rmem_max (about
+	// 50 events), SO_RCVBUFFORCE is not (we hold CAP_NET_ADMIN anyway).
 	int sz = 4 << 20;
-	setsockopt(mnl_socket_get_fd(sock_.get()), SOL_SOCKET, SO_RCVBUF, &sz,
-		   sizeof(sz));
+	int fd = mnl_socket_get_fd(sock_.get());
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 }
 
 int Client::fd() const
