@@ -121,14 +121,16 @@ static bool shp_call_ends(const struct shp_sip_msg *msg)
 }
 
 /*
- * One parsed message at s->in + off: events, expectations, plan. Appends
- * the (possibly rewritten) message to s->out at *opos. Returns true when
- * it was changed.
+ * One parsed message at s->in + off: expectations, plan. Appends the
+ * (possibly rewritten) message to s->out at *opos. Returns true when it
+ * was changed; then queues a REWRITE event on @evq if there is one (a
+ * listener).
  */
 static bool shp_message(struct shp_net *sn, const struct shp_config *cfg,
 			struct shp_scratch *s, const struct shp_flow *fl,
 			enum ip_conntrack_dir dir, unsigned int off,
-			unsigned int len, unsigned int *opos)
+			unsigned int len, unsigned int *opos,
+			struct sk_buff_head *evq)
 {
 	const char *buf = s->in + off;
 	struct shp_sip_msg *msg = &s->msg;
@@ -164,6 +166,9 @@ static bool shp_message(struct shp_net *sn, const struct shp_config *cfg,
 			   sizeof(s->out) - *opos);
 	if (r < 0)
 		goto copy;
+	if (evq)
+		shp_event_rewrite(sn, fl, dir, buf, len, msg, &s->plan,
+				  s->out + *opos, r, evq);
 	*opos += r;
 	if (s->plan.n_hdr)
 		shp_stat_inc(sn, SHP_STAT_REWRITTEN_HDR);
@@ -189,6 +194,8 @@ static int shp_help_locked(struct sk_buff *skb, unsigned int protoff,
 	unsigned int n = skb->len - dataoff;
 	unsigned int off = 0, opos = 0;
 	bool changed = false, bad = false;
+	struct sk_buff_head evq;
+	bool events;
 	struct shp_flow fl;
 	int r;
 
@@ -203,6 +210,9 @@ static int shp_help_locked(struct sk_buff *skb, unsigned int protoff,
 	/* TCP mangling resizes through seqadj: without it, only parse. */
 	if (fl.nat && tcp && !nfct_seqadj(ct))
 		fl.nat = false;
+	/* Events cost nothing more than this test while nobody listens. */
+	events = fl.nat && shp_events_wanted(nf_ct_net(ct));
+	__skb_queue_head_init(&evq);
 
 	while (off < n) {
 		r = shp_sip_parse(s->in + off, n - off, tcp, &s->msg);
@@ -218,7 +228,8 @@ static int shp_help_locked(struct sk_buff *skb, unsigned int protoff,
 			break;
 		}
 		shp_stat_inc(sn, SHP_STAT_PARSED);
-		if (shp_message(sn, cfg, s, &fl, dir, off, r, &opos))
+		if (shp_message(sn, cfg, s, &fl, dir, off, r, &opos,
+				events ? &evq : NULL))
 			changed = true;
 		off += r;
 		if (!tcp)
@@ -236,11 +247,15 @@ static int shp_help_locked(struct sk_buff *skb, unsigned int protoff,
 			ok = nf_nat_mangle_udp_packet(skb, ct, ctinfo, protoff,
 						      0, off, s->out, opos);
 		if (!ok) {
+			shp_events_flush(nf_ct_net(ct), sn, &evq, false);
 			nf_ct_helper_log(skb, ct, "cannot mangle SIP message");
 			shp_stat_inc(sn, SHP_STAT_DROPPED);
 			return NF_DROP;
 		}
+		shp_events_flush(nf_ct_net(ct), sn, &evq, true);
 	}
+	/* not mangled (output too long): what was queued did not happen */
+	shp_events_flush(nf_ct_net(ct), sn, &evq, false);
 	if (!bad)
 		return NF_ACCEPT;
 malformed:

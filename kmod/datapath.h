@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * siphelper: declarations shared by the datapath files (helper.c,
- * assign.c, datapath.c, media.c, register.c). See docs/datapath.md.
+ * assign.c, datapath.c, events.c, media.c, register.c). See docs/datapath.md.
  */
 #ifndef SIPHELPER_DATAPATH_H
 #define SIPHELPER_DATAPATH_H
@@ -55,6 +55,16 @@ void shp_media_expect(struct shp_net *sn, const struct shp_config *cfg,
 		      const struct shp_flow *fl, const struct shp_sip_msg *msg,
 		      u32 call, struct shp_rewrite_ctx *ctx);
 void shp_media_forget(struct shp_net *sn, struct nf_conn *ct, u32 call);
+
+/* events.c: REWRITE events, queued per packet, sent once it is mangled */
+bool shp_events_wanted(struct net *net);
+void shp_event_rewrite(struct shp_net *sn, const struct shp_flow *fl,
+		       enum ip_conntrack_dir dir, const char *before,
+		       unsigned int blen, const struct shp_sip_msg *msg,
+		       const struct shp_plan *plan, const char *after,
+		       unsigned int alen, struct sk_buff_head *q);
+void shp_events_flush(struct net *net, struct shp_net *sn,
+		      struct sk_buff_head *q, bool send);
 
 /* register.c */
 void shp_register_update(struct shp_net *sn, const struct shp_flow *fl,

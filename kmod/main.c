@@ -24,6 +24,7 @@ static int __net_init shp_net_init(struct net *net)
 	struct shp_net *sn = shp_pernet(net);
 	int err;
 
+	shp_events_init(&sn->events);
 	err = shp_stats_init(sn);
 	if (err)
 		return err;

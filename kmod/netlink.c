@@ -30,7 +30,8 @@ enum shp_mcgrp {
 static const struct genl_multicast_group shp_mcgrps[] = {
 	[SHP_MCGRP_EVENTS] = {
 		.name = SIPHELPER_GENL_MCGRP_EVENTS,
-		.flags = GENL_UNS_ADMIN_PERM,
+		/* GENL_MCAST_*, not the GENL_*_PERM op flags: checked on join */
+		.flags = GENL_MCAST_CAP_NET_ADMIN,
 	},
 };
 
@@ -80,6 +81,9 @@ static const u16 shp_stat_attr[__SHP_STAT_MAX] = {
 	[SHP_STAT_TRUNCATED] = SIPHELPER_A_STAT_TRUNCATED,
 	[SHP_STAT_DROPPED] = SIPHELPER_A_STAT_DROPPED,
 	[SHP_STAT_ASSIGNED] = SIPHELPER_A_STAT_ASSIGNED,
+	[SHP_STAT_EVENTS_SENT] = SIPHELPER_A_STAT_EVENTS_SENT,
+	[SHP_STAT_EVENTS_RATELIMITED] = SIPHELPER_A_STAT_EVENTS_RATELIMITED,
+	[SHP_STAT_EVENTS_FAILED] = SIPHELPER_A_STAT_EVENTS_FAILED,
 };
 
 static struct genl_family shp_genl_family;
@@ -457,6 +461,25 @@ static struct genl_family shp_genl_family __ro_after_init = {
 	.mcgrps = shp_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(shp_mcgrps),
 };
+
+/* For events.c: the family stays private to this file. */
+bool shp_nl_events_listened(struct net *net)
+{
+	return genl_has_listeners(&shp_genl_family, net, SHP_MCGRP_EVENTS);
+}
+
+void *shp_nl_event_put(struct sk_buff *skb)
+{
+	return genlmsg_put(skb, 0, 0, &shp_genl_family, 0,
+			   SIPHELPER_CMD_EVENT);
+}
+
+/* Consumes @skb (its genl header from shp_nl_event_put(), ended). */
+int shp_nl_event_send(struct net *net, struct sk_buff *skb)
+{
+	return genlmsg_multicast_netns(&shp_genl_family, net, skb, 0,
+				       SHP_MCGRP_EVENTS, GFP_ATOMIC);
+}
 
 int shp_netlink_init(void)
 {

@@ -5,7 +5,7 @@
  * Layout: main.c (module and per-netns life cycle), config.c (the per-netns
  * configuration, replaced atomically under RCU), stats.c (per-CPU counters),
  * helper.c (the conntrack helpers), netlink.c (generic netlink control
- * plane), core/ (kernel-agnostic SIP/SDP parser and rewriter).
+ * plane), events.c (datapath events for siphelperctl monitor), core/ (kernel-agnostic SIP/SDP parser and rewriter).
  */
 #ifndef SIPHELPER_H
 #define SIPHELPER_H
@@ -13,6 +13,7 @@
 #include <linux/types.h>
 #include <linux/rcupdate.h>
 #include <linux/percpu.h>
+#include <linux/spinlock.h>
 #include <net/net_namespace.h>
 
 #define SHP_NAME		"siphelper"
@@ -62,6 +63,9 @@ enum shp_stat {
 	SHP_STAT_TRUNCATED,
 	SHP_STAT_DROPPED,
 	SHP_STAT_ASSIGNED,
+	SHP_STAT_EVENTS_SENT,
+	SHP_STAT_EVENTS_RATELIMITED,
+	SHP_STAT_EVENTS_FAILED,
 	__SHP_STAT_MAX,
 };
 
@@ -69,9 +73,18 @@ struct shp_stats {
 	u64 v[__SHP_STAT_MAX];
 };
 
+/* events.c: token bucket limiting the datapath events of one netns */
+struct shp_events {
+	spinlock_t lock;		/* taken only while someone listens */
+	unsigned long last;		/* jiffies of the last refill */
+	u32 tokens;
+	u32 suppressed;			/* not sent since the last event */
+};
+
 struct shp_net {
 	struct shp_config __rcu *cfg;
 	struct shp_stats __percpu *stats;
+	struct shp_events events;
 };
 
 /* main.c */
@@ -113,5 +126,11 @@ void shp_datapath_exit(void);
 /* netlink.c */
 int shp_netlink_init(void);
 void shp_netlink_exit(void);
+bool shp_nl_events_listened(struct net *net);
+void *shp_nl_event_put(struct sk_buff *skb);
+int shp_nl_event_send(struct net *net, struct sk_buff *skb);
+
+/* events.c: datapath events (see datapath.h for the producers) */
+void shp_events_init(struct shp_events *ev);
 
 #endif /* SIPHELPER_H */

@@ -12,15 +12,17 @@ class Ctl:
     def __init__(self, path):
         self.path = path
 
-    def run(self, *args, netns=None, prefix=""):
+    def run(self, *args, netns=None, prefix="", timeout=60):
         """Run siphelperctl ARGS (optionally inside `ip netns exec`, or
-        behind a PREFIX command such as setpriv). Returns CompletedProcess."""
+        behind a PREFIX command such as setpriv). Returns CompletedProcess;
+        a run longer than TIMEOUT seconds is killed and fails the test."""
         cmd = [self.path, *args]
         if prefix:
             cmd = prefix.split() + cmd
         if netns:
             cmd = ["ip", "netns", "exec", netns] + cmd
-        return subprocess.run(cmd, text=True, capture_output=True)
+        return subprocess.run(cmd, text=True, capture_output=True,
+                              timeout=timeout)
 
     def ok(self, *args, **kw):
         r = self.run(*args, **kw)

@@ -6,7 +6,7 @@ _siphelperctl()
 	local i cmd=
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
-		-n | --netns | -f | --file) ((i++)) ;;
+		-n | --netns | -f | --file | -c | --count) ((i++)) ;;
 		-*) ;;
 		*) cmd=${words[i]}; break ;;
 		esac
@@ -25,10 +25,12 @@ _siphelperctl()
 		COMPREPLY=($(compgen -W "3600 1h 10m" -- "$cur")); return ;;
 	ports)
 		COMPREPLY=($(compgen -W "5060,5061" -- "$cur")); return ;;
+	-c | --count)
+		COMPREPLY=($(compgen -W "1 10 100" -- "$cur")); return ;;
 	esac
 	case $cmd in
 	"")
-		COMPREPLY=($(compgen -W "show set apply nft stats flush help -j --json -n --netns --help --version" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "show set apply nft stats flush monitor help -j --json -n --netns --help --version" -- "$cur")) ;;
 	set)
 		COMPREPLY=($(compgen -W "ports sip-timeout sip-direct-media auto-assign malformed --help" -- "$cur")) ;;
 	stats)
@@ -37,6 +39,8 @@ _siphelperctl()
 		COMPREPLY=($(compgen -W "-f --file --help" -- "$cur")) ;;
 	nft)
 		COMPREPLY=($(compgen -W "install remove show --help" -- "$cur")) ;;
+	monitor)
+		COMPREPLY=($(compgen -W "-c --count -j --json --help" -- "$cur")) ;;
 	*)
 		COMPREPLY=($(compgen -W "--help" -- "$cur")) ;;
 	esac

@@ -93,12 +93,28 @@ enum siphelper_stat_attr {
 	SIPHELPER_A_STAT_TRUNCATED,
 	SIPHELPER_A_STAT_DROPPED,
 	SIPHELPER_A_STAT_ASSIGNED,	/* flows auto-assigned the helper */
+	SIPHELPER_A_STAT_EVENTS_SENT,	/* datapath events multicast */
+	SIPHELPER_A_STAT_EVENTS_RATELIMITED,	/* not sent: rate limit */
+	SIPHELPER_A_STAT_EVENTS_FAILED,	/* no memory, or no listener took it */
 
 	__SIPHELPER_A_STAT_MAX,
 	SIPHELPER_A_STAT_MAX = __SIPHELPER_A_STAT_MAX - 1
 };
 
-/* Multicast notifications on the "events" group (SIPHELPER_CMD_EVENT). */
+/*
+ * Multicast notifications on the "events" group (SIPHELPER_CMD_EVENT).
+ * Joining it needs CAP_NET_ADMIN. Datapath events (REWRITE) are built only
+ * while the group has a listener in the netns, and are rate limited per
+ * netns (SIPHELPER_EVENTS_RATE per second, bursts of SIPHELPER_EVENTS_BURST);
+ * SIPHELPER_A_EVENT_SUPPRESSED in the next event says how many were not
+ * sent meanwhile. Message texts are cut at SIPHELPER_EVENT_MSG_MAX bytes
+ * (the *_LEN attributes hold the full lengths).
+ */
+#define SIPHELPER_EVENTS_RATE		100
+#define SIPHELPER_EVENTS_BURST		100
+#define SIPHELPER_EVENT_MSG_MAX		2048
+#define SIPHELPER_EVENT_TEXT_MAX	128	/* old text of one edit */
+
 enum siphelper_event_type {
 	SIPHELPER_EVENT_UNSPEC,
 	SIPHELPER_EVENT_CONFIG_CHANGED,
@@ -120,9 +136,43 @@ enum siphelper_event_attr {
 	SIPHELPER_A_EVENT_DST_PORT,	/* u16, host order */
 	SIPHELPER_A_EVENT_CALL_ID,	/* string */
 	SIPHELPER_A_EVENT_METHOD,	/* string: SIP method or status */
+	SIPHELPER_A_EVENT_DIR,		/* u8: enum siphelper_event_dir */
+	SIPHELPER_A_EVENT_CT_ID,	/* u32: conntrack id (as conntrack -L) */
+	SIPHELPER_A_EVENT_EDITS,	/* nest: SIPHELPER_A_EVENT_EDIT... */
+	SIPHELPER_A_EVENT_BEFORE,	/* binary: message as received */
+	SIPHELPER_A_EVENT_BEFORE_LEN,	/* u32: its full length */
+	SIPHELPER_A_EVENT_AFTER,	/* binary: message as sent */
+	SIPHELPER_A_EVENT_AFTER_LEN,	/* u32: its full length */
+	SIPHELPER_A_EVENT_SUPPRESSED,	/* u32: events not sent before this */
 
 	__SIPHELPER_A_EVENT_MAX,
 	SIPHELPER_A_EVENT_MAX = __SIPHELPER_A_EVENT_MAX - 1
+};
+
+enum siphelper_event_dir {
+	SIPHELPER_DIR_OUT,		/* from the private side */
+	SIPHELPER_DIR_IN,		/* to the private side */
+};
+
+enum siphelper_event_edits_attr {
+	SIPHELPER_A_EVENT_EDITS_UNSPEC,
+	SIPHELPER_A_EVENT_EDIT,		/* nest: enum siphelper_edit_attr */
+
+	__SIPHELPER_A_EVENT_EDITS_MAX,
+	SIPHELPER_A_EVENT_EDITS_MAX = __SIPHELPER_A_EVENT_EDITS_MAX - 1
+};
+
+/* One replacement in the message: OLD at OFFSET became NEW. */
+enum siphelper_edit_attr {
+	SIPHELPER_A_EDIT_UNSPEC,
+	SIPHELPER_A_EDIT_FIELD,		/* string: "Via", "Contact", "c=" ... */
+	SIPHELPER_A_EDIT_OFFSET,	/* u32: in the message before */
+	SIPHELPER_A_EDIT_OLD,		/* binary, at most ..._TEXT_MAX */
+	SIPHELPER_A_EDIT_OLD_LEN,	/* u32: full length of the old text */
+	SIPHELPER_A_EDIT_NEW,		/* binary */
+
+	__SIPHELPER_A_EDIT_MAX,
+	SIPHELPER_A_EDIT_MAX = __SIPHELPER_A_EDIT_MAX - 1
 };
 
 #endif /* _UAPI_LINUX_SIPHELPER_H */

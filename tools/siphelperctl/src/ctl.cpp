@@ -233,6 +233,21 @@ Invocation parse_command_line(const std::vector<std::string> &args)
 			if (i + 1 >= args.size())
 				throw UsageError(a + " needs a file name");
 			inv.file = args[++i];
+		} else if (a == "-c" || a == "--count" ||
+			   a.rfind("--count=", 0) == 0) {
+			std::string v;
+			if (a.size() > 8) {
+				v = a.substr(8);
+			} else if (i + 1 < args.size()) {
+				v = args[++i];
+			} else {
+				throw UsageError(a + " needs a number of events");
+			}
+			auto n = to_uint(v);
+			if (!n || *n == 0 || *n > 1000000000)
+				throw UsageError("invalid count " + q(v) +
+						 ": give 1..1000000000 events");
+			inv.count = static_cast<unsigned>(*n);
 		} else if (a == "-h" || a == "--help") {
 			help = true;
 		} else if (a == "-V" || a == "--version") {
@@ -298,14 +313,21 @@ Invocation parse_command_line(const std::vector<std::string> &args)
 		inv.cmd = rest[0] == "install" ? Cmd::kNftInstall :
 			  rest[0] == "remove"  ? Cmd::kNftRemove :
 						 Cmd::kNftShow;
+	} else if (c == "monitor") {
+		if (!rest.empty())
+			throw UsageError("monitor: unknown argument " +
+					 q(rest[0]) + ": use 'monitor [-c N]'");
+		inv.cmd = Cmd::kMonitor;
 	} else if (c == "help") {
 		inv.cmd = Cmd::kHelp;
 		inv.help_topic = rest.empty() ? "" : rest[0];
 	} else {
 		throw UsageError("unknown command " + q(c) +
 				 ": commands are show, set, apply, nft, stats, "
-				 "flush");
+				 "flush, monitor");
 	}
+	if (inv.count && inv.cmd != Cmd::kMonitor)
+		throw UsageError("-c/--count is for 'monitor' only");
 	return inv;
 }
 
@@ -364,6 +386,14 @@ std::string usage(std::string_view topic)
 		       "(-j: JSON)\n"
 		       "All three need CAP_NET_ADMIN (nftables needs it even "
 		       "to read).\n";
+	if (topic == "monitor")
+		return "usage: siphelperctl [-j] [-n NETNS] monitor [-c N]\n"
+		       "Print each SIP message siphelper rewrites, as it "
+		       "happens: the flow,\nthe edits, and the message "
+		       "before and after (changed lines marked\n- before, "
+		       "+ after). -j: one JSON object per line. -c N: stop "
+		       "after N\nevents. Stop with Ctrl-C. Needs "
+		       "CAP_NET_ADMIN.\n";
 	return "usage: siphelperctl [OPTIONS] COMMAND [ARGS]\n"
 	       "Control the siphelper SIP ALG kernel module.\n\n"
 	       "Commands:\n"
@@ -374,9 +404,12 @@ std::string usage(std::string_view topic)
 	       "                       helper assignment by nftables "
 	       "rules\n"
 	       "  stats [reset]        print or reset the counters\n"
-	       "  flush                remove SIP conntrack entries\n\n"
+	       "  flush                remove SIP conntrack entries\n"
+	       "  monitor              show each rewrite, before and "
+	       "after\n\n"
 	       "Options:\n"
 	       "  -j, --json           JSON output\n"
+	       "  -c, --count N        monitor: stop after N events\n"
 	       "  -n, --netns NAME     act in /run/netns/NAME\n"
 	       "  -f, --file FILE      the file for apply\n"
 	       "  -h, --help           help (also: COMMAND --help)\n"

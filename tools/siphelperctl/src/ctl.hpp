@@ -67,8 +67,8 @@ bool parse_yes_no(std::string_view key, std::string_view s);
 Malformed parse_malformed(std::string_view s);
 ConfigPatch parse_set_args(const std::vector<std::string> &args);
 
-enum class Cmd { kNone, kShow, kSet, kStats, kStatsReset, kFlush, kHelp,
-		 kVersion, kApply, kNftInstall, kNftRemove, kNftShow };
+enum class Cmd { kNone, kShow, kSet, kStats, kStatsReset, kFlush, kMonitor,
+		 kHelp, kVersion, kApply, kNftInstall, kNftRemove, kNftShow };
 
 struct Invocation {
 	Cmd cmd = Cmd::kNone;
@@ -77,6 +77,7 @@ struct Invocation {
 	std::string help_topic;  // for kHelp: "" or a command name
 	ConfigPatch patch;       // for kSet
 	std::string file;        // for kApply: -f FILE (default in conf.hpp)
+	unsigned count = 0;      // for kMonitor: stop after N events, 0 never
 };
 
 // argv without argv[0].

@@ -7,6 +7,7 @@
 #include "conf.hpp"
 #include "ctl.hpp"
 #include "nft.hpp"
+#include "monitor_run.hpp"
 #include "nl.hpp"
 
 #ifndef SIPHELPER_VERSION
@@ -25,6 +26,7 @@ const char *what_needs_admin(shp::Cmd c)
 	case shp::Cmd::kNftInstall: return "nft install";
 	case shp::Cmd::kNftRemove: return "nft remove";
 	case shp::Cmd::kNftShow: return "nft show (reading nftables)";
+	case shp::Cmd::kMonitor: return "monitor";
 	default: return "this command";
 	}
 }
@@ -74,6 +76,8 @@ int run(const shp::Invocation &inv)
 	case Cmd::kNftShow:
 		shp::run_nft(inv, c);
 		break;
+	case Cmd::kMonitor:
+		return shp::run_monitor(c, inv.json, inv.count);
 	default:
 		break;
 	}
@@ -102,8 +106,11 @@ int main(int argc, char **argv)
 	} catch (const shp::NlError &e) {
 		if (e.err == EPERM || e.err == EACCES)
 			std::cerr << "siphelperctl: " << what_needs_admin(inv.cmd)
-				  << ": permission denied: needs "
-				     "CAP_NET_ADMIN (run as root)\n";
+				  << ": permission denied: "
+				  << (inv.cmd == shp::Cmd::kMonitor ?
+					      "listening to siphelper events needs" :
+					      "needs")
+				  << " CAP_NET_ADMIN (run as root)\n";
 		else
 			std::cerr << "siphelperctl: " << e.what() << "\n";
 	} catch (const std::exception &e) {

@@ -7,6 +7,7 @@
 #include <exception>
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <libmnl/libmnl.h>
@@ -178,6 +179,23 @@ Client::Client()
 			if (tb[CTRL_ATTR_FAMILY_ID])
 				family_ = mnl_attr_get_u16(
 					tb[CTRL_ATTR_FAMILY_ID]);
+			if (!tb[CTRL_ATTR_MCAST_GROUPS])
+				return;
+			for_each_nested(tb[CTRL_ATTR_MCAST_GROUPS],
+					[this](const nlattr *g) {
+				std::array<const nlattr *,
+					   CTRL_ATTR_MCAST_GRP_MAX + 1> gt;
+				parse_nested(g, gt);
+				if (gt[CTRL_ATTR_MCAST_GRP_NAME] &&
+				    gt[CTRL_ATTR_MCAST_GRP_ID] &&
+				    mnl_attr_validate(gt[CTRL_ATTR_MCAST_GRP_NAME],
+						      MNL_TYPE_NUL_STRING) == 0 &&
+				    !strcmp(mnl_attr_get_str(
+						    gt[CTRL_ATTR_MCAST_GRP_NAME]),
+					    SIPHELPER_GENL_MCGRP_EVENTS))
+					events_grp_ = mnl_attr_get_u32(
+						gt[CTRL_ATTR_MCAST_GRP_ID]);
+			});
 		});
 	} catch (const NlError &e) {
 		if (e.err == ENOENT)
@@ -319,6 +337,9 @@ Stats Client::get_stats()
 		n[SIPHELPER_A_STAT_TRUNCATED] = "truncated";
 		n[SIPHELPER_A_STAT_DROPPED] = "dropped";
 		n[SIPHELPER_A_STAT_ASSIGNED] = "auto_assigned";
+		n[SIPHELPER_A_STAT_EVENTS_SENT] = "events_sent";
+		n[SIPHELPER_A_STAT_EVENTS_RATELIMITED] = "events_ratelimited";
+		n[SIPHELPER_A_STAT_EVENTS_FAILED] = "events_failed";
 		return n;
 	}();
 	std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
@@ -368,6 +389,58 @@ FlushResult Client::flush()
 					 tb[SIPHELPER_A_FLUSH_EXPECTS]);
 		 });
 	return f;
+}
+
+void Client::join_events()
+{
+	if (!events_grp_)
+		throw NlError(ENOENT, "the loaded siphelper module has no "
+				      "events group: load a newer siphelper");
+	unsigned grp = events_grp_;
+	if (mnl_socket_setsockopt(sock_.get(), NETLINK_ADD_MEMBERSHIP, &grp,
+				  sizeof(grp)) < 0)
+		throw NlError(errno, std::string("cannot listen to siphelper "
+						 "events: ") + strerror(errno));
+	// Room for a burst of events (100 at once, a few KiB each) while the
+	// terminal is slow: SO_RCVBUF is capped by net.core.rmem_max (about
+	// 50 events), SO_RCVBUFFORCE is not (we hold CAP_NET_ADMIN anyway).
+	int sz = 4 << 20;
+	int fd = mnl_socket_get_fd(sock_.get());
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+}
+
+int Client::fd() const
+{
+	return mnl_socket_get_fd(sock_.get());
+}
+
+bool Client::read_events(
+	const std::function<void(std::span<const uint8_t>)> &on_event)
+{
+	std::vector<char> buf(1 << 16);
+	ssize_t n = recv(fd(), buf.data(), buf.size(), MSG_DONTWAIT);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return false;
+		throw NlError(errno, std::string("netlink receive failed: ") +
+					     strerror(errno));
+	}
+	auto *nlh = reinterpret_cast<const nlmsghdr *>(buf.data());
+	int len = static_cast<int>(n);
+	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+		if (nlh->nlmsg_type != family_ ||
+		    nlh->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN)
+			continue;
+		auto *g = static_cast<const genlmsghdr *>(
+			mnl_nlmsg_get_payload(nlh));
+		if (g->cmd != SIPHELPER_CMD_EVENT)
+			continue;
+		auto *p = reinterpret_cast<const uint8_t *>(g) + GENL_HDRLEN;
+		on_event(std::span<const uint8_t>(
+			p, nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN));
+	}
+	return true;
 }
 
 } // namespace shp

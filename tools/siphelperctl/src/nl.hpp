@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <functional>
 #include <memory>
+#include <span>
 #include <vector>
 #include <stdexcept>
 #include <string>
@@ -42,6 +43,15 @@ public:
 	void reset_stats();
 	FlushResult flush();
 
+	// Join the "events" multicast group (needs CAP_NET_ADMIN).
+	void join_events();
+	int fd() const;
+	// Read the notifications waiting on the socket without blocking;
+	// on_event gets the attributes of each. Returns false if none
+	// were waiting. Throws NlError, ENOBUFS when events were lost.
+	bool read_events(
+		const std::function<void(std::span<const uint8_t>)> &on_event);
+
 private:
 	struct SockDeleter {
 		void operator()(mnl_socket *s) const;
@@ -56,6 +66,7 @@ private:
 	uint16_t family_ = 0;
 	uint32_t portid_ = 0;
 	uint32_t seq_ = 0;
+	uint32_t events_grp_ = 0;  // multicast group id, 0 if none
 };
 
 } // namespace shp

@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: GPL-2.0
+// siphelperctl monitor: event decoding and printing (see monitor.hpp).
+#include "monitor.hpp"
+
+#include <arpa/inet.h>
+#include <cstring>
+#include <netinet/in.h>
+#include <sstream>
+#include <stdexcept>
+#include <sys/socket.h>
+
+#include <linux/siphelper.h>
+
+namespace shp {
+namespace {
+
+// A netlink attribute in a byte buffer: struct nlattr {u16 len, type}.
+struct Attr {
+	uint16_t type;
+	std::span<const uint8_t> data;
+};
+
+std::vector<Attr> attrs_of(std::span<const uint8_t> b)
+{
+	std::vector<Attr> out;
+	size_t off = 0;
+	while (off + 4 <= b.size()) {
+		uint16_t len, type;
+		std::memcpy(&len, b.data() + off, 2);
+		std::memcpy(&type, b.data() + off + 2, 2);
+		if (len < 4 || off + len > b.size())
+			throw std::runtime_error("malformed event from the "
+						 "kernel: bad attribute length");
+		out.push_back({static_cast<uint16_t>(type & 0x3fff),
+			       b.subspan(off + 4, len - 4)});
+		off += (len + 3u) & ~3u;
+	}
+	return out;
+}
+
+template <class T> T get(const Attr &a)
+{
+	if (a.data.size() < sizeof(T))
+		throw std::runtime_error("malformed event from the kernel: "
+					 "attribute too short");
+	T v;
+	std::memcpy(&v, a.data.data(), sizeof(T));
+	return v;
+}
+
+std::string bytes(const Attr &a)
+{
+	return std::string(reinterpret_cast<const char *>(a.data.data()),
+			   a.data.size());
+}
+
+std::string str(const Attr &a)
+{
+	std::string s = bytes(a);
+	auto nul = s.find('\0');
+	return nul == std::string::npos ? s : s.substr(0, nul);
+}
+
+std::string addr(const Attr &a)
+{
+	char buf[INET6_ADDRSTRLEN] = "?";
+	if (a.data.size() == 4)
+		inet_ntop(AF_INET, a.data.data(), buf, sizeof(buf));
+	else if (a.data.size() == 16)
+		inet_ntop(AF_INET6, a.data.data(), buf, sizeof(buf));
+	return buf;
+}
+
+Edit parse_edit(std::span<const uint8_t> b)
+{
+	Edit e;
+	for (const Attr &a : attrs_of(b)) {
+		switch (a.type) {
+		case SIPHELPER_A_EDIT_FIELD: e.field = str(a); break;
+		case SIPHELPER_A_EDIT_OFFSET: e.offset = get<uint32_t>(a); break;
+		case SIPHELPER_A_EDIT_OLD: e.old_text = bytes(a); break;
+		case SIPHELPER_A_EDIT_OLD_LEN: e.old_len = get<uint32_t>(a); break;
+		case SIPHELPER_A_EDIT_NEW: e.new_text = bytes(a); break;
+		default: break;  // newer kernel: ignore
+		}
+	}
+	if (e.old_len < e.old_text.size())
+		e.old_len = static_cast<uint32_t>(e.old_text.size());
+	return e;
+}
+
+Config parse_config(const std::vector<Attr> &top)
+{
+	Config c;
+	for (const Attr &a : top) {
+		switch (a.type) {
+		case SIPHELPER_A_PORTS:
+			for (const Attr &ent : attrs_of(a.data)) {
+				PortRange r;
+				for (const Attr &p : attrs_of(ent.data)) {
+					if (p.type == SIPHELPER_A_PORT_LO)
+						r.lo = get<uint16_t>(p);
+					else if (p.type == SIPHELPER_A_PORT_HI)
+						r.hi = get<uint16_t>(p);
+					else if (p.type == SIPHELPER_A_PORT_PROTOS)
+						r.protos = get<uint8_t>(p);
+				}
+				c.ports.push_back(r);
+			}
+			break;
+		case SIPHELPER_A_SIP_TIMEOUT:
+			c.sip_timeout = get<uint32_t>(a);
+			break;
+		case SIPHELPER_A_DIRECT_MEDIA:
+			c.direct_media = get<uint8_t>(a);
+			break;
+		case SIPHELPER_A_AUTO_ASSIGN:
+			c.auto_assign = get<uint8_t>(a);
+			break;
+		case SIPHELPER_A_MALFORMED_POLICY:
+			c.malformed = get<uint8_t>(a) ? Malformed::kDrop :
+							Malformed::kAccept;
+			break;
+		default:
+			break;
+		}
+	}
+	return c;
+}
+
+// Text from the network on a terminal: no control characters (escape
+// sequences) get through; CR is dropped (lines end in CRLF).
+std::string printable(std::string_view s)
+{
+	std::string o;
+	for (unsigned char c : s) {
+		if (c == '\r')
+			continue;
+		if (c < 0x20 || c == 0x7f) {
+			char buf[8];
+			snprintf(buf, sizeof(buf), "\\x%02x", c);
+			o += buf;
+		} else {
+			o += static_cast<char>(c);
+		}
+	}
+	return o;
+}
+
+// JSON string of arbitrary bytes: non-ASCII bytes as \u00XX, so the exact
+// bytes come back with .encode("latin-1").
+std::string json_bytes(std::string_view s)
+{
+	std::string o = "\"";
+	for (unsigned char c : s) {
+		if (c == '"' || c == '\\') {
+			o += '\\';
+			o += static_cast<char>(c);
+		} else if (c < 0x20 || c >= 0x7f) {
+			char buf[8];
+			snprintf(buf, sizeof(buf), "\\u%04x", c);
+			o += buf;
+		} else {
+			o += static_cast<char>(c);
+		}
+	}
+	return o + "\"";
+}
+
+std::vector<std::string> lines_of(const std::string &s)
+{
+	std::vector<std::string> out;
+	size_t pos = 0;
+	while (pos < s.size()) {
+		size_t nl = s.find('\n', pos);
+		if (nl == std::string::npos) {
+			out.push_back(s.substr(pos));
+			break;
+		}
+		out.push_back(s.substr(pos, nl - pos));
+		pos = nl + 1;
+	}
+	return out;
+}
+
+std::string endpoint(const std::string &a, uint16_t port, uint8_t l3)
+{
+	if (l3 == AF_INET6)
+		return "[" + a + "]:" + std::to_string(port);
+	return a + ":" + std::to_string(port);
+}
+
+const char *l4_name(uint8_t p)
+{
+	return p == IPPROTO_TCP ? "tcp" : p == IPPROTO_UDP ? "udp" : "?";
+}
+
+const char *dir_name(uint8_t d)
+{
+	return d == SIPHELPER_DIR_OUT ? "out" : "in";
+}
+
+std::string cut_note(const std::string &text, uint32_t full)
+{
+	if (text.size() >= full)
+		return std::to_string(full) + " bytes";
+	return std::to_string(full) + " bytes, first " +
+	       std::to_string(text.size()) + " shown";
+}
+
+} // namespace
+
+Event parse_event(std::span<const uint8_t> payload)
+{
+	Event e;
+	auto top = attrs_of(payload);
+	bool found = false;
+	for (const Attr &t : top) {
+		if (t.type != SIPHELPER_A_EVENT)
+			continue;
+		found = true;
+		for (const Attr &a : attrs_of(t.data)) {
+			switch (a.type) {
+			case SIPHELPER_A_EVENT_TYPE: e.type = get<uint32_t>(a); break;
+			case SIPHELPER_A_EVENT_L3PROTO: e.l3 = get<uint8_t>(a); break;
+			case SIPHELPER_A_EVENT_L4PROTO: e.l4 = get<uint8_t>(a); break;
+			case SIPHELPER_A_EVENT_SRC_ADDR: e.src = addr(a); break;
+			case SIPHELPER_A_EVENT_DST_ADDR: e.dst = addr(a); break;
+			case SIPHELPER_A_EVENT_SRC_PORT: e.sport = get<uint16_t>(a); break;
+			case SIPHELPER_A_EVENT_DST_PORT: e.dport = get<uint16_t>(a); break;
+			case SIPHELPER_A_EVENT_CALL_ID: e.call_id = str(a); break;
+			case SIPHELPER_A_EVENT_METHOD: e.method = str(a); break;
+			case SIPHELPER_A_EVENT_DIR: e.dir = get<uint8_t>(a); break;
+			case SIPHELPER_A_EVENT_CT_ID: e.ct_id = get<uint32_t>(a); break;
+			case SIPHELPER_A_EVENT_EDITS:
+				for (const Attr &ed : attrs_of(a.data))
+					if (ed.type == SIPHELPER_A_EVENT_EDIT)
+						e.edits.push_back(parse_edit(ed.data));
+				break;
+			case SIPHELPER_A_EVENT_BEFORE: e.before = bytes(a); break;
+			case SIPHELPER_A_EVENT_BEFORE_LEN:
+				e.before_len = get<uint32_t>(a);
+				break;
+			case SIPHELPER_A_EVENT_AFTER: e.after = bytes(a); break;
+			case SIPHELPER_A_EVENT_AFTER_LEN:
+				e.after_len = get<uint32_t>(a);
+				break;
+			case SIPHELPER_A_EVENT_SUPPRESSED:
+				e.suppressed = get<uint32_t>(a);
+				break;
+			default:
+				break;  // newer kernel: ignore
+			}
+		}
+	}
+	if (!found)
+		throw std::runtime_error("malformed event from the kernel: "
+					 "no event attribute");
+	if (e.before_len < e.before.size())
+		e.before_len = static_cast<uint32_t>(e.before.size());
+	if (e.after_len < e.after.size())
+		e.after_len = static_cast<uint32_t>(e.after.size());
+	if (e.type == SIPHELPER_EVENT_CONFIG_CHANGED)
+		e.config = parse_config(top);
+	return e;
+}
+
+const char *event_name(uint32_t type)
+{
+	switch (type) {
+	case SIPHELPER_EVENT_CONFIG_CHANGED: return "config-changed";
+	case SIPHELPER_EVENT_EXPECT_CREATED: return "expect-created";
+	case SIPHELPER_EVENT_EXPECT_REMOVED: return "expect-removed";
+	case SIPHELPER_EVENT_REWRITE: return "rewrite";
+	case SIPHELPER_EVENT_MALFORMED: return "malformed";
+	case SIPHELPER_EVENT_FLUSH: return "flush";
+	default: return "unknown";
+	}
+}
+
+std::string unified_lines(const std::string &before, const std::string &after)
+{
+	auto b = lines_of(before), a = lines_of(after);
+	std::string o;
+	if (b.size() != a.size()) {
+		// Edits never add or remove lines; if they did, show both.
+		for (const auto &l : b)
+			o += "- " + printable(l) + "\n";
+		for (const auto &l : a)
+			o += "+ " + printable(l) + "\n";
+		return o;
+	}
+	for (size_t i = 0; i < b.size(); i++) {
+		if (b[i] == a[i]) {
+			o += "  " + printable(b[i]) + "\n";
+		} else {
+			o += "- " + printable(b[i]) + "\n";
+			o += "+ " + printable(a[i]) + "\n";
+		}
+	}
+	return o;
+}
+
+std::string format_event(const Event &e, bool json)
+{
+	std::ostringstream o;
+	const char *name = event_name(e.type);
+	bool flow = e.l3 != 0;
+	if (json) {
+		o << "{\"event\":\"" << name << "\"";
+		if (std::string_view(name) == "unknown")
+			o << ",\"type\":" << e.type;
+		if (flow) {
+			o << ",\"flow\":{\"family\":\""
+			  << (e.l3 == AF_INET6 ? "ipv6" : "ipv4")
+			  << "\",\"proto\":\"" << l4_name(e.l4)
+			  << "\",\"src\":" << json_bytes(e.src)
+			  << ",\"sport\":" << e.sport
+			  << ",\"dst\":" << json_bytes(e.dst)
+			  << ",\"dport\":" << e.dport;
+			if (e.dir)
+				o << ",\"dir\":\"" << dir_name(*e.dir) << "\"";
+			if (e.ct_id)
+				o << ",\"ct_id\":" << *e.ct_id;
+			o << "}";
+		}
+		if (!e.method.empty())
+			o << ",\"method\":" << json_bytes(e.method);
+		if (!e.call_id.empty())
+			o << ",\"call_id\":" << json_bytes(e.call_id);
+		if (e.type == SIPHELPER_EVENT_REWRITE) {
+			o << ",\"edits\":[";
+			for (size_t i = 0; i < e.edits.size(); i++) {
+				const Edit &d = e.edits[i];
+				o << (i ? "," : "") << "{\"field\":"
+				  << json_bytes(d.field)
+				  << ",\"offset\":" << d.offset
+				  << ",\"old\":" << json_bytes(d.old_text)
+				  << ",\"new\":" << json_bytes(d.new_text);
+				if (d.old_len > d.old_text.size())
+					o << ",\"old_len\":" << d.old_len;
+				o << "}";
+			}
+			o << "],\"before\":" << json_bytes(e.before)
+			  << ",\"before_len\":" << e.before_len
+			  << ",\"after\":" << json_bytes(e.after)
+			  << ",\"after_len\":" << e.after_len
+			  << ",\"truncated\":"
+			  << (e.before.size() < e.before_len ||
+				      e.after.size() < e.after_len ?
+				      "true" : "false");
+		}
+		if (e.suppressed)
+			o << ",\"suppressed\":" << e.suppressed;
+		if (e.config) {
+			std::string c = format_config(*e.config, true);
+			c.pop_back();  // its newline
+			o << ",\"config\":" << c;
+		}
+		o << "}\n";
+		return o.str();
+	}
+	if (e.suppressed)
+		o << "(" << e.suppressed << " events not shown: rate limit)\n";
+	o << name;
+	if (flow) {
+		o << " " << (e.dir ? dir_name(*e.dir) : "?") << " "
+		  << l4_name(e.l4) << " " << endpoint(e.src, e.sport, e.l3)
+		  << " -> " << endpoint(e.dst, e.dport, e.l3);
+		if (!e.method.empty())
+			o << " " << printable(e.method);
+		if (e.ct_id)
+			o << " ct " << *e.ct_id;
+	}
+	if (e.config) {
+		const Config &c = *e.config;
+		o << ": ports " << format_ports(c.ports) << " sip-timeout "
+		  << format_duration(c.sip_timeout) << " sip-direct-media "
+		  << (c.direct_media ? "yes" : "no") << " auto-assign "
+		  << (c.auto_assign ? "yes" : "no") << " malformed "
+		  << (c.malformed == Malformed::kDrop ? "drop" : "accept");
+	}
+	o << "\n";
+	if (e.type != SIPHELPER_EVENT_REWRITE)
+		return o.str();
+	if (!e.call_id.empty())
+		o << "  Call-ID " << printable(e.call_id) << "\n";
+	for (const Edit &d : e.edits) {
+		o << "  " << (d.field.empty() ? "?" : printable(d.field)) << ": "
+		  << printable(d.old_text)
+		  << (d.old_len > d.old_text.size() ? "..." : "") << " => "
+		  << printable(d.new_text) << "\n";
+	}
+	o << "  --- before (" << cut_note(e.before, e.before_len)
+	  << ") / +++ after (" << cut_note(e.after, e.after_len) << ")\n";
+	o << unified_lines(e.before, e.after) << "\n";
+	return o.str();
+}
+
+} // namespace shp
