@@ -139,19 +139,30 @@ static bool shp_message(struct shp_net *sn, const struct shp_config *cfg,
 
 	if (msg->type == SHP_MSG_KEEPALIVE)
 		goto copy;
+	/* Call key: jhash of the Call-ID, bit 1 set (never 0), bit 0 left
+	 * for the sending side (media.c).
+	 */
 	if (msg->call_id.len)
-		call = jhash(buf + msg->call_id.off, msg->call_id.len, 0) | 1;
+		call = (jhash(buf + msg->call_id.off, msg->call_id.len, 0) |
+			2) & ~1U;
 	if (call && shp_call_ends(msg))
-		shp_media_forget(sn, fl->ct, call);
-	if (!fl->nat)
+		shp_media_forget(sn, fl->ct, call, ~1U);
+	if (!fl->nat) {
+		/* Firewall only: expectations for either side's media,
+		 * nothing rewritten.
+		 */
+		if (call && !(fl->ct->status & IPS_NAT_MASK) &&
+		    shp_sdp_offer_answer(msg))
+			shp_media_expect(sn, cfg, fl, dir, msg, call, NULL);
 		goto copy;
+	}
 
 	ctx->dir = out ? SHP_DIR_OUT : SHP_DIR_IN;
 	memset(&ctx->media_pub, 0, sizeof(ctx->media_pub));
 	memset(ctx->media_port, 0, sizeof(ctx->media_port));
 	memset(ctx->rtcp_port, 0, sizeof(ctx->rtcp_port));
 	if (out && call && shp_sdp_offer_answer(msg))
-		shp_media_expect(sn, cfg, fl, msg, call, ctx);
+		shp_media_expect(sn, cfg, fl, dir, msg, call, ctx);
 	if (!out && msg->type == SHP_MSG_RESPONSE &&
 	    msg->cseq_method == SHP_M_REGISTER && msg->status >= 200 &&
 	    msg->status < 300)
