@@ -199,7 +199,7 @@ static int shp_help_locked(struct sk_buff *skb, unsigned int protoff,
 	bool tcp = nf_ct_protonum(ct) == IPPROTO_TCP;
 	unsigned int n = skb->len - dataoff;
 	unsigned int off = 0, opos = 0;
-	bool changed = false, bad = false;
+	bool changed = false, bad = false, droppable = true;
 	struct shp_flow fl;
 	int r;
 
@@ -224,7 +224,21 @@ static int shp_help_locked(struct sk_buff *skb, unsigned int protoff,
 			shp_stat_inc(sn, SHP_STAT_TRUNCATED);
 			break;
 		}
+		if (r == -SHP_E_BAD_START_LINE && tcp && !off) {
+			/* Not at a message boundary: the continuation of a
+			 * message the sender split over segments (or bytes
+			 * we cannot place in the stream). Dropping it would
+			 * only stall the connection.
+			 */
+			shp_stat_inc(sn, SHP_STAT_TRUNCATED);
+			break;
+		}
 		if (r < 0) {
+			/* Valid SIP beyond our bounds is not the sender's
+			 * fault: passed (counted malformed), never dropped.
+			 */
+			if (r == -SHP_E_TOO_MANY || r == -SHP_E_TOO_BIG)
+				droppable = false;
 			bad = true;
 			break;
 		}
@@ -256,7 +270,7 @@ static int shp_help_locked(struct sk_buff *skb, unsigned int protoff,
 		return NF_ACCEPT;
 malformed:
 	shp_stat_inc(sn, SHP_STAT_MALFORMED);
-	if (cfg->malformed_policy == SHP_MALFORMED_DROP) {
+	if (cfg->malformed_policy == SHP_MALFORMED_DROP && droppable) {
 		shp_stat_inc(sn, SHP_STAT_DROPPED);
 		return NF_DROP;
 	}
