@@ -141,19 +141,30 @@ static bool shp_message(struct shp_net *sn, const struct shp_config *cfg,
 
 	if (msg->type == SHP_MSG_KEEPALIVE)
 		goto copy;
+	/* Call key: jhash of the Call-ID, bit 1 set (never 0), bit 0 left
+	 * for the sending side (media.c).
+	 */
 	if (msg->call_id.len)
-		call = jhash(buf + msg->call_id.off, msg->call_id.len, 0) | 1;
+		call = (jhash(buf + msg->call_id.off, msg->call_id.len, 0) |
+			2) & ~1U;
 	if (call && shp_call_ends(msg))
-		shp_media_forget(sn, fl->ct, call);
-	if (!fl->nat)
+		shp_media_forget(sn, fl->ct, call, ~1U);
+	if (!fl->nat) {
+		/* Firewall only: expectations for either side's media,
+		 * nothing rewritten.
+		 */
+		if (call && !(fl->ct->status & IPS_NAT_MASK) &&
+		    shp_sdp_offer_answer(msg))
+			shp_media_expect(sn, cfg, fl, dir, msg, call, NULL);
 		goto copy;
+	}
 
 	ctx->dir = out ? SHP_DIR_OUT : SHP_DIR_IN;
 	memset(&ctx->media_pub, 0, sizeof(ctx->media_pub));
 	memset(ctx->media_port, 0, sizeof(ctx->media_port));
 	memset(ctx->rtcp_port, 0, sizeof(ctx->rtcp_port));
 	if (out && call && shp_sdp_offer_answer(msg))
-		shp_media_expect(sn, cfg, fl, msg, call, ctx);
+		shp_media_expect(sn, cfg, fl, dir, msg, call, ctx);
 	if (!out && msg->type == SHP_MSG_RESPONSE &&
 	    msg->cseq_method == SHP_M_REGISTER && msg->status >= 200 &&
 	    msg->status < 300)
@@ -193,7 +204,7 @@ static int shp_help_locked(struct sk_buff *skb, unsigned int protoff,
 	bool tcp = nf_ct_protonum(ct) == IPPROTO_TCP;
 	unsigned int n = skb->len - dataoff;
 	unsigned int off = 0, opos = 0;
-	bool changed = false, bad = false;
+	bool changed = false, bad = false, droppable = true;
 	struct sk_buff_head evq;
 	bool events;
 	struct shp_flow fl;
@@ -223,7 +234,21 @@ static int shp_help_locked(struct sk_buff *skb, unsigned int protoff,
 			shp_stat_inc(sn, SHP_STAT_TRUNCATED);
 			break;
 		}
+		if (r == -SHP_E_BAD_START_LINE && tcp && !off) {
+			/* Not at a message boundary: the continuation of a
+			 * message the sender split over segments (or bytes
+			 * we cannot place in the stream). Dropping it would
+			 * only stall the connection.
+			 */
+			shp_stat_inc(sn, SHP_STAT_TRUNCATED);
+			break;
+		}
 		if (r < 0) {
+			/* Valid SIP beyond our bounds is not the sender's
+			 * fault: passed (counted malformed), never dropped.
+			 */
+			if (r == -SHP_E_TOO_MANY || r == -SHP_E_TOO_BIG)
+				droppable = false;
 			bad = true;
 			break;
 		}
@@ -260,7 +285,7 @@ static int shp_help_locked(struct sk_buff *skb, unsigned int protoff,
 		return NF_ACCEPT;
 malformed:
 	shp_stat_inc(sn, SHP_STAT_MALFORMED);
-	if (cfg->malformed_policy == SHP_MALFORMED_DROP) {
+	if (cfg->malformed_policy == SHP_MALFORMED_DROP && droppable) {
 		shp_stat_inc(sn, SHP_STAT_DROPPED);
 		return NF_DROP;
 	}

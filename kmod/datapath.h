@@ -30,7 +30,7 @@ enum shp_expect_class {
 #define SHP_CT_SLOTS	5
 
 struct shp_ct_data {
-	u32 call[SHP_CT_SLOTS];		/* jhash of the Call-ID, 0: free */
+	u32 call[SHP_CT_SLOTS];		/* Call-ID key (datapath.c), 0: free */
 	u16 port[SHP_CT_SLOTS];		/* public RTP port (RTCP is +1) */
 	u8 next;			/* next slot to reuse */
 };
@@ -52,9 +52,11 @@ int shp_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
 
 /* media.c */
 void shp_media_expect(struct shp_net *sn, const struct shp_config *cfg,
-		      const struct shp_flow *fl, const struct shp_sip_msg *msg,
-		      u32 call, struct shp_rewrite_ctx *ctx);
-void shp_media_forget(struct shp_net *sn, struct nf_conn *ct, u32 call);
+		      const struct shp_flow *fl, enum ip_conntrack_dir dir,
+		      const struct shp_sip_msg *msg, u32 call,
+		      struct shp_rewrite_ctx *ctx);
+void shp_media_forget(struct shp_net *sn, struct nf_conn *ct, u32 call,
+		      u32 mask);
 
 /* events.c: REWRITE events, queued per packet, sent once it is mangled */
 bool shp_events_wanted(struct net *net);

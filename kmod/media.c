@@ -22,24 +22,31 @@ static bool shp_media_proto_ok(u8 proto)
 	return proto != SHP_SDP_PROTO_TCP && proto != SHP_SDP_PROTO_OTHER;
 }
 
+/*
+ * An expectation for UDP to dst:port (from src, or from anywhere when src
+ * is NULL). With NAT it is destination-NATed to to:to_port by
+ * shp_expectfn(); without NAT (to NULL) the media flow is only let in.
+ */
 static struct nf_conntrack_expect *
-shp_media_alloc(struct nf_conn *ct, const struct shp_flow *fl, bool direct,
-		const union nf_inet_addr *to, u16 to_port)
+shp_media_alloc(struct nf_conn *ct, const union nf_inet_addr *src,
+		const union nf_inet_addr *dst, u16 port,
+		enum ip_conntrack_dir dir, const union nf_inet_addr *to,
+		u16 to_port)
 {
-	const struct nf_conntrack_tuple *pub = &ct->tuplehash[!fl->pdir].tuple;
 	struct nf_conntrack_expect *exp;
-	__be16 port = htons(to_port);
+	__be16 p = htons(port);
 
 	exp = nf_ct_expect_alloc(ct);
 	if (!exp)
 		return NULL;
-	nf_ct_expect_init(exp, SHP_EXPECT_MEDIA, nf_ct_l3num(ct),
-			  direct ? NULL : &pub->src.u3, &pub->dst.u3,
-			  IPPROTO_UDP, NULL, &port);
-	exp->saved_addr = *to;
-	exp->saved_proto.udp.port = port;
-	exp->dir = !fl->pdir;
-	exp->expectfn = shp_expectfn;
+	nf_ct_expect_init(exp, SHP_EXPECT_MEDIA, nf_ct_l3num(ct), src, dst,
+			  IPPROTO_UDP, NULL, &p);
+	exp->dir = dir;
+	if (to) {
+		exp->saved_addr = *to;
+		exp->saved_proto.udp.port = htons(to_port);
+		exp->expectfn = shp_expectfn;
+	}
 	return exp;
 }
 
@@ -64,28 +71,37 @@ out:
 	spin_unlock_bh(&nf_conntrack_expect_lock);
 }
 
-/* Try pairs from the UA's port up; returns the public RTP port or 0. */
+/* Where the media of one SDP stream is expected. */
+struct shp_media_dst {
+	const union nf_inet_addr *src;	/* NULL: any (direct media) */
+	const union nf_inet_addr *dst;	/* public (NAT) or SDP address */
+	enum ip_conntrack_dir dir;
+	const union nf_inet_addr *to;	/* NAT: the UA's SDP address */
+};
+
+/*
+ * With NAT, try public pairs from the UA's RTP port up; without, only the
+ * SDP's own ports. Returns the public RTP port or 0.
+ */
 static u16 shp_media_pair(struct shp_net *sn, struct nf_conn *ct,
-			  const struct shp_flow *fl, bool direct,
-			  const union nf_inet_addr *to, u16 rtp, u16 rtcp)
+			  const struct shp_media_dst *md, u16 rtp, u16 rtcp)
 {
+	unsigned int tries, max = md->to ? SHP_PORT_TRIES : 1;
 	struct nf_conntrack_expect *e1, *e2;
-	unsigned int tries;
 	u16 p = rtp;
 	int err;
 
-	for (tries = 0; tries < SHP_PORT_TRIES && p && p < 65535;
-	     tries++, p += 2) {
-		e1 = shp_media_alloc(ct, fl, direct, to, rtp);
+	for (tries = 0; tries < max && p && p < 65535; tries++, p += 2) {
+		e1 = shp_media_alloc(ct, md->src, md->dst, p, md->dir, md->to,
+				     rtp);
 		if (!e1)
 			return 0;
-		e2 = shp_media_alloc(ct, fl, direct, to, rtcp);
+		e2 = shp_media_alloc(ct, md->src, md->dst, md->to ? p + 1 : rtcp,
+				     md->dir, md->to, rtcp);
 		if (!e2) {
 			nf_ct_expect_put(e1);
 			return 0;
 		}
-		e1->tuple.dst.u.udp.port = htons(p);
-		e2->tuple.dst.u.udp.port = htons(p + 1);
 		err = nf_ct_expect_related(e1, 0);
 		if (!err) {
 			err = nf_ct_expect_related(e2, 0);
@@ -105,44 +121,76 @@ static u16 shp_media_pair(struct shp_net *sn, struct nf_conn *ct,
 	return 0;
 }
 
+/*
+ * The SDP of msg, sent in direction dir of a SIP flow, supersedes what the
+ * sender offered or answered before in this call (RFC 3264): the call's
+ * previous pairs go, each usable stream gets a new pair. With NAT only
+ * the UA's SDP is handled (ctx gets the public ports for the planner);
+ * without NAT (ctx NULL) the SDP of either side is, unrewritten.
+ */
 void shp_media_expect(struct shp_net *sn, const struct shp_config *cfg,
-		      const struct shp_flow *fl, const struct shp_sip_msg *msg,
-		      u32 call, struct shp_rewrite_ctx *ctx)
+		      const struct shp_flow *fl, enum ip_conntrack_dir dir,
+		      const struct shp_sip_msg *msg, u32 call,
+		      struct shp_rewrite_ctx *ctx)
 {
 	struct nf_conn *ct = fl->ct;
+	const struct nf_conntrack_tuple *peer = &ct->tuplehash[!dir].tuple;
+	u8 family = nf_ct_l3num(ct) == NFPROTO_IPV4 ? 4 : 6;
+	/* Calls are recorded per sending side (bit 0): without NAT both
+	 * sides' SDP is handled and one must not supersede the other.
+	 */
+	u32 key = call | (dir == IP_CT_DIR_REPLY);
+	struct shp_media_dst md;
 	union nf_inet_addr to;
 	unsigned int i;
 	u16 p;
 
+	shp_media_forget(sn, ct, key, ~0U);
+	/* The media comes from the peer, to the sender's address as the
+	 * peer sees it (the public address under NAT): the peer's tuple.
+	 */
+	md.src = cfg->direct_media ? NULL : &peer->src.u3;
+	md.dir = !dir;
+	md.to = fl->nat ? &to : NULL;
+	md.dst = fl->nat ? &peer->dst.u3 : &to;
 	for (i = 0; i < msg->sdp.n_media; i++) {
 		const struct shp_sdp_media *m = &msg->sdp.media[i];
 		u16 rtcp;
 
 		if (!m->port || m->nports > 1 || !shp_media_proto_ok(m->proto))
 			continue;
-		/* Only media at the UA's side of the NAT: an address that is
-		 * already the public one is a NAT-aware UA's own business.
+		rtcp = m->rtcp_port ? m->rtcp_port : m->port + 1;
+		/* Never a pinhole onto a privileged port (the router's or
+		 * the UA's own services).
 		 */
-		if (m->addr.family != (nf_ct_l3num(ct) == NFPROTO_IPV4 ? 4 : 6) ||
-		    shp_addr_equal(&m->addr, &ctx->map.pub))
+		if (m->port < 1024 || rtcp < 1024)
+			continue;
+		if (m->addr.family != family)
+			continue;
+		/* Under NAT, media at an address that is already the public
+		 * one is a NAT-aware UA's own business.
+		 */
+		if (fl->nat && shp_addr_equal(&m->addr, &ctx->map.pub))
 			continue;
 		memset(&to, 0, sizeof(to));
-		memcpy(&to, m->addr.a, m->addr.family == 4 ? 4 : 16);
-		rtcp = m->rtcp_port ? m->rtcp_port : m->port + 1;
-		p = shp_media_pair(sn, ct, fl, cfg->direct_media, &to, m->port,
-				   rtcp);
+		memcpy(&to, m->addr.a, family == 4 ? 4 : 16);
+		p = shp_media_pair(sn, ct, &md, m->port, rtcp);
 		if (!p) {
 			net_dbg_ratelimited("siphelper: no public port for media\n");
 			continue;
 		}
-		ctx->media_port[i] = p;
-		if (m->rtcp_port)
-			ctx->rtcp_port[i] = p + 1;
-		shp_slot_record(ct, call, p);
+		if (ctx) {
+			ctx->media_port[i] = p;
+			if (m->rtcp_port)
+				ctx->rtcp_port[i] = p + 1;
+		}
+		shp_slot_record(ct, key, p);
 	}
 }
 
-void shp_media_forget(struct shp_net *sn, struct nf_conn *ct, u32 call)
+/* Remove the pairs of the calls whose key matches call under mask. */
+void shp_media_forget(struct shp_net *sn, struct nf_conn *ct, u32 call,
+		      u32 mask)
 {
 	struct nf_conn_help *help = nfct_help(ct);
 	struct nf_conntrack_expect *exp;
@@ -160,7 +208,7 @@ void shp_media_forget(struct shp_net *sn, struct nf_conn *ct, u32 call)
 		if (exp->class != SHP_EXPECT_MEDIA)
 			continue;
 		for (i = 0; i < SHP_CT_SLOTS; i++) {
-			if (d->call[i] != call)
+			if (!d->call[i] || (d->call[i] & mask) != call)
 				continue;
 			if (port == d->port[i] || port == d->port[i] + 1) {
 				nf_ct_unlink_expect(exp);
@@ -170,7 +218,7 @@ void shp_media_forget(struct shp_net *sn, struct nf_conn *ct, u32 call)
 		}
 	}
 	for (i = 0; i < SHP_CT_SLOTS; i++)
-		if (d->call[i] == call)
+		if ((d->call[i] & mask) == call)
 			d->call[i] = 0;
 	spin_unlock_bh(&nf_conntrack_expect_lock);
 	while (removed--)

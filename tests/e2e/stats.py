@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The router namespace's siphelper counters, read with the raw generic
+netlink client of ctl.py (GET_STATS), so that the datapath scenarios assert
+counters without depending on the siphelperctl binary being built."""
+import ctypes
+import os
+import re
+import struct
+
+import topology as t
+from ctl import Genl
+
+CMD_GET_STATS, A_STATS = 3, 7
+# uapi/linux/siphelper.h enum siphelper_stat_attr
+NAMES = {2: "seen", 3: "parsed", 4: "rewritten_hdr", 5: "rewritten_sdp",
+         6: "expect_created", 7: "expect_removed", 8: "registrations",
+         9: "malformed", 10: "truncated", 11: "dropped", 12: "assigned"}
+
+
+def _genl_in(ns):
+    """A Genl socket opened inside netns ns (sockets keep their netns)."""
+    own = os.open("/proc/self/ns/net", os.O_RDONLY)
+    target = os.open(f"/run/netns/{ns}", os.O_RDONLY)
+    try:
+        if t._libc.setns(target, t.CLONE_NEWNET):
+            raise OSError(ctypes.get_errno(), "setns")
+        return Genl()
+    finally:
+        if t._libc.setns(own, t.CLONE_NEWNET):
+            raise OSError(ctypes.get_errno(), "setns back")
+        os.close(own)
+        os.close(target)
+
+
+def stats(ns=t.ROUTER):
+    """{counter name: value} of netns ns."""
+    g = _genl_in(ns)
+    try:
+        err, ext, replies = g.request(g.family, CMD_GET_STATS)
+        assert err == 0, (err, ext)
+        nest = Genl._attrs(Genl._attrs(replies[0])[A_STATS])
+        return {NAMES[k]: struct.unpack("=Q", v)[0]
+                for k, v in nest.items() if k in NAMES}
+    finally:
+        g.s.close()
+
+
+def delta(before, after):
+    """Counters that changed, {name: after - before}."""
+    return {k: after[k] - before.get(k, 0) for k in after
+            if after[k] != before.get(k, 0)}
+
+
+def expected_ports(family="ipv4", ns=t.ROUTER):
+    """Destination ports of the expectations in netns ns (`conntrack -L
+    expect`): the first dport= of each line is the expected tuple's."""
+    out = t.nsexec(ns, f"conntrack -L expect -f {family}", check=False).stdout
+    return {int(m.group(1)) for m in
+            re.finditer(r"^\d+ proto=\d+ src=\S+ dst=\S+ sport=\d+ "
+                        r"dport=(\d+)", out, re.M)}

@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: GPL-2.0
+"""IPv6 without NAT: the router forwards fd00::/64 <-> 2001:db8::/64 as a
+stateful firewall (only established/related traffic in from wan0). SIP is
+parsed but never rewritten, and the SDP still opens media expectations, so
+RTP to the phone's advertised port gets in (as `related`) while other ports
+stay closed."""
+import pytest
+
+import topology as t
+from dialog import request, response, sdp
+from stats import delta, expected_ports, stats
+
+SRV6 = (t.SERVER6, 5060)
+
+
+@pytest.fixture
+def firewall(net):
+    """No v6 masquerade, a route to the ULA prefix, inbound filtered."""
+    t.nsexec(t.ROUTER, "nft flush chain ip6 shp_nat6 post")
+    t.nsexec(t.SERVER, f"ip -6 route add fd00::/64 via {t.PUBLIC6}")
+    t.nft(t.ROUTER, """
+table ip6 shp_fw {
+  chain forward_in { type filter hook forward priority 0; policy accept;
+    ct state established,related accept;
+    iifname "wan0" drop; }
+}""")
+    yield
+    t.nsexec(t.ROUTER, "nft delete table ip6 shp_fw")
+    t.nsexec(t.SERVER, "ip -6 route del fd00::/64")
+    t.nsexec(t.ROUTER, 'nft add rule ip6 shp_nat6 post oifname "wan0" '
+             "masquerade")
+
+
+def test_no_nat_parsed_not_rewritten_media_expected(firewall, alg, socks):
+    phone = socks(t.PHONE, t.PHONE6, 5010)
+    server = socks(t.SERVER, t.SERVER6, 5060)
+    rtp_in = socks(t.PHONE, t.PHONE6, 10006)
+    rtp_in.settimeout(1)
+    before = stats()
+    inv = request("INVITE", "plain6", 1, host=t.PHONE6,
+                  body=sdp(t.PHONE6, [("audio", 10006, "RTP/AVP 0")],
+                           fam="IP6"))
+    phone.sendto(inv, SRV6)
+    got, src = server.recvfrom(65535)
+    assert src[:2] == (t.PHONE6, 5010) and got == inv
+    assert expected_ports("ipv6") == {10006, 10007}
+
+    via = f"SIP/2.0/UDP [{t.PHONE6}]:5010;branch=z9hG4bKINVITE1plain6"
+    ok = response(200, "plain6", via=via,
+                  body=sdp(t.SERVER6, [("audio", 40000, "RTP/AVP 0")],
+                           fam="IP6"))
+    server.sendto(ok, (t.PHONE6, 5010))
+    assert phone.recvfrom(65535)[0] == ok
+    d = delta(before, stats())
+    assert d.get("parsed") == 2 and d.get("expect_created", 0) >= 2, d
+    assert not {"rewritten_hdr", "rewritten_sdp", "malformed"} & set(d), d
+
+    # the firewall is closed where nothing is expected ...
+    closed = socks(t.PHONE, t.PHONE6, 10020)
+    closed.settimeout(0.5)
+    media = socks(t.SERVER, t.SERVER6, 20000)
+    media.sendto(b"closed", (t.PHONE6, 10020))
+    with pytest.raises(TimeoutError):
+        closed.recvfrom(2048)
+    # ... and open to the phone's advertised RTP port
+    media.sendto(b"rtp6", (t.PHONE6, 10006))
+    data, src = rtp_in.recvfrom(2048)
+    assert data == b"rtp6" and src[0] == t.SERVER6

@@ -1,0 +1,127 @@
+# SPDX-License-Identifier: GPL-2.0
+"""SIP over TCP through the ALG: a message split by the sender over two
+segments passes intact (counted `truncated`, never half-rewritten, never
+dropped), and a rewrite that changes the length (IPv6 ULA -> public) keeps
+the stream consistent over several messages in both directions (seqadj)."""
+import socket
+import struct
+import time
+
+import pytest
+
+import topology as t
+from conftest import load, sh
+from dialog import request, response, sdp, to_private, to_public
+from stats import delta, expected_ports, stats
+
+
+def recv_exact(s, n):
+    data = b""
+    while len(data) < n:
+        chunk = s.recv(n - len(data))
+        assert chunk, f"connection closed after {data!r}"
+        data += chunk
+    return data
+
+
+def connect(socks, phone_ip, server_ip):
+    listener = socks(t.SERVER, server_ip, 5060, t.tcp)
+    listener.listen(1)
+    phone = socks(t.PHONE, phone_ip, 5010, t.tcp)
+    phone.connect((server_ip, 5060))
+    server, src = listener.accept()
+    server.settimeout(2)
+    return phone, server, src
+
+
+def close(*socks):
+    """Reset, not FIN: no TIME_WAIT or LAST_ACK left behind to block the
+    same 4-tuple in the next test (conntrack is flushed after each)."""
+    for s in socks:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                     struct.pack("ii", 1, 0))
+        s.close()
+
+
+@pytest.mark.parametrize("params", ["", "drop_malformed=1"])
+def test_message_split_over_segments(net, module_path, socks, params):
+    load(module_path, params)
+    t.flush()
+    try:
+        phone, server, src = connect(socks, t.PHONE_IP, t.SERVER_IP)
+        try:
+            assert src == (t.PUBLIC_IP, 5010)
+            msg = request("REGISTER", "split", 1, proto="TCP",
+                          ruri="sip:avantelecom.avantele.com")
+            before = stats()
+            half = len(msg) // 2
+            phone.sendall(msg[:half])
+            assert recv_exact(server, half) == msg[:half]
+            time.sleep(0.05)
+            phone.sendall(msg[half:])
+            # passed as the phone wrote it: never half-rewritten
+            assert recv_exact(server, len(msg) - half) == msg[half:]
+            # both parts pass unparsed: the head (incomplete) and the
+            # continuation (no start line at the segment's start)
+            d = delta(before, stats())
+            assert d.get("truncated") == 2, d
+            assert "malformed" not in d and "dropped" not in d, d
+            # the stream goes on: the next message is rewritten again
+            msg2 = request("REGISTER", "split", 2, proto="TCP",
+                           ruri="sip:avantelecom.avantele.com")
+            phone.sendall(msg2)
+            assert recv_exact(server, len(msg2)) == to_public(msg2)
+        finally:
+            close(phone, server)
+    finally:
+        t.flush()
+        sh("rmmod siphelper")
+
+
+def test_ipv6_length_change_keeps_stream(alg, socks):
+    """fd00::31 (8 chars) becomes 2001:db8::166 (13): every message from
+    the phone grows, every one to it shrinks; seqadj must keep sequence
+    and acknowledgement numbers right for the following messages."""
+    phone, server, src = connect(socks, t.PHONE6, t.SERVER6)
+    pub = dict(priv=t.PHONE6, pub=t.PUBLIC6)
+    via = (f"SIP/2.0/TCP [{t.PUBLIC6}]:5010;branch=z9hG4bK{{}};"
+           "rport=5010")
+    try:
+        assert src[:2] == (t.PUBLIC6, 5010)
+        for cseq in (1, 2):
+            reg = request("REGISTER", "tcp6", cseq, host=t.PHONE6,
+                          proto="TCP", ruri="sip:avantelecom.avantele.com")
+            phone.sendall(reg)
+            got = recv_exact(server, len(to_public(reg, **pub)))
+            assert got == to_public(reg, **pub) and len(got) > len(reg)
+            ok = response(200, "tcp6", f"{cseq} REGISTER",
+                          via=via.format(cseq),
+                          contact=f"<sip:011@[{t.PUBLIC6}]:5010>")
+            server.sendall(ok)
+            back = recv_exact(phone, len(to_private(ok, **pub)))
+            assert back == to_private(ok, **pub) and len(back) < len(ok)
+
+        inv = request("INVITE", "tcp6", 3, host=t.PHONE6, proto="TCP",
+                      body=sdp(t.PHONE6, [("audio", 10006, "RTP/AVP 0")],
+                               fam="IP6"))
+        phone.sendall(inv)
+        assert recv_exact(server, len(to_public(inv, **pub))) == \
+            to_public(inv, **pub)
+        assert expected_ports("ipv6") == {5010, 10006, 10007}
+        # two responses in one segment back to the phone
+        trying = response(100, "tcp6", "3 INVITE", via=via.format(3))
+        ok = response(200, "tcp6", "3 INVITE", via=via.format(3),
+                      body=sdp(t.SERVER6, [("audio", 40000, "RTP/AVP 0")],
+                               fam="IP6"))
+        server.sendall(trying + ok)
+        want = to_private(trying, **pub) + to_private(ok, **pub)
+        assert recv_exact(phone, len(want)) == want
+        for method, cseq in (("ACK", 3), ("BYE", 4)):
+            msg = request(method, "tcp6", cseq, host=t.PHONE6, proto="TCP")
+            phone.sendall(msg)
+            assert recv_exact(server, len(to_public(msg, **pub))) == \
+                to_public(msg, **pub)
+        # the registration's signalling expectation (5010) stays
+        assert expected_ports("ipv6") == {5010}
+    finally:
+        close(phone, server)
