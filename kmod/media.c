@@ -120,11 +120,13 @@ void shp_media_expect(struct shp_net *sn, const struct shp_config *cfg,
 
 		if (!m->port || m->nports > 1 || !shp_media_proto_ok(m->proto))
 			continue;
-		/* Only media at the UA's side of the NAT: an address that is
+		/* Only media to the UA itself: its SDP may not open a
+		 * pinhole forwarding to another host (a LAN host naming its
+		 * neighbour, the router, anything else). An address that is
 		 * already the public one is a NAT-aware UA's own business.
 		 */
 		if (m->addr.family != (nf_ct_l3num(ct) == NFPROTO_IPV4 ? 4 : 6) ||
-		    shp_addr_equal(&m->addr, &ctx->map.pub))
+		    !shp_addr_equal(&m->addr, &ctx->map.priv))
 			continue;
 		memset(&to, 0, sizeof(to));
 		memcpy(&to, m->addr.a, m->addr.family == 4 ? 4 : 16);
