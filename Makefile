@@ -8,6 +8,8 @@
 #   make deps          install what the project needs (apt), idempotent
 #   make dkms-install  sources into /usr/src/siphelper-<version> + dkms add
 #   make fuzz [FUZZ_SECONDS=600]   make bench   make clean
+#   make stress [STRESS_PACKETS=1000000] [STRESS_KERNEL=debug]
+#                      hostile SIP through the router, long version
 #
 # Caches (kernels, debug kernel, initramfs) live in $(SIPHELPER_CACHE),
 # default /var/cache/siphelper, outside the repository.
@@ -22,7 +24,7 @@ KVER ?= $(shell if [ -d /lib/modules/$$(uname -r)/build ]; then uname -r; \
 FUZZ_SECONDS ?= 600
 
 .PHONY: all deps modules user test test-quick demo dkms-install fuzz \
-	bench debug-kernel clean
+	bench debug-kernel clean stress
 
 all: deps modules user
 
@@ -53,6 +55,9 @@ dkms-install: deps
 
 fuzz: deps
 	@fuzz/run.sh $(FUZZ_SECONDS)
+
+stress: deps
+	@scripts/stress.sh $(or $(STRESS_KERNEL),debug)
 
 bench: deps user
 	@build/user/bench/siphelper_bench_core

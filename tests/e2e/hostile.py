@@ -268,14 +268,19 @@ def mutate(rng, m, seeds):
     return m + rng.choice((b"\r\n", b"garbage", b"\0" * 8, m[:100]))
 
 
-def generate(n, seed=7):
+def stream(n, seed=7):
     """At least N records (direction, payload): the structured cases, then
-    random mutations of the seeds. Deterministic for a seed."""
+    random mutations of the seeds. Deterministic for a seed; generated
+    lazily, so a million records take no memory."""
     rng = random.Random(seed)
     out_seeds = [register(), invite(), bye(), rtcp_invite()] + corpus()
     in_seeds = [register_ok(), ok_invite(), options_in()]
-    cases = [(d, m[:MAX_UDP]) for d, m in structured() if m]
-    while len(cases) < n:
+    count = 0
+    for d, m in structured():
+        if m:
+            count += 1
+            yield d, m[:MAX_UDP]
+    while count < n:
         if rng.random() < 0.2:
             d, pool = IN, in_seeds
         else:
@@ -284,8 +289,12 @@ def generate(n, seed=7):
         for _ in range(rng.choice((1, 1, 1, 2, 3))):
             m = mutate(rng, m, pool)
         if m:
-            cases.append((d, m[:MAX_UDP]))
-    return cases
+            count += 1
+            yield d, m[:MAX_UDP]
+
+
+def generate(n, seed=7):
+    return list(stream(n, seed))
 
 
 # --- running it through the router ---
@@ -348,31 +357,45 @@ def _udp(ns, addr, port):
     return s
 
 
-def run_udp(records, batch_bytes=2 << 20, batch_len=400):
-    """Send RECORDS (from generate()) through the router: OUT from the
-    phone 192.168.0.31:5010 to the server 212.19.6.1:5060, IN from the
-    server back to the phone's public address, LOCAL from the server to the
-    router's own 212.19.6.166:5060. Returns the replay records for
-    shp_replay (bytes) and how many were sent."""
+def run_udp(records, dump=None, batch_bytes=2 << 20, batch_len=400):
+    """Send RECORDS (an iterable of (direction, payload)) through the
+    router: OUT from the phone 192.168.0.31:5010 to the server
+    212.19.6.1:5060, IN from the server back to the phone's public address,
+    LOCAL from the server to the router's own 212.19.6.166:5060. What
+    arrives is streamed with what was sent into shp_replay (and into the
+    file DUMP if given). Returns shp_replay's counts, its complaints and
+    the number of records sent."""
     phone = _udp(t.PHONE, t.PHONE_IP, 5010)
     server = _udp(t.SERVER, t.SERVER_IP, 5060)
     prober = _udp(t.SERVER, t.SERVER_IP, 5099)
+    rep = subprocess.Popen([REPLAY, t.PHONE_IP, t.PUBLIC_IP],
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE)
+    dumpf = open(dump, "wb") if dump else None
     pub_port = None
-    blob = []
+    sent = 0
+    cpus = sorted(os.sched_getaffinity(0))
+    nbatch = 0
+    it = iter(records)
+    pending = next(it, None)
     try:
-        i = 0
-        while i < len(records):
+        while pending is not None:
+            # veth queues a packet on the sending CPU's backlog: a sender
+            # that migrates reorders its datagrams. Pin each batch to one
+            # CPU, taking the CPUs in turn (each CPU's scratch is used).
+            os.sched_setaffinity(0, {cpus[nbatch % len(cpus)]})
+            nbatch += 1
             batch, size = [], 0
-            while i < len(records) and len(batch) < batch_len and \
+            while pending is not None and len(batch) < batch_len and \
                     size < batch_bytes:
                 # IP fragments of a big datagram may be overtaken by the
                 # small ones behind it: a fragmented one goes alone.
-                big = len(records[i][1]) > FRAG
+                big = len(pending[1]) > FRAG
                 if big and batch:
                     break
-                batch.append(records[i])
-                size += len(records[i][1])
-                i += 1
+                batch.append(pending)
+                size += len(pending[1])
+                pending = next(it, None)
                 if big:
                     break
             if pub_port is None and batch[0][0] != OUT:
@@ -405,24 +428,25 @@ def run_udp(records, batch_bytes=2 << 20, batch_len=400):
                     if pos[d] < len(got[d]):
                         r = got[d][pos[d]]
                     pos[d] += 1
-                blob.append(record(d, m, r, pub_port))
+                rec = record(d, m, r, pub_port)
+                rep.stdin.write(rec)
+                if dumpf:
+                    dumpf.write(rec)
+            sent += len(batch)
     finally:
+        os.sched_setaffinity(0, cpus)
         for s in (phone, server, prober):
             s.close()
-    return b"".join(blob), len(blob)
+        if dumpf:
+            dumpf.close()
+        out, err = rep.communicate()
+    assert rep.returncode in (0, 1), err.decode(errors="replace")
+    counts = dict(kv.split("=") for kv in out.decode().split())
+    return {k: int(v) for k, v in counts.items()}, \
+        err.decode(errors="replace"), sent
 
 
 def record(d, sent, got, pub_port):
     rlen = 0xffffffff if got is None else len(got)
     return struct.pack("<BBHHII", d, 0, 5010, pub_port or 5010, len(sent),
                        rlen) + sent + (got or b"")
-
-
-def replay(blob):
-    """shp_replay over the records: its counters and its complaints."""
-    r = subprocess.run([REPLAY, t.PHONE_IP, t.PUBLIC_IP], input=blob,
-                       capture_output=True)
-    assert r.returncode in (0, 1), r.stderr.decode(errors="replace")
-    counts = dict(kv.split("=") for kv in r.stdout.decode().split())
-    return {k: int(v) for k, v in counts.items()}, \
-        r.stderr.decode(errors="replace")

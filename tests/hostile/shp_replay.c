@@ -114,8 +114,9 @@ static bool media_ports(size_t rlen)
 				return false;
 			continue;
 		}
-		if (p < m->port || (p - m->port) % 2 ||
-		    (p - m->port) / 2 >= PORT_TRIES || p >= 65535)
+		if (p != m->port &&
+		    (p < m->port || (p - m->port) % 2 ||
+		     (p - m->port) / 2 >= PORT_TRIES || p >= 65535))
 			return false;
 		/* an expectation pair at p: a=rtcp becomes p + 1 too */
 		ctx.media_port[i] = p;
