@@ -450,3 +450,59 @@ def record(d, sent, got, pub_port):
     rlen = 0xffffffff if got is None else len(got)
     return struct.pack("<BBHHII", d, 0, 5010, pub_port or 5010, len(sent),
                        rlen) + sent + (got or b"")
+
+
+# --- a raw TCP client, for segments a socket never sends (overlaps) ---
+
+SYN, RST, ACK = 0x02, 0x04, 0x10
+RST_DROP = """table inet shp_raw {
+  chain out { type filter hook output priority 0;
+    tcp sport %d tcp flags rst drop; }
+}"""
+
+
+def _csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+class RawTcp:
+    """TCP segments with any sequence number and payload from SRC:SPORT in
+    netns NS (the kernel there must not answer with RST: RST_DROP)."""
+
+    def __init__(self, ns, src, sport, dst, dport):
+        with netns(ns):
+            self.s = socket.socket(socket.AF_INET, socket.SOCK_RAW,
+                                   socket.IPPROTO_TCP)
+        self.s.bind((src, 0))
+        self.s.settimeout(5)
+        self.src, self.sport, self.dst, self.dport = src, sport, dst, dport
+
+    def send(self, seq, ack, flags, payload=b""):
+        hdr = struct.pack("!HHIIBBHHH", self.sport, self.dport,
+                          seq & 0xffffffff, ack & 0xffffffff, 5 << 4, flags,
+                          65535, 0, 0)
+        pseudo = socket.inet_aton(self.src) + socket.inet_aton(self.dst) + \
+            struct.pack("!BBH", 0, 6, len(hdr) + len(payload))
+        c = _csum(pseudo + hdr + payload)
+        self.s.sendto(hdr[:16] + struct.pack("!H", c) + hdr[18:] + payload,
+                      (self.dst, 0))
+
+    def recv(self, want):
+        """The next segment from the peer with all flags in WANT:
+        (seq, ack, flags, payload)."""
+        while True:
+            data = self.s.recv(65535)
+            ihl = (data[0] & 15) * 4
+            sp, dp, seq, ack, off, flags = struct.unpack_from(
+                "!HHIIBB", data, ihl)
+            if sp == self.dport and dp == self.sport and \
+                    flags & want == want:
+                return seq, ack, flags, data[ihl + (off >> 4) * 4:]
+
+    def close(self):
+        self.s.close()

@@ -137,3 +137,47 @@ def test_tcp_cut_at_every_position(tcp_pair):
     assert k["truncated"] + k["malformed"] <= k["seen"]
     assert k["seen"] <= k["parsed"] + k["truncated"] + k["malformed"]
     assert k["dropped"] == 0
+
+
+def test_tcp_overlapping_retransmissions(alg, socks):
+    """Segments that overlap, retransmit a message whole after parts of it
+    went through, and complete it from the middle: the server's stream
+    holds, at every byte, the byte sent or its rewrite (the mapping keeps
+    lengths, so no other byte may appear), and the connection still
+    rewrites a message sent afterwards."""
+    sport = 5012
+    listener = socks(t.SERVER, t.SERVER_IP, 5060, t.tcp)
+    listener.listen(1)
+    t.nft(t.PHONE, h.RST_DROP % sport)
+    c = h.RawTcp(t.PHONE, t.PHONE_IP, sport, t.SERVER_IP, 5060)
+    try:
+        isn = 1000
+        c.send(isn, 0, h.SYN)
+        sseq, _, _, _ = c.recv(h.SYN | h.ACK)
+        c.send(isn + 1, sseq + 1, h.ACK)
+        server, src = listener.accept()
+        server.settimeout(5)
+        assert src == (t.PUBLIC_IP, sport)
+        reg = register().replace(b"SIP/2.0/UDP", b"SIP/2.0/TCP") \
+            .replace(b"192.168.0.31:5010", b"192.168.0.31:5012")
+        pub = reg.replace(b"192.168.0.31:5012", b"212.19.6.166:5012")
+        stream, public = reg + reg, pub + pub
+        n = len(reg)
+        h.reset_stats()
+        for a, b in ((0, 200), (100, 400), (0, n), (n - 50, n + 100),
+                     (n + 60, 2 * n), (0, 2 * n), (n, 2 * n)):
+            c.send(isn + 1 + a, sseq + 1, h.ACK, stream[a:b])
+        got = recv_exact(server, len(stream))
+        bad = [i for i in range(len(stream))
+               if got[i] not in (stream[i], public[i])]
+        assert not bad, (bad[:10], got)
+        # still in step: a new message alone in a segment is rewritten
+        c.send(isn + 1 + 2 * n, sseq + 1, h.ACK, reg)
+        assert recv_exact(server, n) == pub
+        k = h.stats()
+        note("hostile-tcp-overlap", {"kernel": k})
+        assert k["dropped"] == 0 and k["seen"] >= 8
+        server.close()
+    finally:
+        c.close()
+        t.nsexec(t.PHONE, "nft delete table inet shp_raw", check=False)
