@@ -371,7 +371,7 @@ def run_udp(records, dump=None, batch_bytes=2 << 20, batch_len=400):
     rep = subprocess.Popen([REPLAY, t.PHONE_IP, t.PUBLIC_IP],
                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE)
-    dumpf = open(dump, "wb") if dump else None
+    dumpf = open(dump, "wb", buffering=1 << 20) if dump else None
     pub_port = None
     sent = 0
     cpus = sorted(os.sched_getaffinity(0))
