@@ -12,6 +12,8 @@
 #                      unit, /etc examples (the module: make dkms-install)
 #   make fuzz [FUZZ_SECONDS=600]   make clean
 #   make bench         core + kernel benchmarks, rewrites docs/performance.md
+#   make stress [STRESS_PACKETS=1000000] [STRESS_KERNEL=debug]
+#                      hostile SIP through the router, long version
 #
 # Caches (kernels, debug kernel, initramfs) live in $(SIPHELPER_CACHE),
 # default /var/cache/siphelper, outside the repository.
@@ -29,7 +31,7 @@ SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 
 .PHONY: all deps modules user test test-quick demo dkms-install fuzz \
-	bench debug-kernel clean install uninstall
+	bench debug-kernel clean install uninstall stress
 
 all: deps modules user
 
@@ -80,6 +82,9 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/share/man/man8/siphelperctl.8 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/siphelperctl \
 		$(DESTDIR)$(UNITDIR)/siphelper.service
+
+stress: deps
+	@scripts/stress.sh $(or $(STRESS_KERNEL),debug)
 
 bench: deps user
 	@bench/run.sh

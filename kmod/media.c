@@ -165,12 +165,15 @@ void shp_media_expect(struct shp_net *sn, const struct shp_config *cfg,
 		 */
 		if (m->port < 1024 || rtcp < 1024)
 			continue;
-		if (m->addr.family != family)
-			continue;
-		/* Under NAT, media at an address that is already the public
-		 * one is a NAT-aware UA's own business.
+		/* Only media to the sender itself: its SDP may not open a
+		 * pinhole forwarding to another host (a LAN host naming its
+		 * neighbour, the router, anything else). Under NAT an
+		 * address that is already the public one fails this too: a
+		 * NAT-aware UA's own business.
 		 */
-		if (fl->nat && shp_addr_equal(&m->addr, &ctx->map.pub))
+		if (m->addr.family != family ||
+		    memcmp(m->addr.a, &ct->tuplehash[dir].tuple.src.u3,
+			   family == 4 ? 4 : 16))
 			continue;
 		memset(&to, 0, sizeof(to));
 		memcpy(&to, m->addr.a, family == 4 ? 4 : 16);
