@@ -13,7 +13,9 @@ rel=$(kernel_release "${1:?usage: build-module.sh KERNEL}")
 kdir=$(kernel_kdir "$rel")
 dir=$repo/build/kmod/$rel
 mkdir -p "$dir"
-rsync -a --delete --exclude '*.o' --exclude '*.ko' --exclude '.*.cmd' \
+# By content (-c), without source times: a changed file gets a new mtime in
+# the copy, so kbuild rebuilds it even if it was edited during a build.
+rsync -rlpc --delete --exclude '*.o' --exclude '*.ko' --exclude '.*.cmd' \
 	--exclude '*.mod*' --exclude compat/shp_autoconf.h \
 	--include '/Kbuild' --include '/kmod/***' --include '/uapi/***' \
 	--include '/kunit/***' --include '/tests/' --include '/tests/vectors/***' \

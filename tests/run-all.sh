@@ -9,7 +9,7 @@
 # harness proves itself), kunit (debug kernel), e2e on 6.1 with the
 # DKMS-built module, on 6.12 and on the debug kernel, compare (the NAT
 # scenarios against siphelper and the in-tree nf_nat_sip on 6.12,
-# report-only: build/logs/comparison.md), fuzz (60 s smoke).
+# report-only: rewrites docs/comparison.md), fuzz (60 s smoke).
 # `quick`: unit, modules for 6.1 and e2e on 6.1 only.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -130,7 +130,7 @@ else
 	layer kunit kunit/run.sh
 	layer e2e-6.1 tests/e2e/vm.sh 6.1 "$(dkms_ko)"
 	layer e2e-6.12 tests/e2e/vm.sh 6.12
-	layer compare tests/e2e/compare.sh 6.12 "$logs/comparison.md"
+	layer compare tests/e2e/compare.sh 6.12 docs/comparison.md
 	layer fuzz fuzz/smoke.sh 60
 	wait $lane
 fi

@@ -139,8 +139,10 @@ def test_tcp_cut_at_every_position(tcp_pair):
     k = h.stats()
     note("hostile-tcp", {"writes": writes, "kernel": k})
     # Each segment with payload yields parsed messages and ends at most
-    # once incomplete (truncated) or malformed, and at least one of them.
-    assert k["truncated"] > 0 and k["malformed"] > 0
+    # once incomplete or a continuation (truncated) or malformed; the cuts
+    # make truncated ones (continuations are never malformed:
+    # docs/datapath.md, TCP segmentation policy).
+    assert k["truncated"] > 0
     assert k["truncated"] + k["malformed"] <= k["seen"]
     assert k["seen"] <= k["parsed"] + k["truncated"] + k["malformed"]
     assert k["dropped"] == 0
