@@ -5,7 +5,6 @@ phone of topology.py or towards it, and their public forms."""
 import re
 
 import topology as t
-from sipmsg import crlf
 
 FROM = '" " <sip:011@avantelecom.avantele.com:5060>;tag=908623127'
 TO = '"**43" <sip:*43@avantelecom.avantele.com;user=phone>'

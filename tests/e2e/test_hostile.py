@@ -83,15 +83,6 @@ def test_udp_hostile_messages(alg):
     assert n_expect(exp) <= 33, exp
 
 
-def recv_exact(s, n):
-    data = b""
-    while len(data) < n:
-        chunk = s.recv(n - len(data))
-        assert chunk, f"connection closed after {len(data)} bytes"
-        data += chunk
-    return data
-
-
 @pytest.fixture
 def tcp_pair(alg, socks):
     listener = socks(t.SERVER, t.SERVER_IP, 5060, t.tcp)
@@ -119,7 +110,7 @@ def test_tcp_cut_at_every_position(tcp_pair):
         phone.sendall(reg[:k])
         phone.sendall(reg[k:])
         writes += 2
-        got = recv_exact(server, len(reg))
+        got = t.recv_exact(server, len(reg))
         assert got in (reg, public_form(reg)), (k, got)
     vias = b",".join(b"SIP/2.0/TCP 192.168.0.31:5010;branch=z%d" % i
                      for i in range(10000))
@@ -127,7 +118,7 @@ def test_tcp_cut_at_every_position(tcp_pair):
     for msg in (big, reg, reg + reg, reg):
         phone.sendall(msg)
         writes += 1
-        got = recv_exact(server, len(msg))
+        got = t.recv_exact(server, len(msg))
         if msg is big:
             assert got == big
         else:
@@ -176,13 +167,13 @@ def test_tcp_overlapping_retransmissions(alg, socks):
         for a, b in ((0, 200), (100, 400), (0, n), (n - 50, n + 100),
                      (n + 60, 2 * n), (0, 2 * n), (n, 2 * n)):
             c.send(isn + 1 + a, sseq + 1, h.ACK, stream[a:b])
-        got = recv_exact(server, len(stream))
+        got = t.recv_exact(server, len(stream))
         bad = [i for i in range(len(stream))
                if got[i] not in (stream[i], public[i])]
         assert not bad, (bad[:10], got)
         # still in step: a new message alone in a segment is rewritten
         c.send(isn + 1 + 2 * n, sseq + 1, h.ACK, reg)
-        assert recv_exact(server, n) == pub
+        assert t.recv_exact(server, n) == pub
         k = h.stats()
         note("hostile-tcp-overlap", {"kernel": k})
         assert k["dropped"] == 0 and k["seen"] >= 8

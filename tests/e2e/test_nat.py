@@ -147,15 +147,6 @@ table inet shp_h {
         unload()
 
 
-def recv_exact(s, n):
-    data = b""
-    while len(data) < n:
-        chunk = s.recv(n - len(data))
-        assert chunk, f"connection closed after {data!r}"
-        data += chunk
-    return data
-
-
 def test_tcp_messages_rewritten(alg, socks):
     listener = socks(t.SERVER, t.SERVER_IP, 5060, t.tcp)
     listener.listen(1)
@@ -169,11 +160,11 @@ def test_tcp_messages_rewritten(alg, socks):
         # one message, then two in one segment
         for data in (reg, reg + reg):
             phone.sendall(data)
-            got = recv_exact(server, len(data))
+            got = t.recv_exact(server, len(data))
             assert got == public_form(data)
         ok = register_ok().replace(b"SIP/2.0/UDP", b"SIP/2.0/TCP")
         server.sendall(ok)
-        back = recv_exact(phone, len(ok))
+        back = t.recv_exact(phone, len(ok))
         assert back == ok.replace(f"TCP {PUB}".encode(),
                                   f"TCP {PRIV}".encode()) \
             .replace(f"@{PUB}>".encode(), f"@{PRIV}>".encode())

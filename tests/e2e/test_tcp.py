@@ -15,15 +15,6 @@ from dialog import request, response, sdp, to_private, to_public
 from stats import delta, expected_ports, stats
 
 
-def recv_exact(s, n):
-    data = b""
-    while len(data) < n:
-        chunk = s.recv(n - len(data))
-        assert chunk, f"connection closed after {data!r}"
-        data += chunk
-    return data
-
-
 def connect(socks, phone_ip, server_ip):
     listener = socks(t.SERVER, server_ip, 5060, t.tcp)
     listener.listen(1)
@@ -56,11 +47,11 @@ def test_message_split_over_segments(net, module_path, socks, params):
             before = stats()
             half = len(msg) // 2
             phone.sendall(msg[:half])
-            assert recv_exact(server, half) == msg[:half]
+            assert t.recv_exact(server, half) == msg[:half]
             time.sleep(0.05)
             phone.sendall(msg[half:])
             # passed as the phone wrote it: never half-rewritten
-            assert recv_exact(server, len(msg) - half) == msg[half:]
+            assert t.recv_exact(server, len(msg) - half) == msg[half:]
             # both parts pass unparsed: the head (incomplete) and the
             # continuation (no start line at the segment's start)
             d = delta(before, stats())
@@ -70,7 +61,7 @@ def test_message_split_over_segments(net, module_path, socks, params):
             msg2 = request("REGISTER", "split", 2, proto="TCP",
                            ruri="sip:avantelecom.avantele.com")
             phone.sendall(msg2)
-            assert recv_exact(server, len(msg2)) == to_public(msg2)
+            assert t.recv_exact(server, len(msg2)) == to_public(msg2)
         finally:
             close(phone, server)
     finally:
@@ -92,20 +83,20 @@ def test_ipv6_length_change_keeps_stream(alg, socks):
             reg = request("REGISTER", "tcp6", cseq, host=t.PHONE6,
                           proto="TCP", ruri="sip:avantelecom.avantele.com")
             phone.sendall(reg)
-            got = recv_exact(server, len(to_public(reg, **pub)))
+            got = t.recv_exact(server, len(to_public(reg, **pub)))
             assert got == to_public(reg, **pub) and len(got) > len(reg)
             ok = response(200, "tcp6", f"{cseq} REGISTER",
                           via=via.format(cseq),
                           contact=f"<sip:011@[{t.PUBLIC6}]:5010>")
             server.sendall(ok)
-            back = recv_exact(phone, len(to_private(ok, **pub)))
+            back = t.recv_exact(phone, len(to_private(ok, **pub)))
             assert back == to_private(ok, **pub) and len(back) < len(ok)
 
         inv = request("INVITE", "tcp6", 3, host=t.PHONE6, proto="TCP",
                       body=sdp(t.PHONE6, [("audio", 10006, "RTP/AVP 0")],
                                fam="IP6"))
         phone.sendall(inv)
-        assert recv_exact(server, len(to_public(inv, **pub))) == \
+        assert t.recv_exact(server, len(to_public(inv, **pub))) == \
             to_public(inv, **pub)
         assert expected_ports("ipv6") == {5010, 10006, 10007}
         # two responses in one segment back to the phone
@@ -115,11 +106,11 @@ def test_ipv6_length_change_keeps_stream(alg, socks):
                                fam="IP6"))
         server.sendall(trying + ok)
         want = to_private(trying, **pub) + to_private(ok, **pub)
-        assert recv_exact(phone, len(want)) == want
+        assert t.recv_exact(phone, len(want)) == want
         for method, cseq in (("ACK", 3), ("BYE", 4)):
             msg = request(method, "tcp6", cseq, host=t.PHONE6, proto="TCP")
             phone.sendall(msg)
-            assert recv_exact(server, len(to_public(msg, **pub))) == \
+            assert t.recv_exact(server, len(to_public(msg, **pub))) == \
                 to_public(msg, **pub)
         # the registration's signalling expectation (5010) stays
         assert expected_ports("ipv6") == {5010}

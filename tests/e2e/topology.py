@@ -114,3 +114,13 @@ def sock(ns, kind, addr, port, timeout):
         os.close(own)
         os.close(target)
     return s
+
+
+def recv_exact(s, n):
+    """Exactly n bytes from stream socket s (its timeout bounds each read)."""
+    data = b""
+    while len(data) < n:
+        chunk = s.recv(n - len(data))
+        assert chunk, f"connection closed after {len(data)} bytes: {data!r}"
+        data += chunk
+    return data

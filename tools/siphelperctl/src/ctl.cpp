@@ -440,6 +440,9 @@ std::string format_duration(uint32_t s)
 	return std::to_string(s) + "s";
 }
 
+// Any bytes (names, or whole SIP messages for monitor): control and
+// non-ASCII bytes as \u00XX, so the exact bytes come back with
+// .encode("latin-1").
 std::string json_escape(std::string_view s)
 {
 	std::string o = "\"";
@@ -447,7 +450,7 @@ std::string json_escape(std::string_view s)
 		if (c == '"' || c == '\\') {
 			o += '\\';
 			o += static_cast<char>(c);
-		} else if (c < 0x20) {
+		} else if (c < 0x20 || c >= 0x7f) {
 			char buf[8];
 			snprintf(buf, sizeof(buf), "\\u%04x", c);
 			o += buf;

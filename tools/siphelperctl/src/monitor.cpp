@@ -147,26 +147,6 @@ std::string printable(std::string_view s)
 	return o;
 }
 
-// JSON string of arbitrary bytes: non-ASCII bytes as \u00XX, so the exact
-// bytes come back with .encode("latin-1").
-std::string json_bytes(std::string_view s)
-{
-	std::string o = "\"";
-	for (unsigned char c : s) {
-		if (c == '"' || c == '\\') {
-			o += '\\';
-			o += static_cast<char>(c);
-		} else if (c < 0x20 || c >= 0x7f) {
-			char buf[8];
-			snprintf(buf, sizeof(buf), "\\u%04x", c);
-			o += buf;
-		} else {
-			o += static_cast<char>(c);
-		}
-	}
-	return o + "\"";
-}
-
 std::vector<std::string> lines_of(const std::string &s)
 {
 	std::vector<std::string> out;
@@ -314,9 +294,9 @@ std::string format_event(const Event &e, bool json)
 			o << ",\"flow\":{\"family\":\""
 			  << (e.l3 == AF_INET6 ? "ipv6" : "ipv4")
 			  << "\",\"proto\":\"" << l4_name(e.l4)
-			  << "\",\"src\":" << json_bytes(e.src)
+			  << "\",\"src\":" << json_escape(e.src)
 			  << ",\"sport\":" << e.sport
-			  << ",\"dst\":" << json_bytes(e.dst)
+			  << ",\"dst\":" << json_escape(e.dst)
 			  << ",\"dport\":" << e.dport;
 			if (e.dir)
 				o << ",\"dir\":\"" << dir_name(*e.dir) << "\"";
@@ -325,25 +305,25 @@ std::string format_event(const Event &e, bool json)
 			o << "}";
 		}
 		if (!e.method.empty())
-			o << ",\"method\":" << json_bytes(e.method);
+			o << ",\"method\":" << json_escape(e.method);
 		if (!e.call_id.empty())
-			o << ",\"call_id\":" << json_bytes(e.call_id);
+			o << ",\"call_id\":" << json_escape(e.call_id);
 		if (e.type == SIPHELPER_EVENT_REWRITE) {
 			o << ",\"edits\":[";
 			for (size_t i = 0; i < e.edits.size(); i++) {
 				const Edit &d = e.edits[i];
 				o << (i ? "," : "") << "{\"field\":"
-				  << json_bytes(d.field)
+				  << json_escape(d.field)
 				  << ",\"offset\":" << d.offset
-				  << ",\"old\":" << json_bytes(d.old_text)
-				  << ",\"new\":" << json_bytes(d.new_text);
+				  << ",\"old\":" << json_escape(d.old_text)
+				  << ",\"new\":" << json_escape(d.new_text);
 				if (d.old_len > d.old_text.size())
 					o << ",\"old_len\":" << d.old_len;
 				o << "}";
 			}
-			o << "],\"before\":" << json_bytes(e.before)
+			o << "],\"before\":" << json_escape(e.before)
 			  << ",\"before_len\":" << e.before_len
-			  << ",\"after\":" << json_bytes(e.after)
+			  << ",\"after\":" << json_escape(e.after)
 			  << ",\"after_len\":" << e.after_len
 			  << ",\"truncated\":"
 			  << (e.before.size() < e.before_len ||
