@@ -8,6 +8,7 @@ import re
 import struct
 
 import topology as t
+from conftest import HELPER
 from ctl import Genl
 
 CMD_GET_STATS, A_STATS = 3, 7
@@ -34,6 +35,8 @@ def _genl_in(ns):
 
 def stats(ns=t.ROUTER):
     """{counter name: value} of netns ns."""
+    assert HELPER == "siphelper", \
+        "asserts siphelper's counters: none with the in-tree helper"
     g = _genl_in(ns)
     try:
         err, ext, replies = g.request(g.family, CMD_GET_STATS)

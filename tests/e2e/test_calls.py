@@ -114,7 +114,8 @@ def too_many_streams():
     return request("INVITE", "many", 1, sdp(t.PHONE_IP, streams))
 
 
-@pytest.mark.parametrize("params", ["", "drop_malformed=1"])
+@pytest.mark.parametrize("params", ["", pytest.param(
+    "drop_malformed=1", marks=pytest.mark.siphelper_only)])
 def test_more_streams_than_bound_passed(net, module_path, socks, params):
     """17 m= lines (the core tracks 16): the message is valid SIP beyond
     our bound, so it passes unmodified and is counted `malformed`, but is

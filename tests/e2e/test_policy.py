@@ -18,7 +18,8 @@ MALFORMED = request("OPTIONS", "bad1", 1).replace(b"CSeq: 1 OPTIONS",
                                                   b"CSeq: x OPTIONS")
 
 
-@pytest.mark.parametrize("params", ["", "drop_malformed=1"])
+@pytest.mark.parametrize("params", ["", pytest.param(
+    "drop_malformed=1", marks=pytest.mark.siphelper_only)])
 def test_malformed_policy(net, module_path, socks, params):
     load(module_path, params)
     t.flush()

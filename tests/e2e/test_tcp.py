@@ -34,7 +34,8 @@ def close(*socks):
         s.close()
 
 
-@pytest.mark.parametrize("params", ["", "drop_malformed=1"])
+@pytest.mark.parametrize("params", ["", pytest.param(
+    "drop_malformed=1", marks=pytest.mark.siphelper_only)])
 def test_message_split_over_segments(net, module_path, socks, params):
     load(module_path, params)
     t.flush()
