@@ -16,7 +16,7 @@ mkdir -p "$out"
 ctl=$repo/build/user/tools/siphelperctl/siphelperctl
 env=
 [ -x "$ctl" ] && env="SIPHELPERCTL=$ctl"
-"$repo/tests/vm/run" -t 3600 -o "$out" "$kernel" -- \
+"$repo/tests/vm/run" -t 5400 -o "$out" "$kernel" -- \
 	"$env tests/e2e/run $ko ${E2E_ARGS:-}" >"$out/run.log" 2>&1
 rc=$?
 grep -E "passed|failed|FAILED|Error|^vm:" "$out/run.log" | tail -n 25
