@@ -58,6 +58,8 @@ int run(const shp::Invocation &inv)
 		break;
 	case Cmd::kSet:
 		c.set_config(inv.patch);
+		if (inv.patch.ports)
+			shp::sync_nft_ports(c);
 		break;
 	case Cmd::kStats:
 		std::cout << shp::format_stats(c.get_stats(), inv.json);
@@ -70,6 +72,8 @@ int run(const shp::Invocation &inv)
 		break;
 	case Cmd::kApply:
 		c.set_config(conf);
+		if (conf.ports)
+			shp::sync_nft_ports(c);
 		break;
 	case Cmd::kNftInstall:
 	case Cmd::kNftRemove:

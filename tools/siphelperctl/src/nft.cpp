@@ -578,4 +578,30 @@ void run_nft(const Invocation &inv, Client &c)
 	}
 }
 
+void sync_nft_ports(Client &c)
+{
+	// No nftables (or no table) means there is nothing to keep in step.
+	std::optional<Nft> nft;
+	NftState st;
+	try {
+		nft.emplace();
+		st = nft->state();
+	} catch (const NlError &) {
+		return;
+	}
+	Config cfg = c.get_config();
+	if (!st.installed || nft_in_sync(st, cfg.ports))
+		return;
+	try {
+		nft->install(nft_plan(cfg.ports));
+	} catch (const NlError &e) {
+		throw NlError(e.err, std::string("ports set, but updating table "
+						 "inet siphelper failed: ") +
+					     e.what() +
+					     ": run 'siphelperctl nft install'");
+	}
+	std::cout << "updated table inet siphelper for ports "
+		  << format_ports(cfg.ports) << "\n";
+}
+
 } // namespace shp

@@ -35,4 +35,8 @@ private:
 // `siphelperctl nft install|remove|show` with the genl client c.
 void run_nft(const Invocation &inv, Client &c);
 
+// After a port change: if table inet siphelper exists and no longer
+// matches the kernel's ports, replace its rules (one transaction).
+void sync_nft_ports(Client &c);
+
 } // namespace shp
