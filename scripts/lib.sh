@@ -45,7 +45,9 @@ kernel_root() {
 		echo "$KCACHE/$1"
 		return
 	fi
-	for d in "$CACHE"/debug/*/root; do
+	# The debug kernel, and the bench-only lock-statistics kernel
+	# (bench/kernel/build-lockstat-kernel.sh).
+	for d in "$CACHE"/debug/*/root "$CACHE"/lockstat/*/root; do
 		if [ -d "$d/lib/modules/$1" ]; then
 			echo "$d"
 			return
