@@ -1,6 +1,6 @@
 #!/bin/bash
-# bench/kernel/run.sh OUTDIR [KERNEL]: the kernel benchmarks in two VM boots
-# under TCG with -icount (guest time = guest instructions, whatever else
+# bench/kernel/run.sh OUTDIR [KERNEL]: the kernel benchmarks in three VM boots:
+# two under TCG with -icount (guest time = guest instructions, whatever else
 # the host runs): datapath.sh and scale.sh on 1 CPU; then locks.sh on 2
 # CPUs in the bench-only lock-statistics kernel (built once and cached by
 # bench/kernel/build-lockstat-kernel.sh, ~15 min; LOCK_KERNEL=debug uses
