@@ -264,7 +264,6 @@ w("|---|---:|")
 for k, label in [
         ("registrations", "registrations (expectations after REGISTER/200 OK)"),
         ("conntracks", "conntracks in the router"),
-        ("reg_guest_s", "guest seconds (= 10^9 instructions) to make them, sender and sink included"),
         ("reg_bytes_total", "slab bytes per registration (all caches)"),
         ("reg_nf_conntrack_objs", "nf_conntrack objects per registration"),
         ("reg_nf_conntrack_expect_objs", "nf_conntrack_expect objects per registration"),
@@ -314,103 +313,142 @@ w("Instruction counts do not grow with the number of registrations and "
   "which instruction counts cannot show.\n")
 
 w("### Two CPUs\n")
-locks = lockstat.load(f"{d}/locks", repo)
+locks = lockstat.load(f"{d}/locks")
 if locks is None:
     w("Not run (no `locks/` in this bench run).\n")
 else:
     pk = locks["packets"]
+    labels = dict(zip(lockstat.CONFIGS, ("(a) conntrack + NAT",
+                                         "(b) + in-tree helper",
+                                         "(c) + siphelper")))
     w("Question: does siphelper add a lock shared by all CPUs to the "
-      "per-packet path? Method (`bench/kernel/locks.sh`, a third boot): "
-      f"kernel {locks['kernel']} with lockdep "
-      + ("and lock statistics (`CONFIG_LOCK_STAT`; Debian's 6.12 source, "
-         "tinyconfig + `tests/vm/debug.config` + "
-         "`bench/kernel/lockstat.config`, no KASAN; built once by "
-         "`bench/kernel/build-lockstat-kernel.sh` into its own cache)"
-         if locks["stat"] else "(the debug kernel: no lock statistics)")
-      + ", 2 vCPUs under plain TCG (thread=single: the two vCPUs "
-      "interleave on one host thread, preempted at any instruction "
-      "boundary; lockdep and the lock counters do not need timing and "
-      "nothing here is timed). Two senders at once, pinned to CPU0 and "
-      "CPU1, each the UDP SIP mix (REGISTER, INVITE+SDP, 200 OK+SDP, ACK, "
-      "BYE) from its own phones: one round that creates the conntracks "
-      "and expectations plus further rounds on them. A veth hands a "
-      "packet to the backlog of the CPU that sent it, so the router's "
-      "netfilter hooks run on both CPUs at once. Three configurations in "
-      "turn in the same boot: (a) conntrack + NAT, (b) + the in-tree "
-      "`nf_conntrack_sip`/`nf_nat_sip`, (c) + siphelper; "
-      + ("`/proc/lock_stat` is reset before and read after each, "
-         if locks["stat"] else "")
-      + "`/proc/lockdep` (every lock class seen, with its hardirq/softirq "
-      "usage bits) is read after each. Packets sent per configuration: "
-      + ", ".join(f"({x}) {pk[c]}" for x, c in zip("abc", lockstat.CONFIGS))
+      "per-packet path? Timing two CPUs under TCG cannot answer it (QEMU "
+      "7.2 does not boot an SMP guest with `-icount`, and the VM harness "
+      "runs the vCPUs on one host thread), so this counts the locks "
+      "instead. `bench/kernel/locks.sh` in a third boot: "
+      f"kernel {locks['kernel']} (stock: the debug kernel's tinyconfig has "
+      f"no ACPI and brings up one CPU), {locks['cpus']} vCPUs. Two senders "
+      "at once, pinned to CPU0 and CPU1, each the UDP SIP mix (REGISTER, "
+      "INVITE+SDP, 200 OK+SDP, ACK, BYE) from its own phones: one round "
+      "that creates the conntracks and expectations plus further rounds "
+      "on them. A veth hands a packet to the backlog of the CPU that sent "
+      "it, so the router's netfilter hooks run on both CPUs. Three "
+      "configurations in turn in the same boot: "
+      + ", ".join(labels.values()) + ". Every acquisition of a spinlock "
+      "or rwlock (kprobe events on the kernel's out-of-line `_raw_spin_lock*`, "
+      "`_raw_read_lock*`, `_raw_write_lock*`) is counted by ftrace "
+      "histogram triggers: locks in kernel or module data (global) by "
+      "lock symbol and call stack and by CPU; locks inside objects (a "
+      "conntrack, a socket, a per-CPU area) by call stack. An acquisition "
+      "counts as the helper's when a frame of its module "
+      "(`siphelper`; `nf_conntrack_sip`/`nf_nat_sip`) is on the stack. "
+      "Packets sent per configuration (both senders, all rounds): "
+      + ", ".join(f"{labels[c].split(' ')[0]} {pk[c]}"
+                  for c in lockstat.CONFIGS) + ".\n")
+
+    def pp(n, c):
+        return n / max(pk[c], 1)
+
+    own = sorted({k for c in lockstat.CONFIGS for k in locks["global"][c]
+                  if k[1] == "siphelper"})
+    w("**Locks of siphelper's own** (a lock symbol in the siphelper "
+      "module) acquired during the traffic: "
+      + (", ".join(f"`{n}`" for n, _ in own) if own else "**none**")
       + ".\n")
-    own = sorted(locks["own"])
-    seen_own = {n: locks["lockdep"]["shp"].get(n) for n in own}
-    w("**siphelper's own locks.** Its sources declare "
-      + ", ".join(f"`{n}`" for n in own)
-      + ". In `/proc/lockdep` after (c): "
-      + "; ".join(f"`{n}` " + (f"usage `{u}`, "
-                               + ("**used in softirq**" if lockstat.in_softirq(u)
-                                  else "never in hardirq/softirq context")
-                               if u else "never acquired")
-                  for n, u in seen_own.items())
-      + ". (`shp_config_mutex` serialises configuration writes in process "
-      "context; the per-netns `&ev->lock` is the token bucket of "
-      "`siphelperctl monitor` events, taken only while a monitor listens "
-      "in that namespace, which is not the case here.) The per-packet "
-      "state is per CPU (scratch buffers, statistics) or in the flow's "
-      "conntrack.\n")
-    new_c = {n: u for n, u in locks["lockdep"]["shp"].items()
-             if n not in locks["lockdep"]["intree"] and lockstat.in_softirq(u)}
-    w("**Lock classes first seen with siphelper's traffic** (in "
-      "`/proc/lockdep` after (c), not after (b), and used in softirq): "
-      + (", ".join(f"`{n}` (`{u}`)" for n, u in sorted(new_c.items()))
-         if new_c else "**none**") + ".\n")
-    if locks["stat"]:
-        st = locks["stat"]
-
-        def per(cfg, name, i):
-            return st[cfg].get(name, (0, 0, 0, 0))[i] / max(pk[cfg], 1)
-
-        names = sorted({n for c in lockstat.CONFIGS for n in st[c]},
-                       key=lambda n: -per("shp", n, 0))
-        rows = [n for n in names
-                if max(per("shp", n, 0) - per("nat", n, 0),
-                       per("intree", n, 0) - per("nat", n, 0)) >= 0.05
-                or n in locks["own"]]
-        w("**Locks taken more often with a SIP helper than without.** "
-          "Every lock class whose acquisitions per SIP packet grow by "
-          "0.05 or more over (a) in (b) or (c), per SIP packet sent "
-          "(both senders). \"Bounces\" are lock_stat's acq-bounces: "
-          "acquisitions where the lock was last taken on the other CPU "
-          "(its cache line moved). Softirq: lockdep's usage bits "
-          "(hardirq, hardirq-read, softirq, softirq-read; `-` or `?` = "
-          "acquired in that context).\n")
-        w("| lock class | usage | acq/pkt (a) | acq/pkt (b) | acq/pkt (c) "
-          "| bounces/pkt (a) | bounces/pkt (b) | bounces/pkt (c) |")
-        w("|---|---|---:|---:|---:|---:|---:|---:|")
-        for n in rows:
-            u = locks["lockdep"]["shp"].get(n, "")
-            w(f"| `{n}` | `{u}` | "
-              + " | ".join(f"{per(c, n, 0):.2f}" for c in lockstat.CONFIGS)
-              + " | "
-              + " | ".join(f"{per(c, n, 1):.3f}" for c in lockstat.CONFIGS)
-              + " |")
+    w("**Global locks taken with the helper on the stack**, per SIP "
+      "packet, by lock and the function that takes it:\n")
+    w("| lock (module) | taken in | (b) in-tree | (c) siphelper |")
+    w("|---|---|---:|---:|")
+    keys = sorted({(k[0], k[1], k[2]) for c in ("intree", "shp")
+                   for k in locks["global_helper"][c]},
+                  key=lambda k: -(locks["global_helper"]["shp"].get(k, 0)
+                                  + locks["global_helper"]["intree"].get(k, 0)))
+    for k in keys:
+        b = pp(locks["global_helper"]["intree"].get(k, 0), "intree")
+        c = pp(locks["global_helper"]["shp"].get(k, 0), "shp")
+        if max(b, c) >= 0.0005:
+            w(f"| `{k[0]}` ({k[1] or 'kernel'}) | `{k[2]}` | {b:.3f} | {c:.3f} |")
+    w("")
+    gl = sorted({k for c in lockstat.CONFIGS for k in locks["global"][c]
+                 if k[1].startswith("nf_")})
+    if gl:
+        w("Netfilter's global locks in all traffic (with the helper on "
+          "the stack or not), per SIP packet, and how (c)'s acquisitions "
+          "split over the two CPUs:\n")
+        w("| lock | (a) | (b) | (c) | (c) on CPU0 / CPU1 |")
+        w("|---|---:|---:|---:|---:|")
+        for k in gl:
+            cells = [f"{pp(locks['global'][c].get(k, 0), c):.3f}"
+                     for c in lockstat.CONFIGS]
+            cpu = locks["global_cpu"]["shp"]
+            w(f"| `{k[0]}` | " + " | ".join(cells) + " | "
+              f"{cpu.get((k[0], k[1], 0), 0)} / {cpu.get((k[0], k[1], 1), 0)} |")
         w("")
-    w("Reading: a lock of siphelper's own on the per-packet path would be "
-      "a class named in its sources acquired in softirq, or a class that "
-      "appears or grows only in (c). The classes above are conntrack's, "
-      "and the in-tree helper takes the same ones: "
-      "`nf_conntrack_expect_lock` (global, taken when expectations are "
-      "created, looked up for a new flow, or removed: here INVITE+SDP, "
-      "200 OK+SDP and BYE, i.e. call setup and teardown, not every "
-      "packet), the per-bucket `nf_conntrack_locks` and the per-conntrack "
-      "`&ct->lock`. With lockdep on (`CONFIG_PROVE_LOCKING`), any lock "
-      "order problem between them and the CPUs' softirqs would have "
-      "failed the run (the VM harness fails on any splat). Not measured "
-      "here: contention and scaling on real hardware with many cores "
-      "(TCG runs the two vCPUs on one host thread, so contention counts "
-      "mean little).\n")
+    w("**Locks inside objects taken with the helper on the stack** "
+      "(per conntrack, per expectation, per socket, per CPU, per memory "
+      "node: not one lock for all flows), per SIP packet, by the "
+      "function that takes them:\n")
+    w("| taken in | (b) in-tree | (c) siphelper |")
+    w("|---|---:|---:|")
+    ok = sorted(set(locks["object_helper"]["intree"])
+                | set(locks["object_helper"]["shp"]),
+                key=lambda k: -(locks["object_helper"]["shp"].get(k, 0)
+                                + locks["object_helper"]["intree"].get(k, 0)))
+    for k in ok:
+        b = pp(locks["object_helper"]["intree"].get(k, 0), "intree")
+        c = pp(locks["object_helper"]["shp"].get(k, 0), "shp")
+        if max(b, c) >= 0.0005:
+            w(f"| `{k}` | {b:.3f} | {c:.3f} |")
+    w("")
+    ek = ("nf_conntrack_expect_lock", "nf_conntrack")
+    calls = {c: pk[c] / 5 for c in lockstat.CONFIGS}
+    eb = sum(v for k, v in locks["global_helper"]["intree"].items()
+             if k[:2] == ek) / max(calls["intree"], 1)
+    ec = sum(v for k, v in locks["global_helper"]["shp"].items()
+             if k[:2] == ek) / max(calls["shp"], 1)
+    ld = lockstat.load_lockdep(f"{d}/locks-lockdep", repo)
+    if ld:
+        w(f"**Lockdep** (`LOCKDEP=1`: the same run in the debug kernel "
+          f"{ld['kernel']}, lockdep on, one CPU): siphelper's own lock "
+          "classes, by the names lockdep gives them, after (c): "
+          + "; ".join(f"`{n}` " + (f"usage `{u}` ("
+                                   + ("**acquired in hardirq or softirq**"
+                                      if ld["irq"](u) else
+                                      "never in hardirq or softirq")
+                                   + ")" if u else "never acquired")
+                      for n, u in ld["own"].items())
+          + ". Lock classes first seen in (c), not in (a) or (b): "
+          + (", ".join(f"`{n}` (usage `{u}`)"
+                       for n, u in sorted(ld["new"].items()))
+             or "none") + ".\n")
+    w("Reading: siphelper has no lock of its own on the per-packet path "
+      "(its per-packet state is per CPU: scratch buffers and statistics; "
+      "per call: records in the flow's conntrack); its other locks, "
+      "`shp_config_mutex` (configuration writes, process context) and "
+      "the per-namespace token bucket of `siphelperctl monitor` events "
+      "(taken only while a monitor listens in that namespace), are not on "
+      "it. The one global lock it takes is conntrack's "
+      "`nf_conntrack_expect_lock`, and only at the events where the "
+      "in-tree helper takes it too: creating and removing expectations "
+      "(here the INVITE+SDP and the 200 OK+SDP, each replacing its "
+      "call's RTP/RTCP pair, and the BYE; a registration's 200 OK "
+      "likewise), never for a REGISTER, an ACK or a packet that is not "
+      "SIP. Both CPUs take it, as they do with the in-tree helper. Per "
+      f"call in this mix (one burst of five messages) siphelper takes it "
+      f"**{ec:.1f}** times, the in-tree helper **{eb:.1f}**: siphelper "
+      "locks once to drop the call's previous pairs before every offer or "
+      "answer (even when there are none), once per expectation inserted "
+      "(RTP and RTCP separately) and once to record the pair in the "
+      "call's slots. Fewer would be possible (skip the removal when the "
+      "call has no recorded pair; record the pair in the same critical "
+      "section), not done here as it is conntrack's lock at call setup "
+      "and teardown only, not per packet. `nf_conntrack_locks` and "
+      "`nf_nat_locks` are conntrack's and NAT's arrays of per-bucket hash "
+      "locks (taken when a conntrack is created), and conntrack also "
+      "takes `nf_conntrack_expect_lock` for every new flow while the "
+      "namespace has expectations (to look for one), with either helper. "
+      "Not measured here: contention and cache-line bouncing on real "
+      "hardware with many cores.\n")
 
 w("Not done here: the in-tree helper at 100 000 registrations and "
   "10 000 calls for comparison, real-hardware cycle counts.\n")

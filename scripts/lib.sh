@@ -45,9 +45,7 @@ kernel_root() {
 		echo "$KCACHE/$1"
 		return
 	fi
-	# The debug kernel, and the bench-only lock-statistics kernel
-	# (bench/kernel/build-lockstat-kernel.sh).
-	for d in "$CACHE"/debug/*/root "$CACHE"/lockstat/*/root; do
+	for d in "$CACHE"/debug/*/root; do
 		if [ -d "$d/lib/modules/$1" ]; then
 			echo "$d"
 			return

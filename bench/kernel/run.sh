@@ -2,14 +2,13 @@
 # bench/kernel/run.sh OUTDIR [KERNEL]: the kernel benchmarks in three VM boots:
 # two under TCG with -icount (guest time = guest instructions, whatever else
 # the host runs): datapath.sh and scale.sh on 1 CPU; then locks.sh on 2
-# CPUs in the bench-only lock-statistics kernel (built once and cached by
-# bench/kernel/build-lockstat-kernel.sh, ~15 min; LOCK_KERNEL=debug uses
-# the debug kernel instead: lockdep classes and usage only, no counts).
+# CPUs in the stock 6.12 kernel (LOCK_KERNEL), lock acquisitions counted
+# by ftrace.
 # Needs the module for KERNEL (default 6.1) and build/user/bench/sipflood.
 # Writes OUTDIR/datapath.tsv, OUTDIR/scale.tsv and OUTDIR/locks/ and
 # prints the first two.
 # Environment: PHONES ROUNDS REPS (datapath.sh), REGS CALLS (scale.sh),
-# LOCK_PHONES LOCK_ROUNDS (locks.sh), LOCK_KERNEL.
+# LOCK_PHONES LOCK_ROUNDS (locks.sh), LOCK_KERNEL, LOCKDEP.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 . "$repo/scripts/lib.sh"
@@ -29,19 +28,26 @@ tests/vm/run -i 0 -c 1 -t 3000 -o "$out/vm-datapath" "$kernel" -- \
 tests/vm/run -i 0 -c 1 -m 3072 -t 3000 -o "$out/vm-scale" "$kernel" -- \
 	"$env bench/kernel/scale.sh /vm/scale.tsv" \
 	>"$out/scale.log" 2>&1 || { tail -n 30 "$out/scale.log"; exit 1; }
-# Two CPUs under lockdep (plain TCG: SMP guests do not boot with -icount
-# here; nothing is timed).
-if [ "${LOCK_KERNEL:-lockstat}" = lockstat ]; then
-	lrel=$(bench/kernel/build-lockstat-kernel.sh)
-else
-	lrel=$(kernel_release "$LOCK_KERNEL")
-fi
+# Two CPUs: every lock acquisition counted by ftrace (locks.sh) in the
+# stock 6.12 kernel (plain TCG: SMP guests do not boot with -icount here;
+# nothing is timed).
+lrel=$(kernel_release "${LOCK_KERNEL:-6.12}")
 lko=$(scripts/build-module.sh "$lrel")/siphelper.ko
 tests/vm/run -c 2 -t 3000 -o "$out/vm-locks" "$lrel" -- \
-	"KO=$lko LOCK_PHONES=${LOCK_PHONES:-500} LOCK_ROUNDS=${LOCK_ROUNDS:-2} bench/kernel/locks.sh /vm/locks" \
+	"KO=$lko LOCK_PHONES=${LOCK_PHONES:-300} LOCK_ROUNDS=${LOCK_ROUNDS:-2} bench/kernel/locks.sh /vm/locks" \
 	>"$out/locks.log" 2>&1 || { tail -n 30 "$out/locks.log"; exit 1; }
 rm -rf "$out/locks"
 cp -r "$out/vm-locks/locks" "$out/locks"
+# LOCKDEP=1: the same in the debug kernel (one CPU there), for lockdep's
+# classes and their usage; slow (~30 min on a busy host).
+if [ "${LOCKDEP:-0}" = 1 ]; then
+	dko=$(scripts/build-module.sh debug)/siphelper.ko
+	tests/vm/run -c 1 -t 5400 -o "$out/vm-lockdep" debug -- \
+		"KO=$dko LOCK_PHONES=200 LOCK_ROUNDS=2 bench/kernel/locks.sh /vm/locks" \
+		>"$out/lockdep.log" 2>&1 || { tail -n 30 "$out/lockdep.log"; exit 1; }
+	rm -rf "$out/locks-lockdep"
+	cp -r "$out/vm-lockdep/locks" "$out/locks-lockdep"
+fi
 cp "$out/vm-datapath/datapath.tsv" "$out/"
 cp "$out/vm-scale/scale.tsv" "$out/"
 echo "$rel" >"$out/kernel"
