@@ -1,6 +1,6 @@
 #!/bin/bash
 # bench/run.sh: what `make bench` runs. The core benchmark (host), the
-# kernel benchmarks (bench/kernel/run.sh, two VM boots), then
+# kernel benchmarks (bench/kernel/run.sh, three VM boots), then
 # docs/performance.md rewritten from this run's figures. Results and logs
 # in build/bench/. Environment: BENCH_KERNEL (default 6.1), and the sizes
 # of bench/kernel/run.sh.
@@ -16,7 +16,7 @@ echo "bench: core (Google Benchmark)" >&2
 build/user/bench/siphelper_bench_core --benchmark_min_time=0.5 \
 	--benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
 	--benchmark_out="$out/core.json" --benchmark_out_format=json
-echo "bench: kernel datapath and scale (two VM boots under TCG -icount)" >&2
+echo "bench: kernel datapath, scale (VMs under TCG -icount) and locks on two CPUs" >&2
 bench/kernel/run.sh "$out" "$kernel"
 model=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n1)
 echo "$(nproc) CPU $model (shared with other jobs), $(uname -r) host," \

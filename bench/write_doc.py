@@ -2,13 +2,18 @@
 # SPDX-License-Identifier: GPL-2.0
 """bench/write_doc.py DIR OUT.md: write docs/performance.md from one
 `make bench` run: DIR/core.json (Google Benchmark), DIR/datapath.tsv and
-DIR/scale.tsv (bench/kernel/run.sh), DIR/machine (bench/run.sh)."""
+DIR/scale.tsv and DIR/locks/ (bench/kernel/run.sh; the last read by
+bench/lockstat.py), DIR/machine (bench/run.sh)."""
 import json
+import os
 import statistics
 import sys
 from collections import defaultdict
 
+import lockstat
+
 d, out = sys.argv[1], sys.argv[2]
+repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 MSGS = [("Register", "REGISTER (SEED.md)"), ("InviteSdp", "INVITE + SDP (SEED.md)"),
         ("Ok200Sdp", "200 OK + SDP"), ("Invite4k4Media", "4 KiB INVITE, 4 media streams"),
@@ -220,25 +225,40 @@ w("What non-SIP traffic pays is the auto-assign hook "
   "the nft `ct helper set` rule does the work.\n")
 
 w("## Scale\n")
+n_regs = int(scale["registrations"])
+n_calls = int(scale.get("calls", (int(scale["expectations_after_calls"])
+                                  - n_regs) // 2))
 w("A second VM boot (`-icount shift=0`, 1 vCPU, 3 GiB) runs "
   "`bench/kernel/scale.sh` with siphelper (auto-assign): "
-  f"{scale['registrations']} registrations are made (a REGISTER from "
+  f"{n_regs} registrations are made (a REGISTER from "
   "each of as many phones, distinct source ports, and the sink's 200 OK "
   "with `expires=3600` back through the router, which is what creates "
   "them), then "
-  f"{(int(scale['expectations_after_calls']) - int(scale['registrations'])) // 2} "
-  "calls (an INVITE+SDP from each of the first phones, on their "
-  "registered flows: RTP + RTCP expectations). Memory from the slab "
+  f"{n_calls} calls (an INVITE+SDP from each of the first phones, on "
+  "their registered flows: RTP + RTCP expectations), all held at once. "
+  "One public address has 64 511 ports towards one registrar address and "
+  "port, and a registration's expectation is keyed on the registrar's "
+  "address and the public port, so the phones come in groups of 40 000 "
+  "(one source address each, ports 25000-64999, which the NAT keeps), "
+  "group g registering with the registrar address 212.19.6.(1+g) (the "
+  "sink answers from the address it was sent to). The conntrack table is "
+  "sized as a router for this many flows would be: "
+  f"{scale.get('conntrack_buckets', '?')} conntrack buckets "
+  "(`nf_conntrack hashsize`, at least two per registration: both "
+  "directions are hashed) and "
+  f"{scale.get('expect_buckets', '?')} expectation buckets "
+  "(`expect_hashsize`, at least one per expectation; the default, "
+  "conntrack buckets / 256, would be 256 here and make every expectation "
+  "insert and lookup walk a chain of hundreds). Memory from the slab "
   "allocator (all caches in /proc/slabinfo: active objects x object "
   "size; per-cache object counts from /sys/kernel/slab, which counts the "
   "whole merged cache when SLUB merged nf_conntrack_expect with others), "
   "after dropping page/dentry caches, before and after each step; the "
   "phones' sockets are closed before each snapshot. The phones offer "
-  "media ports (1100 + 2i) apart from their signalling ports (25000 + "
-  "i): a registration holds the public signalling port, and a media "
-  "offer of a held port moves to the next free pair, at most 16 tries, "
-  "then gets no expectation (a first run with overlapping ranges showed "
-  "exactly that: half the calls had none).\n")
+  "media ports (1100 + 2i) apart from the public signalling ports: a "
+  "registration holds its public port, and a media offer of a held port "
+  "moves to the next free pair, at most 16 tries, then gets no "
+  "expectation.\n")
 w("| figure | value |")
 w("|---|---:|")
 for k, label in [
@@ -247,64 +267,201 @@ for k, label in [
         ("reg_bytes_total", "slab bytes per registration (all caches)"),
         ("reg_nf_conntrack_objs", "nf_conntrack objects per registration"),
         ("reg_nf_conntrack_expect_objs", "nf_conntrack_expect objects per registration"),
+        ("calls", "calls (INVITE+SDP) on registered flows"),
         ("expectations_after_calls", "expectations after the calls"),
         ("call_bytes_total", "slab bytes per call (all caches)"),
         ("call_nf_conntrack_expect_objs", "nf_conntrack_expect objects per call"),
         ("objsize_nf_conntrack", "nf_conntrack object size (bytes)"),
-        ("objsize_nf_conntrack_expect", "nf_conntrack_expect object size (bytes)"),
-        ("ns_per_packet_100_phones_empty_table", "REGISTER refresh, 100 phones, empty table: ns/packet"),
-        ("ns_per_packet_100_phones", "REGISTER refresh, 100 phones, full table: ns/packet"),
-        ("ns_per_packet_all_phones", "REGISTER refresh, all phones in turn, full table: ns/packet")]:
+        ("objsize_nf_conntrack_expect", "nf_conntrack_expect object size (bytes)")]:
     if k in scale:
         w(f"| {label} | {scale[k]} |")
 w("")
-w("A per-packet cost with the full table close to the 100-phone, "
-  "empty-table figure means no per-packet work grows with the number of "
-  "registrations or calls (hash lookups only). On hardware, cache misses "
-  "in the larger tables would add to it; instruction counts cannot show "
-  "that.\n")
+w(f"Per-packet cost (guest ns = instructions per SIP packet, end to end as "
+  f"in the datapath part) with 100 phones on an otherwise empty table "
+  f"against the same with all {n_regs} registrations and {n_calls} calls "
+  "in the tables. REGISTER: a refresh on the phone's flow (no answer). "
+  "INVITE: a re-offer in the phone's call, which replaces the call's RTP "
+  "and RTCP expectations (removal, two inserts with their clash check in "
+  "the expectation hash, `nf_conntrack_expect_lock`).\n")
+w("| packet | 100 phones, empty table | 100 phones, full table | growth | "
+  "all phones in turn, full table | growth |")
+w("|---|---:|---:|---:|---:|---:|")
+for what, e, f, a in [
+        ("REGISTER refresh", "ns_per_packet_100_phones_empty_table",
+         "ns_per_packet_100_phones", "ns_per_packet_all_phones"),
+        ("INVITE re-offer (2 expectations replaced)",
+         "ns_per_invite_100_calls_empty_table", "ns_per_invite_100_calls",
+         None)]:
+    if e not in scale or f not in scale:
+        continue
+    ev, fv = float(scale[e]), float(scale[f])
+    cells = [f"{ev:.0f}", f"{fv:.0f}", f"{(fv - ev) / ev * 100:+.1f} %"]
+    if a and a in scale:
+        av = float(scale[a])
+        cells += [f"{av:.0f}", f"{(av - ev) / ev * 100:+.1f} %"]
+    else:
+        cells += ["", ""]
+    w(f"| {what} | " + " | ".join(cells) + " |")
+w("")
+w("siphelper's own per-packet work does not depend on how many "
+  "registrations and calls there are: it looks nothing up but the "
+  "packet's conntrack (which netfilter hands it) and keeps its per-call "
+  "records in that conntrack (at most 5 per flow); conntrack and "
+  "expectation lookups are hash lookups in tables sized for the load "
+  "(load factor below 1). What growth the table shows is the hashes' "
+  "own: an expectation insert checks its bucket for clashes, and at "
+  "full scale (about 0.9 expectations per bucket) the bucket is "
+  "seldom empty; how full the 100 calls' buckets are depends on the "
+  "hash seed, random per boot (two boots while this was written: INVITE "
+  "+0.4 % and +1.8 %, full-table figures 1.4 % apart; REGISTER within "
+  "0.1 %). \"All phones in turn\" (a different conntrack for every "
+  "packet, about 6 s of guest time against 0.15 s for the 100-phone "
+  "runs) was 2.6-2.7 % above the 100-phone figure in both boots; not "
+  "analysed further: conntrack's periodic garbage collection, which "
+  "walks the whole table and has time to run during the long "
+  "measurement, is a candidate. On hardware, cache misses (a cold "
+  "conntrack and a cold hash bucket per packet) would add to that "
+  "figure, which instruction counts cannot show.\n")
+
 w("### Two CPUs\n")
-w("`bench/kernel/smp.sh` in a third boot with 2 vCPUs. QEMU 7.2 did not "
-  "boot an SMP guest with `-icount` here, so this one runs plain "
-  "multi-threaded TCG and its guest time follows host time: **noisy**, "
-  "and only meaningful if the host gives the VM two threads at that "
-  "moment (it is shared with other jobs). The SIP mix (UDP, 1000 phones "
-  "each) from one sender pinned to CPU0, then two senders pinned to CPU0 "
-  "and CPU1 at once:\n")
-w("| figure | value |")
-w("|---|---:|")
-for k, label in [
-        ("ns_per_packet_1cpu", "one sender on CPU0: ns/packet"),
-        ("ns_per_packet_2cpu_each", "two senders at once: each one's ns/packet"),
-        ]:
-    if k in scale:
-        w(f"| {label} | {scale[k]} |")
-w("")
-if "ns_per_packet_1cpu" in scale and "ns_per_packet_2cpu_each" in scale:
-    one = float(scale["ns_per_packet_1cpu"])
-    each = [float(x) for x in scale["ns_per_packet_2cpu_each"].split(",")]
-    w("In this run two senders at once cost "
-      + " and ".join(f"{e / one:.1f}x" for e in each)
-      + " the single sender's time per packet. That is what a shared, "
-      "overloaded host (other jobs' VMs) does to two TCG threads as much "
-      "as anything in the guest: no conclusion about locking can be drawn "
-      "from it here; run it on an idle host.\n")
-w("With no lock shared across CPUs on the hot path each sender's cost "
-  "with two at once stays near the single-sender cost when the host really runs both vCPUs; a global lock "
-  "would serialise them. Multi-threaded TCG does not model cache-line "
-  "bouncing, and a host thread descheduled while holding a guest lock "
-  "inflates the other's time, so this is weak evidence. The design "
-  "argument stands on its own: siphelper takes no lock of its own per "
-  "packet (per-CPU scratch buffers; conntrack's per-bucket locks; "
-  "`nf_conntrack_expect_lock` only when expectations are created or "
-  "removed: REGISTER answers, call setup and teardown).\n")
-w("Not done here: 100 000 registrations and 10 000 concurrent calls of "
-  "the in-tree helper for comparison, 100 000 registrations (the "
-  "default is 20 000 to keep `make bench` short under TCG; on this "
-  "host, loaded by other jobs, the kernel part took about 20 minutes, "
-  "which does not change instruction counts; "
-  "`REGS=100000 make bench` runs it: the sender spreads phones over "
-  "several source addresses, 40 000 ports each), real-hardware cycle "
-  "counts.\n")
+locks = lockstat.load(f"{d}/locks")
+if locks is None:
+    w("Not run (no `locks/` in this bench run).\n")
+else:
+    pk = locks["packets"]
+    labels = dict(zip(lockstat.CONFIGS, ("(a) conntrack + NAT",
+                                         "(b) + in-tree helper",
+                                         "(c) + siphelper")))
+    w("Question: does siphelper add a lock shared by all CPUs to the "
+      "per-packet path? Timing two CPUs under TCG cannot answer it (QEMU "
+      "7.2 does not boot an SMP guest with `-icount`, and the VM harness "
+      "runs the vCPUs on one host thread), so this counts the locks "
+      "instead. `bench/kernel/locks.sh` in a third boot: "
+      f"kernel {locks['kernel']} (stock: the debug kernel's tinyconfig has "
+      f"no ACPI and brings up one CPU), {locks['cpus']} vCPUs. Two senders "
+      "at once, pinned to CPU0 and CPU1, each the UDP SIP mix (REGISTER, "
+      "INVITE+SDP, 200 OK+SDP, ACK, BYE) from its own phones: one round "
+      "that creates the conntracks and expectations plus further rounds "
+      "on them. A veth hands a packet to the backlog of the CPU that sent "
+      "it, so the router's netfilter hooks run on both CPUs. Three "
+      "configurations in turn in the same boot: "
+      + ", ".join(labels.values()) + ". Every acquisition of a spinlock "
+      "or rwlock (kprobe events on the kernel's out-of-line `_raw_spin_lock*`, "
+      "`_raw_read_lock*`, `_raw_write_lock*`) is counted by ftrace "
+      "histogram triggers: locks in kernel or module data (global) by "
+      "lock symbol and call stack and by CPU; locks inside objects (a "
+      "conntrack, a socket, a per-CPU area) by call stack. An acquisition "
+      "counts as the helper's when a frame of its module "
+      "(`siphelper`; `nf_conntrack_sip`/`nf_nat_sip`) is on the stack. "
+      "Packets sent per configuration (both senders, all rounds): "
+      + ", ".join(f"{labels[c].split(' ')[0]} {pk[c]}"
+                  for c in lockstat.CONFIGS) + ".\n")
+
+    def pp(n, c):
+        return n / max(pk[c], 1)
+
+    own = sorted({k for c in lockstat.CONFIGS for k in locks["global"][c]
+                  if k[1] == "siphelper"})
+    w("**Locks of siphelper's own** (a lock symbol in the siphelper "
+      "module) acquired during the traffic: "
+      + (", ".join(f"`{n}`" for n, _ in own) if own else "**none**")
+      + ".\n")
+    w("**Global locks taken with the helper on the stack**, per SIP "
+      "packet, by lock and the function that takes it:\n")
+    w("| lock (module) | taken in | (b) in-tree | (c) siphelper |")
+    w("|---|---|---:|---:|")
+    keys = sorted({(k[0], k[1], k[2]) for c in ("intree", "shp")
+                   for k in locks["global_helper"][c]},
+                  key=lambda k: -(locks["global_helper"]["shp"].get(k, 0)
+                                  + locks["global_helper"]["intree"].get(k, 0)))
+    for k in keys:
+        b = pp(locks["global_helper"]["intree"].get(k, 0), "intree")
+        c = pp(locks["global_helper"]["shp"].get(k, 0), "shp")
+        if max(b, c) >= 0.0005:
+            w(f"| `{k[0]}` ({k[1] or 'kernel'}) | `{k[2]}` | {b:.3f} | {c:.3f} |")
+    w("")
+    gl = sorted({k for c in lockstat.CONFIGS for k in locks["global"][c]
+                 if k[1].startswith("nf_")})
+    if gl:
+        w("Netfilter's global locks in all traffic (with the helper on "
+          "the stack or not), per SIP packet, and how (c)'s acquisitions "
+          "split over the two CPUs:\n")
+        w("| lock | (a) | (b) | (c) | (c) on CPU0 / CPU1 |")
+        w("|---|---:|---:|---:|---:|")
+        for k in gl:
+            cells = [f"{pp(locks['global'][c].get(k, 0), c):.3f}"
+                     for c in lockstat.CONFIGS]
+            cpu = locks["global_cpu"]["shp"]
+            w(f"| `{k[0]}` | " + " | ".join(cells) + " | "
+              f"{cpu.get((k[0], k[1], 0), 0)} / {cpu.get((k[0], k[1], 1), 0)} |")
+        w("")
+    w("**Locks inside objects taken with the helper on the stack** "
+      "(per conntrack, per expectation, per socket, per CPU, per memory "
+      "node: not one lock for all flows), per SIP packet, by the "
+      "function that takes them:\n")
+    w("| taken in | (b) in-tree | (c) siphelper |")
+    w("|---|---:|---:|")
+    ok = sorted(set(locks["object_helper"]["intree"])
+                | set(locks["object_helper"]["shp"]),
+                key=lambda k: -(locks["object_helper"]["shp"].get(k, 0)
+                                + locks["object_helper"]["intree"].get(k, 0)))
+    for k in ok:
+        b = pp(locks["object_helper"]["intree"].get(k, 0), "intree")
+        c = pp(locks["object_helper"]["shp"].get(k, 0), "shp")
+        if max(b, c) >= 0.0005:
+            w(f"| `{k}` | {b:.3f} | {c:.3f} |")
+    w("")
+    ek = ("nf_conntrack_expect_lock", "nf_conntrack")
+    calls = {c: pk[c] / 5 for c in lockstat.CONFIGS}
+    eb = sum(v for k, v in locks["global_helper"]["intree"].items()
+             if k[:2] == ek) / max(calls["intree"], 1)
+    ec = sum(v for k, v in locks["global_helper"]["shp"].items()
+             if k[:2] == ek) / max(calls["shp"], 1)
+    ld = lockstat.load_lockdep(f"{d}/locks-lockdep", repo)
+    if ld:
+        w(f"**Lockdep** (`LOCKDEP=1`: the same run in the debug kernel "
+          f"{ld['kernel']}, lockdep on, one CPU): siphelper's own lock "
+          "classes, by the names lockdep gives them, after (c): "
+          + "; ".join(f"`{n}` " + (f"usage `{u}` ("
+                                   + ("**acquired in hardirq or softirq**"
+                                      if ld["irq"](u) else
+                                      "never in hardirq or softirq")
+                                   + ")" if u else "never acquired")
+                      for n, u in ld["own"].items())
+          + ". Lock classes first seen in (c), not in (a) or (b): "
+          + (", ".join(f"`{n}` (usage `{u}`)"
+                       for n, u in sorted(ld["new"].items()))
+             or "none") + ".\n")
+    w("Reading: siphelper has no lock of its own on the per-packet path "
+      "(its per-packet state is per CPU: scratch buffers and statistics; "
+      "per call: records in the flow's conntrack); its other locks, "
+      "`shp_config_mutex` (configuration writes, process context) and "
+      "the per-namespace token bucket of `siphelperctl monitor` events "
+      "(taken only while a monitor listens in that namespace), are not on "
+      "it. The one global lock it takes is conntrack's "
+      "`nf_conntrack_expect_lock`, and only at the events where the "
+      "in-tree helper takes it too: creating and removing expectations "
+      "(here the INVITE+SDP and the 200 OK+SDP, each replacing its "
+      "call's RTP/RTCP pair, and the BYE; a registration's 200 OK "
+      "likewise), never for a REGISTER, an ACK or a packet that is not "
+      "SIP. Both CPUs take it, as they do with the in-tree helper. Per "
+      f"call in this mix (one burst of five messages) siphelper takes it "
+      f"**{ec:.1f}** times, the in-tree helper **{eb:.1f}**: siphelper "
+      "locks once to drop the call's previous pairs before every offer or "
+      "answer (even when there are none), once per expectation inserted "
+      "(RTP and RTCP separately) and once to record the pair in the "
+      "call's slots. Fewer would be possible (skip the removal when the "
+      "call has no recorded pair; record the pair in the same critical "
+      "section), not done here as it is conntrack's lock at call setup "
+      "and teardown only, not per packet. `nf_conntrack_locks` and "
+      "`nf_nat_locks` are conntrack's and NAT's arrays of per-bucket hash "
+      "locks (taken when a conntrack is created), and conntrack also "
+      "takes `nf_conntrack_expect_lock` for every new flow while the "
+      "namespace has expectations (to look for one), with either helper. "
+      "Not measured here: contention and cache-line bouncing on real "
+      "hardware with many cores.\n")
+
+w("Not done here: the in-tree helper at 100 000 registrations and "
+  "10 000 calls for comparison, real-hardware cycle counts.\n")
 
 open(out, "w").write("\n".join(lines))

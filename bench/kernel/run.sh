@@ -1,11 +1,14 @@
 #!/bin/bash
-# bench/kernel/run.sh OUTDIR [KERNEL]: the kernel benchmarks in two VM boots
-# under TCG with -icount (guest time = guest instructions, whatever else
-# the host runs): datapath.sh and scale.sh on 1 CPU; then smp.sh on 2 CPUs
-# without -icount (SMP guests do not boot with it here). Needs the
-# module for KERNEL (default 6.1) and build/user/bench/sipflood. Writes
-# OUTDIR/datapath.tsv and OUTDIR/scale.tsv and prints them.
-# Environment: PHONES ROUNDS REPS (datapath.sh), REGS CALLS (scale.sh).
+# bench/kernel/run.sh OUTDIR [KERNEL]: the kernel benchmarks in three VM boots:
+# two under TCG with -icount (guest time = guest instructions, whatever else
+# the host runs): datapath.sh and scale.sh on 1 CPU; then locks.sh on 2
+# CPUs in the stock 6.12 kernel (LOCK_KERNEL), lock acquisitions counted
+# by ftrace.
+# Needs the module for KERNEL (default 6.1) and build/user/bench/sipflood.
+# Writes OUTDIR/datapath.tsv, OUTDIR/scale.tsv and OUTDIR/locks/ and
+# prints the first two.
+# Environment: PHONES ROUNDS REPS (datapath.sh), REGS CALLS (scale.sh),
+# LOCK_PHONES LOCK_ROUNDS (locks.sh), LOCK_KERNEL, LOCKDEP.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 . "$repo/scripts/lib.sh"
@@ -17,7 +20,7 @@ ko=$repo/build/kmod/$rel/src/siphelper.ko
 [ -x "$repo/build/user/bench/sipflood" ] || die "no sipflood: run make user"
 cd "$repo"
 env="KO=$ko PHONES=${PHONES:-1000} ROUNDS=${ROUNDS:-4} REPS=${REPS:-1}"
-env+=" REGS=${REGS:-20000} CALLS=${CALLS:-10000}"
+env+=" REGS=${REGS:-100000} CALLS=${CALLS:-10000}"
 # shift=0: one guest instruction = 1 ns of guest time.
 tests/vm/run -i 0 -c 1 -t 3000 -o "$out/vm-datapath" "$kernel" -- \
 	"$env bench/kernel/datapath.sh /vm/datapath.tsv" \
@@ -25,12 +28,28 @@ tests/vm/run -i 0 -c 1 -t 3000 -o "$out/vm-datapath" "$kernel" -- \
 tests/vm/run -i 0 -c 1 -m 3072 -t 3000 -o "$out/vm-scale" "$kernel" -- \
 	"$env bench/kernel/scale.sh /vm/scale.tsv" \
 	>"$out/scale.log" 2>&1 || { tail -n 30 "$out/scale.log"; exit 1; }
-# Two CPUs: plain TCG (SMP guests do not boot with -icount here).
-tests/vm/run -c 2 -t 3000 -o "$out/vm-smp" "$kernel" -- \
-	"$env bench/kernel/smp.sh /vm/smp.tsv" \
-	>"$out/smp.log" 2>&1 || { tail -n 30 "$out/smp.log"; exit 1; }
+# Two CPUs: every lock acquisition counted by ftrace (locks.sh) in the
+# stock 6.12 kernel (plain TCG: SMP guests do not boot with -icount here;
+# nothing is timed).
+lrel=$(kernel_release "${LOCK_KERNEL:-6.12}")
+lko=$(scripts/build-module.sh "$lrel")/siphelper.ko
+tests/vm/run -c 2 -t 3000 -o "$out/vm-locks" "$lrel" -- \
+	"KO=$lko LOCK_PHONES=${LOCK_PHONES:-300} LOCK_ROUNDS=${LOCK_ROUNDS:-2} bench/kernel/locks.sh /vm/locks" \
+	>"$out/locks.log" 2>&1 || { tail -n 30 "$out/locks.log"; exit 1; }
+rm -rf "$out/locks"
+cp -r "$out/vm-locks/locks" "$out/locks"
+# LOCKDEP=1: the same in the debug kernel (one CPU there), for lockdep's
+# classes and their usage; slow (~30 min on a busy host).
+if [ "${LOCKDEP:-0}" = 1 ]; then
+	dko=$(scripts/build-module.sh debug)/siphelper.ko
+	tests/vm/run -c 1 -t 5400 -o "$out/vm-lockdep" debug -- \
+		"KO=$dko LOCK_PHONES=200 LOCK_ROUNDS=2 bench/kernel/locks.sh /vm/locks" \
+		>"$out/lockdep.log" 2>&1 || { tail -n 30 "$out/lockdep.log"; exit 1; }
+	rm -rf "$out/locks-lockdep"
+	cp -r "$out/vm-lockdep/locks" "$out/locks-lockdep"
+fi
 cp "$out/vm-datapath/datapath.tsv" "$out/"
-cat "$out/vm-scale/scale.tsv" "$out/vm-smp/smp.tsv" >"$out/scale.tsv"
+cp "$out/vm-scale/scale.tsv" "$out/"
 echo "$rel" >"$out/kernel"
 printf '%-10s %-8s %14s %10s %6s\n' traffic config ns/packet helper-cts expect
 awk '{ printf "%-10s %-8s %14s %10s %6s\n", $1, $2, $3, $4, $5 }' \

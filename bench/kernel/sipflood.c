@@ -14,7 +14,8 @@
  * UDP, a socket on the destination port that is never read (datagrams are
  * dropped at the full socket queue; -R instead answers every request with
  * a 200 OK echoing Via/From/To/Call-ID/CSeq/Contact, which is what creates
- * registrations); TCP, a listener whose connections are drained.
+ * registrations); TCP, a listener whose connections are drained. The
+ * sink is bound to DSTIP.
  *
  * Phone i offers RTP port MEDIAPORT + 2 * (i % 15000) (default 30000).
  * Phone i sends from SRCIP + i / 40000 (those addresses must exist in the
@@ -198,6 +199,10 @@ static int open_sink(void)
 	int fd = socket(AF_INET, o.tcp ? SOCK_STREAM : SOCK_DGRAM, 0), one = 1;
 	int small = 1;
 
+	/* Bound to the destination address: answers leave from it even when
+	 * the server has several (scale.sh: one registrar per 50 000 phones).
+	 */
+	inet_pton(AF_INET, o.dst, &a.sin_addr);
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (!o.tcp && !o.respond)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
