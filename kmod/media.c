@@ -64,8 +64,8 @@ static void shp_slot_record(struct nf_conn *ct, u32 call, u16 port)
 		if (d->call[i] == call && d->port[i] == port)
 			goto out;
 	i = d->next % SHP_CT_SLOTS;
-	d->call[i] = call;
 	d->port[i] = port;
+	WRITE_ONCE(d->call[i], call);
 	d->next = (i + 1) % SHP_CT_SLOTS;
 out:
 	spin_unlock_bh(&nf_conntrack_expect_lock);
@@ -204,6 +204,19 @@ void shp_media_forget(struct shp_net *sn, struct nf_conn *ct, u32 call,
 	if (!help)
 		return;
 	d = nfct_help_data(ct);
+	/* Most offers and answers start a call: nothing recorded, nothing to
+	 * remove, so spare the global lock. Slots are written under it; a
+	 * racing record belongs to a message of this flow being handled at
+	 * the same moment, which this one could not order against anyway.
+	 */
+	for (i = 0; i < SHP_CT_SLOTS; i++) {
+		u32 c = READ_ONCE(d->call[i]);
+
+		if (c && (c & mask) == call)
+			break;
+	}
+	if (i == SHP_CT_SLOTS)
+		return;
 	spin_lock_bh(&nf_conntrack_expect_lock);
 	hlist_for_each_entry_safe(exp, next, &help->expectations, lnode) {
 		u16 port = ntohs(exp->tuple.dst.u.udp.port);
@@ -222,7 +235,7 @@ void shp_media_forget(struct shp_net *sn, struct nf_conn *ct, u32 call,
 	}
 	for (i = 0; i < SHP_CT_SLOTS; i++)
 		if ((d->call[i] & mask) == call)
-			d->call[i] = 0;
+			WRITE_ONCE(d->call[i], 0);
 	spin_unlock_bh(&nf_conntrack_expect_lock);
 	while (removed--)
 		shp_stat_inc(sn, SHP_STAT_EXPECT_REMOVED);
