@@ -6,6 +6,8 @@
 # module for KERNEL (default 6.1) and build/user/bench/sipflood. Writes
 # OUTDIR/datapath.tsv and OUTDIR/scale.tsv and prints them.
 # Environment: PHONES ROUNDS REPS (datapath.sh), REGS CALLS (scale.sh).
+# To iterate on the datapath only: run its tests/vm/run line below by
+# hand, e.g. with PARTS=plain (datapath.sh).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 . "$repo/scripts/lib.sh"
@@ -17,6 +19,7 @@ ko=$repo/build/kmod/$rel/src/siphelper.ko
 [ -x "$repo/build/user/bench/sipflood" ] || die "no sipflood: run make user"
 cd "$repo"
 env="KO=$ko PHONES=${PHONES:-1000} ROUNDS=${ROUNDS:-4} REPS=${REPS:-1}"
+env+=" PARTS='${PARTS:-sip plain}'"
 env+=" REGS=${REGS:-20000} CALLS=${CALLS:-10000}"
 # shift=0: one guest instruction = 1 ns of guest time.
 tests/vm/run -i 0 -c 1 -t 3000 -o "$out/vm-datapath" "$kernel" -- \
