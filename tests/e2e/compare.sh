@@ -2,8 +2,7 @@
 # tests/e2e/compare.sh KERNEL [OUT.md]: the NAT scenario files (every
 # tests/e2e/test_*.py but those about siphelper's own module, control
 # plane, auto-assign hooks, monitor, nft mode and hostile/security runs)
-# against
-# siphelper and against the in-tree nf_conntrack_sip + nf_nat_sip
+# against siphelper and against the in-tree nf_conntrack_sip + nf_nat_sip
 # (SIPHELPER_ALG=intree), one pytest run each in ONE VM boot, and the table
 # scenario x helper in OUT.md (default docs/comparison.md).
 # Report-only: prints "compare: N passed, 0 failed" (N scenarios) whenever
