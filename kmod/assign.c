@@ -5,6 +5,11 @@
  * siphelper helper to new (unconfirmed) UDP/TCP conntracks whose
  * original-direction destination port is in the netns' port list. A helper
  * already set (nft `ct helper set`, an expectation) is never replaced.
+ *
+ * The hooks exist in a netns only while auto_assign is on there (config.c
+ * calls shp_assign_sync() under its mutex on every change): traffic of a
+ * netns with auto_assign=0 never meets them, and a netns without any other
+ * hook keeps netfilter's empty-hook fast path. See docs/datapath.md.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -15,21 +20,17 @@
 
 #include "datapath.h"
 
-static unsigned int shp_assign_hook(void *priv, struct sk_buff *skb,
-				    const struct nf_hook_state *state)
+/* A new (unconfirmed) conntrack: attach the helper if its port matches. */
+static noinline unsigned int shp_assign_new(struct nf_conn *ct,
+					    const struct nf_hook_state *state)
 {
 	const struct shp_config *cfg;
-	enum ip_conntrack_info ctinfo;
 	struct nf_conntrack_helper *helper;
 	struct nf_conn_help *help;
 	struct shp_net *sn;
-	struct nf_conn *ct;
 	u8 l4;
 	u16 port;
 
-	ct = nf_ct_get(skb, &ctinfo);
-	if (!ct || nf_ct_is_confirmed(ct) || nf_ct_is_template(ct))
-		return NF_ACCEPT;
 	l4 = nf_ct_protonum(ct);
 	if (l4 != IPPROTO_UDP && l4 != IPPROTO_TCP)
 		return NF_ACCEPT;
@@ -60,6 +61,23 @@ static unsigned int shp_assign_hook(void *priv, struct sk_buff *skb,
 	return NF_ACCEPT;
 }
 
+/*
+ * Every packet of the netns passes here: the fast path (no conntrack, or
+ * not a new one) is kept apart from shp_assign_new() so that it needs no
+ * stack frame. A template is never confirmed; one test covers both.
+ */
+static unsigned int shp_assign_hook(void *priv, struct sk_buff *skb,
+				    const struct nf_hook_state *state)
+{
+	enum ip_conntrack_info ctinfo;
+	struct nf_conn *ct = nf_ct_get(skb, &ctinfo);
+
+	if (likely(!ct || (READ_ONCE(ct->status) &
+			   (IPS_CONFIRMED | IPS_TEMPLATE))))
+		return NF_ACCEPT;
+	return shp_assign_new(ct, state);
+}
+
 #define SHP_ASSIGN_PRI	(NF_IP_PRI_CONNTRACK_HELPER - 1)
 
 static const struct nf_hook_ops shp_assign_ops[] = {
@@ -73,20 +91,41 @@ static const struct nf_hook_ops shp_assign_ops[] = {
 	  .hooknum = NF_INET_LOCAL_IN, .priority = SHP_ASSIGN_PRI },
 };
 
+/* Under the config mutex: the hooks are registered in @net iff @on. */
+int shp_assign_sync(struct net *net, bool on)
+{
+	struct shp_net *sn = shp_pernet(net);
+	int err;
+
+	if (on == sn->assign_hooked)
+		return 0;
+	if (on) {
+		err = nf_register_net_hooks(net, shp_assign_ops,
+					    ARRAY_SIZE(shp_assign_ops));
+		if (err)
+			return err;
+	} else {
+		/* returns after a grace period: no hook still running */
+		nf_unregister_net_hooks(net, shp_assign_ops,
+					ARRAY_SIZE(shp_assign_ops));
+	}
+	sn->assign_hooked = on;
+	return 0;
+}
+
 static int __net_init shp_assign_net_init(struct net *net)
 {
-	return nf_register_net_hooks(net, shp_assign_ops,
-				     ARRAY_SIZE(shp_assign_ops));
+	return shp_config_assign_live(net, true);
 }
 
 static void __net_exit shp_assign_net_exit(struct net *net)
 {
-	nf_unregister_net_hooks(net, shp_assign_ops,
-				ARRAY_SIZE(shp_assign_ops));
+	shp_config_assign_live(net, false);
 }
 
-/* Separate from the main pernet ops: registered after the helpers exist
- * and unregistered before they go, so no new flow gets a dying helper.
+/* Separate from the main pernet ops: a netns' hooks can exist only
+ * between this init and exit, that is after the helpers are registered
+ * and before they go, so no new flow gets a dying helper.
  */
 static struct pernet_operations shp_assign_net_ops = {
 	.init = shp_assign_net_init,

@@ -151,8 +151,16 @@ bool shp_config_port_match(const struct shp_config *cfg, u8 l4proto, u16 port)
 	return false;
 }
 
-int shp_config_replace(struct shp_net *sn, const struct shp_config *cfg)
+/*
+ * Publish @cfg for @net. The auto-assign hooks follow cfg->auto_assign in
+ * the same critical section, so hooks and config never disagree for long
+ * and concurrent writers cannot leave them out of step. Turning on, the
+ * hooks come first (they read the old config meanwhile and do nothing);
+ * if they cannot be registered, nothing changes.
+ */
+int shp_config_replace(struct net *net, const struct shp_config *cfg)
 {
+	struct shp_net *sn = shp_pernet(net);
 	struct shp_config *next, *old;
 	const char *why;
 	int err;
@@ -164,6 +172,14 @@ int shp_config_replace(struct shp_net *sn, const struct shp_config *cfg)
 	if (!next)
 		return -ENOMEM;
 	mutex_lock(&shp_config_mutex);
+	if (sn->assign_live) {
+		err = shp_assign_sync(net, next->auto_assign);
+		if (err) {
+			mutex_unlock(&shp_config_mutex);
+			kfree(next);
+			return err;
+		}
+	}
 	old = rcu_replace_pointer(sn->cfg, next,
 				  lockdep_is_held(&shp_config_mutex));
 	mutex_unlock(&shp_config_mutex);
@@ -172,10 +188,33 @@ int shp_config_replace(struct shp_net *sn, const struct shp_config *cfg)
 	return 0;
 }
 
-int shp_config_init(struct shp_net *sn)
+/*
+ * assign.c's pernet init (@live) and exit: from init on, config changes
+ * of @net (un)register its auto-assign hooks; exit removes them.
+ */
+int shp_config_assign_live(struct net *net, bool live)
 {
+	struct shp_net *sn = shp_pernet(net);
+	const struct shp_config *cfg;
+	int err;
+
+	mutex_lock(&shp_config_mutex);
+	cfg = rcu_dereference_protected(sn->cfg,
+					lockdep_is_held(&shp_config_mutex));
+	err = shp_assign_sync(net, live && cfg && cfg->auto_assign);
+	sn->assign_live = live && !err;
+	mutex_unlock(&shp_config_mutex);
+	return err;
+}
+
+int shp_config_init(struct net *net)
+{
+	struct shp_net *sn = shp_pernet(net);
+
 	RCU_INIT_POINTER(sn->cfg, NULL);
-	return shp_config_replace(sn, &shp_param_defaults);
+	sn->assign_live = false;
+	sn->assign_hooked = false;
+	return shp_config_replace(net, &shp_param_defaults);
 }
 
 void shp_config_exit(struct shp_net *sn)

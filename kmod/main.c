@@ -28,7 +28,7 @@ static int __net_init shp_net_init(struct net *net)
 	err = shp_stats_init(sn);
 	if (err)
 		return err;
-	err = shp_config_init(sn);
+	err = shp_config_init(net);
 	if (err)
 		shp_stats_exit(sn);
 	return err;

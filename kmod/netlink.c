@@ -300,9 +300,9 @@ static int shp_nl_set_config(struct sk_buff *in, struct genl_info *info)
 		shp_set_err(extack, why);
 		goto out;
 	}
-	err = shp_config_replace(shp_pernet(net), cfg);
+	err = shp_config_replace(net, cfg);
 	if (err) {
-		NL_SET_ERR_MSG(extack, "cannot publish the new configuration");
+		NL_SET_ERR_MSG(extack, "cannot publish the new configuration (auto-assign hooks: out of memory?)");
 		goto out;
 	}
 	shp_notify_config(net, cfg);

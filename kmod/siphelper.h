@@ -85,17 +85,21 @@ struct shp_net {
 	struct shp_config __rcu *cfg;
 	struct shp_stats __percpu *stats;
 	struct shp_events events;
+	/* under config.c's mutex */
+	bool assign_live;		/* assign.c's pernet init done */
+	bool assign_hooked;		/* auto-assign hooks registered */
 };
 
 /* main.c */
 struct shp_net *shp_pernet(const struct net *net);
 
 /* config.c */
-int shp_config_init(struct shp_net *sn);
+int shp_config_init(struct net *net);
 void shp_config_exit(struct shp_net *sn);
 void shp_config_defaults(struct shp_config *cfg);
 int shp_config_validate(const struct shp_config *cfg, const char **why);
-int shp_config_replace(struct shp_net *sn, const struct shp_config *cfg);
+int shp_config_replace(struct net *net, const struct shp_config *cfg);
+int shp_config_assign_live(struct net *net, bool live);
 bool shp_config_port_match(const struct shp_config *cfg, u8 l4proto,
 			   u16 port);
 int shp_config_params_init(void);
@@ -118,6 +122,7 @@ void shp_helper_exit(void);
 /* assign.c: auto-assignment of the helper to new flows */
 int shp_assign_init(void);
 void shp_assign_exit(void);
+int shp_assign_sync(struct net *net, bool on);
 
 /* datapath.c: help() and the payload rewrite (see datapath.h) */
 int shp_datapath_init(void);

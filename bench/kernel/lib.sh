@@ -6,6 +6,7 @@ PHONE=bp_phone ROUTER=bp_router SERVER=bp_server
 PHONE_IP=192.168.0.31 SERVER_IP=212.19.6.1 DIRECT_IP=10.99.0.1
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 FLOOD=$repo/build/user/bench/sipflood
+CTL=$repo/build/user/tools/siphelperctl/siphelperctl
 KO=${KO:-}
 ns() { ip netns exec "$@"; }
 
@@ -72,7 +73,11 @@ helper_rule() {
 #   fwd       plain forwarding, no conntrack in the router namespace
 #   nat       conntrack + masquerade, no SIP helper
 #   intree    nat + nf_conntrack_sip/nf_nat_sip via an nft ct helper
-#   shp       nat + siphelper, auto-assignment (module defaults)
+#   shp       nat + siphelper, auto-assignment (module defaults: on in
+#             every netns, so the phone and server netns have it too)
+#   shp-router  nat + siphelper loaded with auto_assign=0, turned on in
+#             the router netns only (phone/server stand for other hosts)
+#   shp-off   nat + siphelper loaded with auto_assign=0, no nft rule
 #   shp-nft   nat + siphelper auto_assign=0 via an nft ct helper
 router() {
 	ns $ROUTER nft flush ruleset
@@ -84,6 +89,11 @@ router() {
 	intree) modprobe -a nf_conntrack_sip nf_nat_sip
 		printf "%s\n%s\n" "$NAT" "$(helper_rule sip)" | ns $ROUTER nft -f - ;;
 	shp) insmod "$KO"
+		echo "$NAT" | ns $ROUTER nft -f - ;;
+	shp-router) insmod "$KO" auto_assign=0
+		ns $ROUTER "$CTL" set auto-assign yes >/dev/null
+		echo "$NAT" | ns $ROUTER nft -f - ;;
+	shp-off) insmod "$KO" auto_assign=0
 		echo "$NAT" | ns $ROUTER nft -f - ;;
 	shp-nft) insmod "$KO" auto_assign=0
 		printf "%s\n%s\n" "$NAT" "$(helper_rule siphelper)" | ns $ROUTER nft -f - ;;

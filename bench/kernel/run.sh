@@ -9,6 +9,8 @@
 # prints the first two.
 # Environment: PHONES ROUNDS REPS (datapath.sh), REGS CALLS (scale.sh),
 # LOCK_PHONES LOCK_ROUNDS (locks.sh), LOCK_KERNEL, LOCKDEP.
+# To iterate on the datapath only: run its tests/vm/run line below by
+# hand, e.g. with PARTS=plain (datapath.sh).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 . "$repo/scripts/lib.sh"
@@ -20,6 +22,7 @@ ko=$repo/build/kmod/$rel/src/siphelper.ko
 [ -x "$repo/build/user/bench/sipflood" ] || die "no sipflood: run make user"
 cd "$repo"
 env="KO=$ko PHONES=${PHONES:-1000} ROUNDS=${ROUNDS:-4} REPS=${REPS:-1}"
+env+=" PARTS='${PARTS:-sip plain}'"
 env+=" REGS=${REGS:-100000} CALLS=${CALLS:-10000}"
 # shift=0: one guest instruction = 1 ns of guest time.
 tests/vm/run -i 0 -c 1 -t 3000 -o "$out/vm-datapath" "$kernel" -- \

@@ -1,8 +1,8 @@
 #!/bin/bash
 # tests/e2e/compare.sh KERNEL [OUT.md]: the NAT scenario files (every
 # tests/e2e/test_*.py but those about siphelper's own module, control
-# plane, monitor, nft mode and hostile/security runs) against
-# siphelper and against the in-tree nf_conntrack_sip + nf_nat_sip
+# plane, auto-assign hooks, monitor, nft mode and hostile/security runs)
+# against siphelper and against the in-tree nf_conntrack_sip + nf_nat_sip
 # (SIPHELPER_ALG=intree), one pytest run each in ONE VM boot, and the table
 # scenario x helper in OUT.md (default docs/comparison.md).
 # Report-only: prints "compare: N passed, 0 failed" (N scenarios) whenever
@@ -21,7 +21,7 @@ ko=$repo/build/kmod/$rel/src/siphelper.ko
 out=$repo/build/compare/$kernel
 rm -rf "$out"
 mkdir -p "$out"
-files=$(ls tests/e2e/test_*.py | grep -vE '/test_(control|module|monitor|nft|hostile|security)\.py$' |
+files=$(ls tests/e2e/test_*.py | grep -vE '/test_(assign|control|module|monitor|nft|hostile|security)\.py$' |
 	tr '\n' ' ')
 # Each pytest run keeps going whatever happens; the guest command ends 0 so
 # that only a VM-level problem (splat, timeout) shows in the exit status.
