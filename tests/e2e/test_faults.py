@@ -493,6 +493,9 @@ def test_config_flips_under_traffic(mod, calls, ctl):
         c.close()
     assert load.errors == 0
     figure("flips", flips_s=f"{t_flips:.1f}", rounds=load.rounds)
+    k = stats()
+    assert k["malformed"] == k["dropped"] == 0, k
+    assert k["parsed"] >= k["rewritten_hdr"] > 0, k
     last = FLIPS - 1
     assert ctl.config(netns=t.ROUTER) == {
         "ports": [{"lo": 5060, "hi": 5060, "protocols": ["udp", "tcp"]}] +
@@ -606,6 +609,7 @@ def test_public_address_changes(mod, calls):
         assert not wrong, (wrong[:5], got[wrong[0]] if wrong else None)
         d = delta(before, stats())
         assert d["parsed"] == d["rewritten_sdp"] == c.n, d
+        assert "dropped" not in d and "malformed" not in d, d
         c.media()
         exp = expectations()
         assert old not in exp and n_expect() <= 2 * c.n, exp[:2000]
