@@ -453,7 +453,7 @@ def test_config_flips_under_traffic(mod, calls, ctl):
     t.flush()
     c2 = calls(1, sig=48000, media=26000, srv_port=5062)
     c2.setup()
-    assert re.search(rf"^udp\s+17\s+12[0-3]\d .*sport=48000 dport=5062 .*"
+    assert re.search(r"^udp\s+17\s+12[0-3]\d .*sport=48000 dport=5062 .*"
                      r"helper=siphelper", t.nsexec(
                          t.ROUTER, "conntrack -L").stdout, re.M)
     exp = expectations()
