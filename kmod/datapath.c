@@ -300,6 +300,8 @@ int shp_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
 	unsigned int dataoff;
 	int ret;
 
+	if (READ_ONCE(shp_helpers_going))
+		return NF_ACCEPT;
 	if (nf_ct_protonum(ct) == IPPROTO_TCP) {
 		struct tcphdr _th;
 		const struct tcphdr *th;

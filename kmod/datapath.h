@@ -43,6 +43,7 @@ struct shp_flow {
 };
 
 /* helper.c */
+extern bool shp_helpers_going;	/* unloading: help() creates nothing */
 struct nf_conntrack_helper *shp_helper_find(u8 l3num, u8 l4proto);
 void shp_expectfn(struct nf_conn *ct, struct nf_conntrack_expect *exp);
 

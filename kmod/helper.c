@@ -36,6 +36,17 @@ shp_expect_policy[__SHP_EXPECT_MAX] = {
 
 static struct nf_conntrack_helper shp_helpers[4] __read_mostly;
 
+/*
+ * Set before the helpers are unregistered. nf_conntrack_helper_unregister()
+ * destroys the helper's expectations, then detaches the helper from the
+ * conntracks; a packet of a SIP flow in between would still reach help()
+ * and create an expectation that outlives the module (its helper and
+ * expectfn pointing into freed module memory: ctnetlink or the first
+ * media packet then faults). Its synchronize_rcu() before that step makes
+ * every later help() see this flag.
+ */
+bool shp_helpers_going __read_mostly;
+
 struct nf_conntrack_helper *shp_helper_find(u8 l3num, u8 l4proto)
 {
 	unsigned int i = (l3num == NFPROTO_IPV6 ? 2 : 0) +
@@ -102,6 +113,7 @@ int shp_helper_init(void)
 
 void shp_helper_exit(void)
 {
+	WRITE_ONCE(shp_helpers_going, true);
 	nf_conntrack_helpers_unregister(shp_helpers, ARRAY_SIZE(shp_helpers));
 	nf_ct_helper_expectfn_unregister(&shp_expectfn_reg);
 }
