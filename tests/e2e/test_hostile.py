@@ -40,10 +40,18 @@ def n_expect(out):
     return sum(1 for line in out.splitlines() if line.strip())
 
 
-def check_udp(name, want, errors, sent, n, exp, dump=None):
+def run_udp(records, path=None, dump=None):
+    """h.run_udp() and its duration (the figures in the notes)."""
+    start = time.monotonic()
+    want, errors, sent = h.run_udp(records, dump, path)
+    return want, errors, sent, round(time.monotonic() - start, 1)
+
+
+def check_udp(name, run, n, exp, dump=None):
     """The figures of one UDP run: exact bytes, counters, bounded state."""
+    want, errors, sent, secs = run
     k = h.stats()
-    note(name, {"sent": sent, "kernel": k, "replay": want,
+    note(name, {"sent": sent, "seconds": secs, "kernel": k, "replay": want,
                 "expectations_left": n_expect(exp)})
     assert sent >= n
     if dump and (want["lost"] or want["mismatch"]) and \
@@ -83,11 +91,8 @@ def test_udp_hostile_messages(alg):
     # the records, kept in /vm when something is wrong (for
     # tests/hostile/shp_replay on the host); tmpfs first, 9p is slow
     dump = "/tmp/hostile-udp.records" if PACKETS <= 50000 else None
-    start = time.monotonic()
-    want, errors, sent = h.run_udp(h.stream(PACKETS), dump)
-    print("hostile-udp seconds", round(time.monotonic() - start, 1))
-    check_udp("hostile-udp", want, errors, sent, PACKETS, expectations(),
-              dump)
+    run = run_udp(h.stream(PACKETS), dump=dump)
+    check_udp("hostile-udp", run, PACKETS, expectations(), dump)
 
 
 @needs_replay
@@ -96,10 +101,10 @@ def test_udp_hostile_messages_ipv6(alg):
     2001:db8::166): addresses of another length than the public one, so
     rewrites change the message length."""
     h.reset_stats()
-    want, errors, sent = h.run_udp(h.stream_v6(SMALL), path=h.v6_path())
+    run = run_udp(h.stream_v6(SMALL), h.v6_path())
     exp = t.nsexec(t.ROUTER, "conntrack -L expect -f ipv6",
                    check=False).stdout
-    check_udp("hostile-udp6", want, errors, sent, SMALL, exp)
+    check_udp("hostile-udp6", run, SMALL, exp)
 
 
 @needs_replay
