@@ -7,7 +7,8 @@
 # Layers: unit (CTest+GoogleTest), style (checkpatch), modules (W=1 builds
 # for 6.1, 6.12, debug), dkms (the router install path), harness (the VM
 # harness proves itself), kunit (debug kernel), e2e on 6.1 with the
-# DKMS-built module, on 6.12 and on the debug kernel, compare (the NAT
+# DKMS-built module, on 6.12 and on the debug kernel (its hostile-SIP run
+# as the separate layer hostile-debug), compare (the NAT
 # scenarios against siphelper and the in-tree nf_nat_sip on 6.12,
 # report-only: rewrites docs/comparison.md), fuzz (60 s smoke).
 # `quick`: unit, modules for 6.1 and e2e on 6.1 only.
@@ -121,15 +122,20 @@ else
 	layer modules modules_layer 6.1 6.12 debug
 	layer dkms dkms_layer
 	# Two lanes on two cores: the debug kernel's e2e run (the longest
-	# layer, KASAN+lockdep under TCG) beside everything else.
+	# layer, KASAN+lockdep under TCG) beside everything else. Its hostile
+	# run (test_hostile.py, 20 000 datagrams) is a layer of its own in the
+	# shorter lane, in a second debug VM.
 	order=50
-	layer e2e-debug tests/e2e/vm.sh debug &
+	E2E_ARGS="--ignore=tests/e2e/test_hostile.py" \
+		layer e2e-debug tests/e2e/vm.sh debug &
 	lane=$!
 	order=10
 	layer harness tests/vm/selftest/run.sh 6.1
 	layer kunit kunit/run.sh
 	layer e2e-6.1 tests/e2e/vm.sh 6.1 "$(dkms_ko)"
 	layer e2e-6.12 tests/e2e/vm.sh 6.12
+	E2E_LAYER=hostile-debug E2E_ARGS=tests/e2e/test_hostile.py \
+		HOSTILE_PACKETS=20000 layer hostile-debug tests/e2e/vm.sh debug
 	layer compare tests/e2e/compare.sh 6.12 docs/comparison.md
 	layer fuzz fuzz/smoke.sh 60
 	wait $lane

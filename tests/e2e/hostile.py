@@ -268,15 +268,15 @@ def mutate(rng, m, seeds):
     return m + rng.choice((b"\r\n", b"garbage", b"\0" * 8, m[:100]))
 
 
-def stream(n, seed=7):
-    """At least N records (direction, payload): the structured cases, then
-    random mutations of the seeds. Deterministic for a seed; generated
-    lazily, so a million records take no memory."""
+def stream(n, seed=7, every=1):
+    """At least N records (direction, payload): the structured cases (every
+    EVERY-th one), then random mutations of the seeds. Deterministic for a
+    seed; generated lazily, so a million records take no memory."""
     rng = random.Random(seed)
     out_seeds = [register(), invite(), bye(), rtcp_invite()] + corpus()
     in_seeds = [register_ok(), ok_invite(), options_in()]
     count = 0
-    for d, m in structured():
+    for d, m in structured()[::every]:
         if m:
             count += 1
             yield d, m[:MAX_UDP]
@@ -295,6 +295,66 @@ def stream(n, seed=7):
 
 def generate(n, seed=7):
     return list(stream(n, seed))
+
+
+V6_NOFRAG = 1100    # see to_v6()
+
+
+def to_v6(m):
+    """Record payload M with the topology's IPv4 addresses in IPv6 form:
+    SDP "IN IP4 a" becomes "IN IP6 a6", any other a becomes "[a6]". A
+    datagram the phone would send unfragmented is cut to V6_NOFRAG bytes:
+    the rewrite lengthens it (fd00::31 -> 2001:db8::166, at most
+    SHP_MAX_EDITS times) and an IPv6 router never fragments a packet that
+    arrived whole, so one near the MTU would be lost (Packet Too Big)."""
+    for v4, v6 in ((t.PUBLIC_IP, t.PUBLIC6), (t.PHONE_IP, t.PHONE6),
+                   (t.SERVER_IP, t.SERVER6)):
+        m = m.replace(b"IN IP4 " + v4.encode(), b"IN IP6 " + v6.encode())
+        m = m.replace(v4.encode(), b"[" + v6.encode() + b"]")
+    if V6_NOFRAG < len(m) <= 1500 - 48:
+        m = m[:V6_NOFRAG]
+    return m[:MAX_UDP]
+
+
+def stream_v6(n, seed=7):
+    """N records of stream() in IPv6 form (a quarter of the named cases)."""
+    for d, m in stream(n, seed, every=4):
+        yield d, to_v6(m)
+
+
+def stream_registered(n, seed=7):
+    """N records for the flow a registration expectation opens (Path
+    REGISTERED): it starts with the registrar's OPTIONS (the first packet
+    must come from outside to enter through the expectation), and nothing
+    goes to the router itself."""
+    yield IN, options_in()
+    for d, m in stream(n, seed, every=4):
+        if d != LOCAL:
+            yield d, m
+
+
+class Path:
+    """Where run_udp() sends the records: OUT from PHONE (ns, addr, port)
+    to PEER (ns, addr, port), IN from PEER to the phone's public address
+    PUB (port: PUB_PORT, or learnt from the first OUT datagram), LOCAL from
+    LOCAL (ns, addr, port) to PUB:5060. FIRST: the message sent first when
+    the public port is still unknown."""
+
+    def __init__(self, phone, peer, pub, local=None, pub_port=None,
+                 first=None):
+        self.phone, self.peer, self.pub, self.local = phone, peer, pub, local
+        self.pub_port, self.first = pub_port, first or register()
+
+
+def v4_path():
+    return Path((t.PHONE, t.PHONE_IP, 5010), (t.SERVER, t.SERVER_IP, 5060),
+                t.PUBLIC_IP, (t.SERVER, t.SERVER_IP, 5099))
+
+
+def v6_path():
+    return Path((t.PHONE, t.PHONE6, 5010), (t.SERVER, t.SERVER6, 5060),
+                t.PUBLIC6, (t.SERVER, t.SERVER6, 5099),
+                first=to_v6(register()))
 
 
 # --- running it through the router ---
@@ -357,22 +417,26 @@ def _udp(ns, addr, port):
     return s
 
 
-def run_udp(records, dump=None, batch_bytes=2 << 20, batch_len=400):
+def run_udp(records, dump=None, path=None, batch_bytes=2 << 20,
+            batch_len=400):
     """Send RECORDS (an iterable of (direction, payload)) through the
-    router: OUT from the phone 192.168.0.31:5010 to the server
-    212.19.6.1:5060, IN from the server back to the phone's public address,
-    LOCAL from the server to the router's own 212.19.6.166:5060. What
-    arrives is streamed with what was sent into shp_replay (and into the
-    file DUMP if given). Returns shp_replay's counts, its complaints and
-    the number of records sent."""
-    phone = _udp(t.PHONE, t.PHONE_IP, 5010)
-    server = _udp(t.SERVER, t.SERVER_IP, 5060)
-    prober = _udp(t.SERVER, t.SERVER_IP, 5099)
-    rep = subprocess.Popen([REPLAY, t.PHONE_IP, t.PUBLIC_IP],
+    router along PATH (default v4_path(): the phone 192.168.0.31:5010 to
+    the server 212.19.6.1:5060 through the masquerade, back to the phone's
+    public address, and from 212.19.6.1:5099 to the router's own
+    212.19.6.166:5060). What arrives is streamed with what was sent into
+    shp_replay (and into the file DUMP if given). Returns shp_replay's
+    counts, its complaints and the number of records sent."""
+    path = path or v4_path()
+    phone = _udp(*path.phone)
+    server = _udp(*path.peer)
+    prober = _udp(*path.local) if path.local else None
+    priv_ip, priv_port = path.phone[1], path.phone[2]
+    peer = path.peer[1:]
+    rep = subprocess.Popen([REPLAY, priv_ip, path.pub],
                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE)
     dumpf = open(dump, "wb", buffering=1 << 20) if dump else None
-    pub_port = None
+    pub_port = path.pub_port
     sent = 0
     cpus = sorted(os.sched_getaffinity(0))
     nbatch = 0
@@ -399,16 +463,16 @@ def run_udp(records, dump=None, batch_bytes=2 << 20, batch_len=400):
                 if big:
                     break
             if pub_port is None and batch[0][0] != OUT:
-                batch.insert(0, (OUT, register()))
+                batch.insert(0, (OUT, path.first))
             got = {OUT: [], IN: []}
             want = {OUT: 0, IN: 0}
             for d, m in batch:
                 if d == OUT:
-                    phone.sendto(m, (t.SERVER_IP, 5060))
+                    phone.sendto(m, peer)
                 elif d == IN:
-                    server.sendto(m, (t.PUBLIC_IP, pub_port or 5010))
+                    server.sendto(m, (path.pub, pub_port or priv_port))
                 else:
-                    prober.sendto(m, (t.PUBLIC_IP, 5060))
+                    prober.sendto(m, (path.pub, 5060))
                 if d in want:
                     want[d] += 1
                 if d == OUT and pub_port is None:
@@ -428,7 +492,7 @@ def run_udp(records, dump=None, batch_bytes=2 << 20, batch_len=400):
                     if pos[d] < len(got[d]):
                         r = got[d][pos[d]]
                     pos[d] += 1
-                rec = record(d, m, r, pub_port)
+                rec = record(d, m, r, priv_port, pub_port)
                 rep.stdin.write(rec)
                 if dumpf:
                     dumpf.write(rec)
@@ -436,7 +500,8 @@ def run_udp(records, dump=None, batch_bytes=2 << 20, batch_len=400):
     finally:
         os.sched_setaffinity(0, cpus)
         for s in (phone, server, prober):
-            s.close()
+            if s:
+                s.close()
         if dumpf:
             dumpf.close()
         out, err = rep.communicate()
@@ -446,10 +511,10 @@ def run_udp(records, dump=None, batch_bytes=2 << 20, batch_len=400):
         err.decode(errors="replace"), sent
 
 
-def record(d, sent, got, pub_port):
+def record(d, sent, got, priv_port, pub_port):
     rlen = 0xffffffff if got is None else len(got)
-    return struct.pack("<BBHHII", d, 0, 5010, pub_port or 5010, len(sent),
-                       rlen) + sent + (got or b"")
+    return struct.pack("<BBHHII", d, 0, priv_port, pub_port or priv_port,
+                       len(sent), rlen) + sent + (got or b"")
 
 
 # --- a raw TCP client, for segments a socket never sends (overlaps) ---

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 """Hostile SIP through the router (docs/reliability.md). The generator of
-hostile.py sends ≥ 20 000 mutated messages (5 000 on the debug kernel;
-HOSTILE_PACKETS for the long `make stress` run) from the phone through the masquerade to the server,
-back from the server to the phone, and to the router itself. Everything
+hostile.py sends ≥ 20 000 mutated messages (HOSTILE_PACKETS for the long
+`make stress` run) from the phone through the masquerade to the server,
+back from the server to the phone, and to the router itself; 2 000 more
+over IPv6 and 2 000 through the flow a registration expectation opens. Everything
 that arrives must be exactly what the core says the module makes of it
 (tests/hostile/shp_replay.c: untouched when the core cannot parse it, else
 the core's rewrite), nothing may be lost, and the module's counters must
@@ -18,14 +19,12 @@ import pytest
 import hostile as h
 import topology as t
 from conftest import expectations
-from sipmsg import public_form, register
+from sipmsg import public_form, register, register_ok
 
-# The debug kernel (KASAN, lockdep) costs ~15x per datagram under TCG:
-# there the short run keeps the named cases (~4 100) and some random ones,
-# so the whole e2e suite stays within its VM time limit.
-DEBUG_KERNEL = "debug" in os.uname().release
-PACKETS = int(os.environ.get("HOSTILE_PACKETS",
-                             "5000" if DEBUG_KERNEL else "20000"))
+PACKETS = int(os.environ.get("HOSTILE_PACKETS", "20000"))
+# IPv6 and the registration expectation: a quarter of the named cases and
+# random ones, the same generator.
+SMALL = 2000
 RESULTS = "/vm"     # the VM's output directory
 
 
@@ -41,23 +40,20 @@ def n_expect(out):
     return sum(1 for line in out.splitlines() if line.strip())
 
 
-@pytest.mark.skipif(not os.access(h.REPLAY, os.X_OK),
-                    reason="shp_replay not built (make user)")
-def test_udp_hostile_messages(alg):
-    """Every datagram: exact bytes out, counted once, nothing lost."""
-    h.reset_stats()
-    # the records, kept in /vm when something is wrong (for
-    # tests/hostile/shp_replay on the host); tmpfs first, 9p is slow
-    dump = "/tmp/hostile-udp.records" if PACKETS <= 50000 else None
+def run_udp(records, path=None, dump=None):
+    """h.run_udp() and its duration (the figures in the notes)."""
     start = time.monotonic()
-    want, errors, sent = h.run_udp(h.stream(PACKETS), dump)
-    secs = time.monotonic() - start
+    want, errors, sent = h.run_udp(records, dump, path)
+    return want, errors, sent, round(time.monotonic() - start, 1)
+
+
+def check_udp(name, run, n, exp, dump=None):
+    """The figures of one UDP run: exact bytes, counters, bounded state."""
+    want, errors, sent, secs = run
     k = h.stats()
-    exp = expectations()
-    note("hostile-udp", {"sent": sent, "seconds": round(secs, 1),
-                         "kernel": k, "replay": want,
-                         "expectations_left": n_expect(exp)})
-    assert sent >= PACKETS
+    note(name, {"sent": sent, "seconds": secs, "kernel": k, "replay": want,
+                "expectations_left": n_expect(exp)})
+    assert sent >= n
     if dump and (want["lost"] or want["mismatch"]) and \
             os.path.isdir(RESULTS):
         shutil.copy(dump, RESULTS)
@@ -81,6 +77,71 @@ def test_udp_hostile_messages(alg):
     # expectations and one registration, whatever it was sent.
     assert k["expect_created"] > 32
     assert n_expect(exp) <= 33, exp
+    return k
+
+
+needs_replay = pytest.mark.skipif(not os.access(h.REPLAY, os.X_OK),
+                                  reason="shp_replay not built (make user)")
+
+
+@needs_replay
+def test_udp_hostile_messages(alg):
+    """Every datagram: exact bytes out, counted once, nothing lost."""
+    h.reset_stats()
+    # the records, kept in /vm when something is wrong (for
+    # tests/hostile/shp_replay on the host); tmpfs first, 9p is slow
+    dump = "/tmp/hostile-udp.records" if PACKETS <= 50000 else None
+    run = run_udp(h.stream(PACKETS), dump=dump)
+    check_udp("hostile-udp", run, PACKETS, expectations(), dump)
+
+
+@needs_replay
+def test_udp_hostile_messages_ipv6(alg):
+    """The same over IPv6 (fd00::31 behind the ip6 masquerade, public
+    2001:db8::166): addresses of another length than the public one, so
+    rewrites change the message length."""
+    h.reset_stats()
+    run = run_udp(h.stream_v6(SMALL), h.v6_path())
+    exp = t.nsexec(t.ROUTER, "conntrack -L expect -f ipv6",
+                   check=False).stdout
+    check_udp("hostile-udp6", run, SMALL, exp)
+
+
+@needs_replay
+def test_udp_hostile_through_registration(alg):
+    """The phone registers; then the registrar's address sends hostile
+    datagrams from another port to the phone's public address, which only
+    the registration expectation admits (DNAT towards the phone), and the
+    phone answers with hostile ones on that flow."""
+    phone = t.udp(t.PHONE, t.PHONE_IP, 5010)
+    server = t.udp(t.SERVER, t.SERVER_IP, 5060)
+    outsider = t.udp(t.SERVER, t.SERVER_IP, 5071)
+    try:
+        # not registered yet: nothing gets in
+        outsider.sendto(h.options_in(), (t.PUBLIC_IP, 5010))
+        phone.sendto(register(), (t.SERVER_IP, 5060))
+        _, src = server.recvfrom(65535)
+        pub_port = src[1]
+        server.sendto(register_ok(), (t.PUBLIC_IP, pub_port))
+        phone.recvfrom(65535)
+        phone.settimeout(1)
+        with pytest.raises(TimeoutError):
+            phone.recvfrom(65535)
+    finally:
+        for s in (phone, server, outsider):
+            s.close()
+    assert f"dport={pub_port}" in expectations()
+    h.reset_stats()
+    path = h.Path((t.PHONE, t.PHONE_IP, 5010),
+                  (t.SERVER, t.SERVER_IP, 5070), t.PUBLIC_IP,
+                  pub_port=pub_port)
+    run = run_udp(h.stream_registered(SMALL), path)
+    check_udp("hostile-registered", run, SMALL, expectations())
+    # the flow was opened by the expectation: DNAT towards the phone
+    flows = t.nsexec(t.ROUTER, "conntrack -L -p udp --sport 5070",
+                     check=False).stdout
+    assert f"dst={t.PUBLIC_IP}" in flows and f"src={t.PHONE_IP}" in flows, \
+        flows
 
 
 @pytest.fixture
@@ -181,3 +242,62 @@ def test_tcp_overlapping_retransmissions(alg, socks):
     finally:
         c.close()
         t.nsexec(t.PHONE, "nft delete table inet shp_raw", check=False)
+
+
+# The phone's port behind an SNAT to a public port of another width, so the
+# rewrite changes the message length and seqadj moves the sequence numbers.
+SNAT_PORT = """table ip shp_len {
+  chain post { type nat hook postrouting priority 50;
+    ip saddr %s tcp sport %d snat to %s:%d; }
+}"""
+
+
+@pytest.mark.parametrize("sport,nat_port", [(5013, 50130), (5014, 514)])
+def test_tcp_overlapping_retransmissions_length_changes(alg, socks, sport,
+                                                        nat_port):
+    """Retransmissions when the rewrite makes each message one byte longer
+    (or shorter) per address: a message retransmitted whole or in part at
+    the correction point, the previous message retransmitted from before
+    it, then a new message. The server's stream must be exactly the three
+    public forms, each once: seqadj maps every retransmission onto bytes
+    the server already has, and the new message onto the next ones."""
+    listener = socks(t.SERVER, t.SERVER_IP, 5060, t.tcp)
+    listener.listen(1)
+    t.nft(t.ROUTER, SNAT_PORT % (t.PHONE_IP, sport, t.PUBLIC_IP, nat_port))
+    t.nft(t.PHONE, h.RST_DROP % sport)
+    c = h.RawTcp(t.PHONE, t.PHONE_IP, sport, t.SERVER_IP, 5060)
+    try:
+        isn = 1000
+        c.send(isn, 0, h.SYN)
+        sseq, _, _, _ = c.recv(h.SYN | h.ACK)
+        c.send(isn + 1, sseq + 1, h.ACK)
+        server, src = listener.accept()
+        server.settimeout(5)
+        assert src == (t.PUBLIC_IP, nat_port)
+        priv = f"{t.PHONE_IP}:{sport}".encode()
+        reg = register().replace(b"SIP/2.0/UDP", b"SIP/2.0/TCP") \
+            .replace(b"192.168.0.31:5010", priv)
+        pub = reg.replace(priv, f"{t.PUBLIC_IP}:{nat_port}".encode())
+        assert len(pub) != len(reg)
+        n = len(reg)
+        stream = reg * 3
+        h.reset_stats()
+        for a, b in ((0, n), (0, n), (0, 200), (n, 2 * n), (n, 2 * n),
+                     (n, n + 150), (0, n), (2 * n, 3 * n)):
+            c.send(isn + 1 + a, sseq + 1, h.ACK, stream[a:b])
+        got = t.recv_exact(server, 3 * len(pub))
+        assert got == pub * 3, got
+        server.settimeout(1)
+        with pytest.raises(TimeoutError):
+            extra = server.recv(65535)
+            pytest.fail(f"more bytes than sent: {extra!r}")
+        k = h.stats()
+        note(f"hostile-tcp-overlap-{nat_port}", {"kernel": k})
+        # 8 segments: 6 whole messages (rewritten), 2 incomplete
+        assert k["dropped"] == 0 and k["seen"] == 8, k
+        assert k["rewritten_hdr"] == 6 and k["truncated"] == 2, k
+        server.close()
+    finally:
+        c.close()
+        t.nsexec(t.PHONE, "nft delete table inet shp_raw", check=False)
+        t.nsexec(t.ROUTER, "nft delete table ip shp_len", check=False)
