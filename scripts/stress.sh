@@ -3,7 +3,8 @@
 # (docs/reliability.md). Builds the module for KERNEL (default: debug, the
 # KASAN/lockdep/kmemleak kernel) and the userspace tools, then runs
 # tests/e2e/test_hostile.py in a VM with STRESS_PACKETS datagrams (default
-# 1 000 000) instead of the short 20 000, plus the security tests. Every
+# 1 000 000) instead of the short 20 000, plus the security tests and
+# test_faults.py at full counts (1000 calls, 1000 flips). Every
 # datagram that arrives is checked against the core (shp_replay), the
 # counters must account for each one, and any splat fails the run.
 # Results: build/stress/<kernel>/ (run.log, hostile-*.json, dmesg,
@@ -29,10 +30,10 @@ start=$(date +%s)
 # is the figure that compares runs (one TCG thread per VM).
 TIMEFORMAT='%R s wall, %U s user + %S s system host CPU'
 { time tests/vm/run -t 43200 -o "$out" "$kernel" -- \
-	"HOSTILE_PACKETS=$packets" \
+	"HOSTILE_PACKETS=$packets" "FAULT_CALLS=1000" "FAULT_FLIPS=1000" \
 	"SIPHELPERCTL=$repo/build/user/tools/siphelperctl/siphelperctl" \
 	tests/e2e/run "build/kmod/$rel/src/siphelper.ko" \
-	-k "'hostile or security'" >"$out/run.log" 2>&1; } 2>"$out/time"
+	-k "'hostile or security or faults'" >"$out/run.log" 2>&1; } 2>"$out/time"
 rc=$?
 {
 	echo "stress on $kernel ($rel): $packets datagrams requested," \
@@ -41,6 +42,7 @@ rc=$?
 	for f in "$out"/hostile-*.json; do
 		[ -e "$f" ] && { echo "$(basename "$f" .json):"; cat "$f"; echo; }
 	done
+	[ -e "$out/faults.txt" ] && { echo "faults:"; cat "$out/faults.txt"; }
 	grep -E "passed|failed" "$out/run.log" | tail -n 3
 } | tee "$out/report.txt"
 [ $rc -eq 0 ]

@@ -8,7 +8,8 @@
 # for 6.1, 6.12, debug), dkms (the router install path), harness (the VM
 # harness proves itself), kunit (debug kernel), e2e on 6.1 with the
 # DKMS-built module, on 6.12 and on the debug kernel (its hostile-SIP run
-# as the separate layer hostile-debug), compare (the NAT
+# and faults-under-load runs as the separate layer reliability-debug),
+# compare (the NAT
 # scenarios against siphelper and the in-tree nf_nat_sip on 6.12,
 # report-only: rewrites docs/comparison.md), fuzz (60 s smoke).
 # `quick`: unit, modules for 6.1 and e2e on 6.1 only.
@@ -123,10 +124,11 @@ else
 	layer dkms dkms_layer
 	# Two lanes on two cores: the debug kernel's e2e run (the longest
 	# layer, KASAN+lockdep under TCG) beside everything else. Its hostile
-	# run (test_hostile.py, 20 000 datagrams) is a layer of its own in the
-	# shorter lane, in a second debug VM.
+	# and faults runs (test_hostile.py with 20 000 datagrams,
+	# test_faults.py) are a layer of their own in the shorter lane, in a
+	# second debug VM, to even out the lanes.
 	order=50
-	E2E_ARGS="--ignore=tests/e2e/test_hostile.py" \
+	E2E_ARGS="--ignore=tests/e2e/test_hostile.py --ignore=tests/e2e/test_faults.py" \
 		layer e2e-debug tests/e2e/vm.sh debug &
 	lane=$!
 	order=10
@@ -134,8 +136,9 @@ else
 	layer kunit kunit/run.sh
 	layer e2e-6.1 tests/e2e/vm.sh 6.1 "$(dkms_ko)"
 	layer e2e-6.12 tests/e2e/vm.sh 6.12
-	E2E_LAYER=hostile-debug E2E_ARGS=tests/e2e/test_hostile.py \
-		HOSTILE_PACKETS=20000 layer hostile-debug tests/e2e/vm.sh debug
+	E2E_LAYER=reliability-debug HOSTILE_PACKETS=20000 \
+		E2E_ARGS="tests/e2e/test_hostile.py tests/e2e/test_faults.py" \
+		layer reliability-debug tests/e2e/vm.sh debug
 	layer compare tests/e2e/compare.sh 6.12 docs/comparison.md
 	layer fuzz fuzz/smoke.sh 60
 	wait $lane

@@ -21,7 +21,7 @@ ko=$repo/build/kmod/$rel/src/siphelper.ko
 out=$repo/build/compare/$kernel
 rm -rf "$out"
 mkdir -p "$out"
-files=$(ls tests/e2e/test_*.py | grep -vE '/test_(assign|control|module|monitor|nft|hostile|security)\.py$' |
+files=$(ls tests/e2e/test_*.py | grep -vE '/test_(assign|control|faults|module|monitor|nft|hostile|security)\.py$' |
 	tr '\n' ' ')
 # Each pytest run keeps going whatever happens; the guest command ends 0 so
 # that only a VM-level problem (splat, timeout) shows in the exit status.
