@@ -200,6 +200,20 @@ def test_tcp_cut_at_every_position(tcp_pair):
     assert k["dropped"] == 0
 
 
+ISN = 1000    # the raw client's initial sequence number
+
+
+def handshake(c, listener):
+    """SYN, SYN-ACK, ACK from the raw client c to the listening server:
+    the accepted socket, the source address it saw, the server's ISN."""
+    c.send(ISN, 0, h.SYN)
+    sseq, _, _, _ = c.recv(h.SYN | h.ACK)
+    c.send(ISN + 1, sseq + 1, h.ACK)
+    server, src = listener.accept()
+    server.settimeout(5)
+    return server, src, sseq
+
+
 def test_tcp_overlapping_retransmissions(alg, socks):
     """Segments that overlap, retransmit a message whole after parts of it
     went through, and complete it from the middle: the server's stream
@@ -212,12 +226,8 @@ def test_tcp_overlapping_retransmissions(alg, socks):
     t.nft(t.PHONE, h.RST_DROP % sport)
     c = h.RawTcp(t.PHONE, t.PHONE_IP, sport, t.SERVER_IP, 5060)
     try:
-        isn = 1000
-        c.send(isn, 0, h.SYN)
-        sseq, _, _, _ = c.recv(h.SYN | h.ACK)
-        c.send(isn + 1, sseq + 1, h.ACK)
-        server, src = listener.accept()
-        server.settimeout(5)
+        server, src, sseq = handshake(c, listener)
+        isn = ISN
         assert src == (t.PUBLIC_IP, sport)
         reg = register().replace(b"SIP/2.0/UDP", b"SIP/2.0/TCP") \
             .replace(b"192.168.0.31:5010", b"192.168.0.31:5012")
@@ -267,12 +277,8 @@ def test_tcp_overlapping_retransmissions_length_changes(alg, socks, sport,
     t.nft(t.PHONE, h.RST_DROP % sport)
     c = h.RawTcp(t.PHONE, t.PHONE_IP, sport, t.SERVER_IP, 5060)
     try:
-        isn = 1000
-        c.send(isn, 0, h.SYN)
-        sseq, _, _, _ = c.recv(h.SYN | h.ACK)
-        c.send(isn + 1, sseq + 1, h.ACK)
-        server, src = listener.accept()
-        server.settimeout(5)
+        server, src, sseq = handshake(c, listener)
+        isn = ISN
         assert src == (t.PUBLIC_IP, nat_port)
         priv = f"{t.PHONE_IP}:{sport}".encode()
         reg = register().replace(b"SIP/2.0/UDP", b"SIP/2.0/TCP") \
