@@ -387,6 +387,20 @@ else:
     def pp(n, c):
         return n / max(pk[c], 1)
 
+    def helper_rows(table, label):
+        """Rows of locks[table] (taken with the helper on the stack), (b)
+        and (c) per SIP packet, most taken first (ties by name, so the
+        order is the same every run); rows below 0.0005 left out."""
+        t = locks[table]
+        for k in sorted(set(t["intree"]) | set(t["shp"]),
+                        key=lambda k: (-(t["shp"].get(k, 0)
+                                         + t["intree"].get(k, 0)), k)):
+            b = pp(t["intree"].get(k, 0), "intree")
+            c = pp(t["shp"].get(k, 0), "shp")
+            if max(b, c) >= 0.0005:
+                w(f"| {label(k)} | {b:.3f} | {c:.3f} |")
+        w("")
+
     own = sorted({k for c in lockstat.CONFIGS for k in locks["global"][c]
                   if k[1] == "siphelper"})
     w("**Locks of siphelper's own** (a lock symbol in the siphelper "
@@ -397,16 +411,8 @@ else:
       "packet, by lock and the function that takes it:\n")
     w("| lock (module) | taken in | (b) in-tree | (c) siphelper |")
     w("|---|---|---:|---:|")
-    keys = sorted({(k[0], k[1], k[2]) for c in ("intree", "shp")
-                   for k in locks["global_helper"][c]},
-                  key=lambda k: -(locks["global_helper"]["shp"].get(k, 0)
-                                  + locks["global_helper"]["intree"].get(k, 0)))
-    for k in keys:
-        b = pp(locks["global_helper"]["intree"].get(k, 0), "intree")
-        c = pp(locks["global_helper"]["shp"].get(k, 0), "shp")
-        if max(b, c) >= 0.0005:
-            w(f"| `{k[0]}` ({k[1] or 'kernel'}) | `{k[2]}` | {b:.3f} | {c:.3f} |")
-    w("")
+    helper_rows("global_helper",
+                lambda k: f"`{k[0]}` ({k[1] or 'kernel'}) | `{k[2]}`")
     gl = sorted({k for c in lockstat.CONFIGS for k in locks["global"][c]
                  if k[1].startswith("nf_")})
     if gl:
@@ -428,16 +434,7 @@ else:
       "function that takes them:\n")
     w("| taken in | (b) in-tree | (c) siphelper |")
     w("|---|---:|---:|")
-    ok = sorted(set(locks["object_helper"]["intree"])
-                | set(locks["object_helper"]["shp"]),
-                key=lambda k: -(locks["object_helper"]["shp"].get(k, 0)
-                                + locks["object_helper"]["intree"].get(k, 0)))
-    for k in ok:
-        b = pp(locks["object_helper"]["intree"].get(k, 0), "intree")
-        c = pp(locks["object_helper"]["shp"].get(k, 0), "shp")
-        if max(b, c) >= 0.0005:
-            w(f"| `{k}` | {b:.3f} | {c:.3f} |")
-    w("")
+    helper_rows("object_helper", lambda k: f"`{k}`")
     ek = ("nf_conntrack_expect_lock", "nf_conntrack")
     calls = {c: pk[c] / 5 for c in lockstat.CONFIGS}
     eb = sum(v for k, v in locks["global_helper"]["intree"].items()
