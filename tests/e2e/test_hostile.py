@@ -203,6 +203,16 @@ def test_tcp_cut_at_every_position(tcp_pair):
 ISN = 1000    # the raw client's initial sequence number
 
 
+def raw_client(socks, sport):
+    """A server listening on 5060 and a raw TCP client from the phone's
+    SPORT (its kernel's RSTs dropped; the caller deletes table
+    inet shp_raw)."""
+    listener = socks(t.SERVER, t.SERVER_IP, 5060, t.tcp)
+    listener.listen(1)
+    t.nft(t.PHONE, h.RST_DROP % sport)
+    return listener, h.RawTcp(t.PHONE, t.PHONE_IP, sport, t.SERVER_IP, 5060)
+
+
 def handshake(c, listener):
     """SYN, SYN-ACK, ACK from the raw client c to the listening server:
     the accepted socket, the source address it saw, the server's ISN."""
@@ -221,10 +231,7 @@ def test_tcp_overlapping_retransmissions(alg, socks):
     lengths, so no other byte may appear), and the connection still
     rewrites a message sent afterwards."""
     sport = 5012
-    listener = socks(t.SERVER, t.SERVER_IP, 5060, t.tcp)
-    listener.listen(1)
-    t.nft(t.PHONE, h.RST_DROP % sport)
-    c = h.RawTcp(t.PHONE, t.PHONE_IP, sport, t.SERVER_IP, 5060)
+    listener, c = raw_client(socks, sport)
     try:
         server, src, sseq = handshake(c, listener)
         isn = ISN
@@ -271,11 +278,8 @@ def test_tcp_overlapping_retransmissions_length_changes(alg, socks, sport,
     it, then a new message. The server's stream must be exactly the three
     public forms, each once: seqadj maps every retransmission onto bytes
     the server already has, and the new message onto the next ones."""
-    listener = socks(t.SERVER, t.SERVER_IP, 5060, t.tcp)
-    listener.listen(1)
     t.nft(t.ROUTER, SNAT_PORT % (t.PHONE_IP, sport, t.PUBLIC_IP, nat_port))
-    t.nft(t.PHONE, h.RST_DROP % sport)
-    c = h.RawTcp(t.PHONE, t.PHONE_IP, sport, t.SERVER_IP, 5060)
+    listener, c = raw_client(socks, sport)
     try:
         server, src, sseq = handshake(c, listener)
         isn = ISN
