@@ -306,15 +306,15 @@ def slabs():
     return {c: slab(c) for c in CACHES}
 
 
-def back_to(base, what):
-    """Wait (RCU frees, netns cleanup work) until every cache we can see
-    is within SLAB_SLACK objects of base."""
+def back_to(base, what, timeout=None):
+    """Wait (RCU frees, netns cleanup work; `timeout` seconds) until every
+    cache we can see is within SLAB_SLACK objects of base."""
     def ok():
         now = slabs()
         return all(now[c] is None or now[c] <= base[c] + SLAB_SLACK
                    for c in CACHES if base[c] is not None)
     try:
-        wait_for(ok, what, timeout=60 if DEBUG_KERNEL else 30)
+        wait_for(ok, what, timeout=timeout or (60 if DEBUG_KERNEL else 30))
     except AssertionError:
         raise AssertionError(f"{what}: slab {slabs()} vs baseline {base}")
 
@@ -569,6 +569,26 @@ def test_public_address_changes(mod, calls):
 
 # --- memory back to the baseline ---
 
+def register(c, n, expires):
+    """REGISTER + 200 OK (Contact ;expires=`expires`) on the first n
+    signalling flows of c: n registration expectations. Returns n."""
+    for i in range(n):
+        c.sig[i].sendto(request("REGISTER", f"r{i}", port=SIG + i,
+                                extra=("Expires: 3600",)),
+                        (t.SERVER_IP, 5060))
+    for i in range(n):
+        c.srv.recvfrom(65535)
+        c.srv.sendto(b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP %s:%d;rport\r\n"
+                     b"CSeq: 1 REGISTER\r\nCall-ID: r%d\r\nContact: "
+                     b"<sip:011@%s:%d>;expires=%d\r\nContent-Length: 0"
+                     b"\r\n\r\n" % (t.PUBLIC_IP.encode(), SIG + i, i,
+                                    t.PUBLIC_IP.encode(), SIG + i, expires),
+                     (t.PUBLIC_IP, SIG + i))
+    for i in range(n):
+        c.sig[i].recvfrom(65535)
+    return n
+
+
 def test_memory_back_to_baseline(mod, calls):
     """Slab objects of conntrack and expectations return to the baseline
     after a flush and after rmmod; kmemleak (debug kernel) finds nothing
@@ -578,22 +598,7 @@ def test_memory_back_to_baseline(mod, calls):
     mod.load()
     c = calls(CALLS)
     c.setup()
-    # registrations as well: REGISTER + 200 OK on the first 100 flows
-    regs = min(CALLS, 100)
-    for i in range(regs):
-        c.sig[i].sendto(request("REGISTER", f"r{i}", port=SIG + i,
-                                extra=("Expires: 3600",)),
-                        (t.SERVER_IP, 5060))
-    for i in range(regs):
-        c.srv.recvfrom(65535)
-        c.srv.sendto(b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP %s:%d;rport\r\n"
-                     b"CSeq: 1 REGISTER\r\nCall-ID: r%d\r\nContact: "
-                     b"<sip:011@%s:%d>;expires=600\r\nContent-Length: 0"
-                     b"\r\n\r\n" % (t.PUBLIC_IP.encode(), SIG + i, i,
-                                    t.PUBLIC_IP.encode(), SIG + i),
-                     (t.PUBLIC_IP, SIG + i))
-    for i in range(regs):
-        c.sig[i].recvfrom(65535)
+    regs = register(c, min(CALLS, 100), 600)
     c.media()
     peak = slabs()
     assert n_expect() == CALLS + regs, stats()
@@ -605,6 +610,54 @@ def test_memory_back_to_baseline(mod, calls):
     back_to(base, "after rmmod")
     leaks = kmemleak_ours()
     figure("memory", base=base, peak=peak, flushed=flushed, rmmod=slabs(),
+           kmemleak="n/a" if leaks is None else len(leaks))
+    assert not leaks, "".join(leaks)[:4000]
+
+
+def router_sysctl(name, value):
+    """Set net.netfilter.NAME in the router's netns; return the old value."""
+    path = f"/proc/sys/net/netfilter/{name}"
+    old = t.nsexec(t.ROUTER, f"cat {path}").stdout.strip()
+    t.nsexec(t.ROUTER, f"sh -c 'echo {value} > {path}'")
+    return old
+
+
+def test_memory_back_after_expiry(mod, calls):
+    """No flush and no rmmod: the calls end with a BYE (their remaining
+    expectations removed at once), the registrations and every flow time
+    out (sip_timeout 3 s, UDP timeouts 2 s in the router), and conntrack's
+    own expiry (its GC worker, timers) brings the slab objects back to the
+    baseline while siphelper stays loaded; kmemleak (debug kernel) finds
+    nothing."""
+    base = slabs()
+    old = {k: router_sysctl(k, 2) for k in (
+        "nf_conntrack_udp_timeout", "nf_conntrack_udp_timeout_stream")}
+    try:
+        mod.load("sip_timeout=3")
+        c = calls(CALLS)
+        c.setup()
+        regs = register(c, min(CALLS, 100), 3)
+        c.media()
+        peak = slabs()
+        assert peak["nf_conntrack"] >= base["nf_conntrack"] + 2 * CALLS, peak
+        assert n_expect() == CALLS + regs, stats()
+        before = stats()
+        c.signal([request("BYE", f"fault-{SIG}-{i}", 2, port=SIG + i)
+                  for i in range(CALLS)])
+        assert delta(before, stats())["expect_removed"] == CALLS, stats()
+        t0 = time.monotonic()
+        wait_for(lambda: n_expect() == 0, "the registrations to expire",
+                 detail=expectations)
+        # conntrack's GC worker runs at least once a minute
+        back_to(base, "after every flow timed out", timeout=150)
+        t_expire = time.monotonic() - t0
+        assert mod.loaded() and helper_conntracks() == []
+        leaks = kmemleak_ours()
+    finally:
+        for k, v in old.items():
+            router_sysctl(k, v)
+    figure("expiry", base=base, peak=peak, expired=slabs(),
+           expire_s=f"{t_expire:.0f}",
            kmemleak="n/a" if leaks is None else len(leaks))
     assert not leaks, "".join(leaks)[:4000]
 
