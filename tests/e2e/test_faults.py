@@ -26,7 +26,7 @@ import topology as t
 from conftest import expectations, sh
 from ctl import (Genl, nest, u8, u32, port, A_PORTS, A_SIP_TIMEOUT,
                  A_DIRECT_MEDIA, A_AUTO_ASSIGN, ctl)  # noqa: F401
-from dialog import request, sdp, to_public
+from dialog import request, response, sdp, to_private, to_public
 from stats import delta, expected_ports, stats
 
 pytestmark = pytest.mark.siphelper_only
@@ -388,6 +388,60 @@ def test_rmmod_under_load(mod, calls):
     c2.media()
     t.flush()
     assert n_expect() == 0
+
+
+def test_rmmod_mid_tcp_stream_ipv6(mod, socks):
+    """rmmod between messages of an IPv6 TCP SIP connection whose
+    rewrites changed its length (fd00::31 -> 2001:db8::166 grows each
+    message from the phone, shrinks each one to it): sequence adjustment
+    belongs to conntrack, not to the helper, so the rest of the stream
+    passes intact and unmodified both ways; after the reload a new
+    connection is rewritten again."""
+    pub = dict(priv=t.PHONE6, pub=t.PUBLIC6)
+    via = f"SIP/2.0/TCP [{t.PUBLIC6}]:5010;branch=z9hG4bK{{}};rport=5010"
+
+    def register(cseq, port=5010):
+        return request("REGISTER", "tcp6-rmmod", cseq, host=t.PHONE6,
+                       port=port, proto="TCP",
+                       ruri="sip:avantelecom.avantele.com")
+
+    def ok(cseq):
+        return response(200, "tcp6-rmmod", f"{cseq} REGISTER",
+                        via=via.format(cseq),
+                        contact=f"<sip:011@[{t.PUBLIC6}]:5010>")
+
+    mod.load()
+    phone, server, src = t.tcp_connect(socks, t.PHONE6, t.SERVER6)
+    try:
+        assert src[:2] == (t.PUBLIC6, 5010)
+        for cseq in (1, 2):
+            msg = register(cseq)
+            phone.sendall(msg)
+            assert t.recv_exact(server, len(to_public(msg, **pub))) == \
+                to_public(msg, **pub)
+            server.sendall(ok(cseq))
+            assert t.recv_exact(phone, len(to_private(ok(cseq), **pub))) \
+                == to_private(ok(cseq), **pub)
+        sh("rmmod siphelper")
+        for cseq in (3, 4):
+            msg = register(cseq)
+            phone.sendall(msg)
+            assert t.recv_exact(server, len(msg)) == msg
+            server.sendall(ok(cseq))
+            assert t.recv_exact(phone, len(ok(cseq))) == ok(cseq)
+        assert n_expect() == 0
+    finally:
+        t.tcp_reset(phone, server)
+
+    mod.load()
+    phone, server, src = t.tcp_connect(socks, t.PHONE6, t.SERVER6, 5012)
+    try:
+        msg = register(5, 5012)
+        phone.sendall(msg)
+        want = to_public(msg, port=5012, **pub)
+        assert t.recv_exact(server, len(want)) == want
+    finally:
+        t.tcp_reset(phone, server)
 
 
 # --- c. configuration flipped under traffic ---

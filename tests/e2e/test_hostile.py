@@ -146,12 +146,8 @@ def test_udp_hostile_through_registration(alg):
 
 @pytest.fixture
 def tcp_pair(alg, socks):
-    listener = socks(t.SERVER, t.SERVER_IP, 5060, t.tcp)
-    listener.listen(1)
-    phone = socks(t.PHONE, t.PHONE_IP, 5010, t.tcp)
-    phone.connect((t.SERVER_IP, 5060))
-    server, src = listener.accept()
-    server.settimeout(5)
+    phone, server, src = t.tcp_connect(socks, t.PHONE_IP, t.SERVER_IP,
+                                       timeout=5)
     assert src == (t.PUBLIC_IP, 5010)
     yield phone, server
     server.close()

@@ -148,12 +148,8 @@ table inet shp_h {
 
 
 def test_tcp_messages_rewritten(alg, socks):
-    listener = socks(t.SERVER, t.SERVER_IP, 5060, t.tcp)
-    listener.listen(1)
-    phone = socks(t.PHONE, t.PHONE_IP, 5010, t.tcp)
-    phone.connect((t.SERVER_IP, 5060))
-    server, src = listener.accept()
-    server.settimeout(3)
+    phone, server, src = t.tcp_connect(socks, t.PHONE_IP, t.SERVER_IP,
+                                       timeout=3)
     try:
         assert src == (t.PUBLIC_IP, 5010)
         reg = register().replace(b"SIP/2.0/UDP", b"SIP/2.0/TCP")

@@ -3,8 +3,6 @@
 segments passes intact (counted `truncated`, never half-rewritten, never
 dropped), and a rewrite that changes the length (IPv6 ULA -> public) keeps
 the stream consistent over several messages in both directions (seqadj)."""
-import socket
-import struct
 import time
 
 import pytest
@@ -15,32 +13,13 @@ from dialog import request, response, sdp, to_private, to_public
 from stats import delta, expected_ports, stats
 
 
-def connect(socks, phone_ip, server_ip):
-    listener = socks(t.SERVER, server_ip, 5060, t.tcp)
-    listener.listen(1)
-    phone = socks(t.PHONE, phone_ip, 5010, t.tcp)
-    phone.connect((server_ip, 5060))
-    server, src = listener.accept()
-    server.settimeout(2)
-    return phone, server, src
-
-
-def close(*socks):
-    """Reset, not FIN: no TIME_WAIT or LAST_ACK left behind to block the
-    same 4-tuple in the next test (conntrack is flushed after each)."""
-    for s in socks:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                     struct.pack("ii", 1, 0))
-        s.close()
-
-
 @pytest.mark.parametrize("params", ["", pytest.param(
     "drop_malformed=1", marks=pytest.mark.siphelper_only)])
 def test_message_split_over_segments(net, module_path, socks, params):
     load(module_path, params)
     t.flush()
     try:
-        phone, server, src = connect(socks, t.PHONE_IP, t.SERVER_IP)
+        phone, server, src = t.tcp_connect(socks, t.PHONE_IP, t.SERVER_IP)
         try:
             assert src == (t.PUBLIC_IP, 5010)
             msg = request("REGISTER", "split", 1, proto="TCP",
@@ -64,7 +43,7 @@ def test_message_split_over_segments(net, module_path, socks, params):
             phone.sendall(msg2)
             assert t.recv_exact(server, len(msg2)) == to_public(msg2)
         finally:
-            close(phone, server)
+            t.tcp_reset(phone, server)
     finally:
         t.flush()
         sh("rmmod siphelper")
@@ -74,7 +53,7 @@ def test_ipv6_length_change_keeps_stream(alg, socks):
     """fd00::31 (8 chars) becomes 2001:db8::166 (13): every message from
     the phone grows, every one to it shrinks; seqadj must keep sequence
     and acknowledgement numbers right for the following messages."""
-    phone, server, src = connect(socks, t.PHONE6, t.SERVER6)
+    phone, server, src = t.tcp_connect(socks, t.PHONE6, t.SERVER6)
     pub = dict(priv=t.PHONE6, pub=t.PUBLIC6)
     via = (f"SIP/2.0/TCP [{t.PUBLIC6}]:5010;branch=z9hG4bK{{}};"
            "rport=5010")
@@ -116,4 +95,4 @@ def test_ipv6_length_change_keeps_stream(alg, socks):
         # the registration's signalling expectation (5010) stays
         assert expected_ports("ipv6") == {5010}
     finally:
-        close(phone, server)
+        t.tcp_reset(phone, server)

@@ -10,6 +10,7 @@ the tests need no helper processes."""
 import ctypes
 import os
 import socket
+import struct
 
 from conftest import sh
 
@@ -95,6 +96,30 @@ def tcp(ns, addr, port, timeout=3.0):
     s = sock(ns, socket.SOCK_STREAM, addr, port, timeout)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return s
+
+
+def tcp_connect(socks, phone_ip, server_ip, port=5010, timeout=2):
+    """A TCP connection from the phone's phone_ip:port to the server's
+    server_ip:5060, both sockets made by the `socks` fixture: (phone end,
+    server end, source address the server saw)."""
+    listener = socks(SERVER, server_ip, 5060, tcp)
+    listener.listen(1)
+    phone = socks(PHONE, phone_ip, port, tcp)
+    phone.connect((server_ip, 5060))
+    server, src = listener.accept()
+    listener.close()        # free 5060 for the next connection
+    server.settimeout(timeout)
+    return phone, server, src
+
+
+def tcp_reset(*socks):
+    """Close with a reset, not a FIN: no TIME_WAIT or LAST_ACK left behind
+    to block the same 4-tuple in the next test (conntrack is flushed
+    after each)."""
+    for s in socks:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                     struct.pack("ii", 1, 0))
+        s.close()
 
 
 def sock(ns, kind, addr, port, timeout):
