@@ -19,6 +19,7 @@ import pytest
 import hostile as h
 import topology as t
 from conftest import expectations
+from dialog import request, response, to_private, to_public
 from sipmsg import public_form, register, register_ok
 
 PACKETS = int(os.environ.get("HOSTILE_PACKETS", "20000"))
@@ -144,48 +145,88 @@ def test_udp_hostile_through_registration(alg):
         flows
 
 
-@pytest.fixture
-def tcp_pair(alg, socks):
-    phone, server, src = t.tcp_connect(socks, t.PHONE_IP, t.SERVER_IP,
-                                       timeout=5)
-    assert src == (t.PUBLIC_IP, 5010)
-    yield phone, server
-    server.close()
+# The cut-at-every-position cases: who writes, over which family, and the
+# message with the form the ALG must give it on the way.
+def _v6(msg, to):
+    pub = dict(priv=t.PHONE6, pub=t.PUBLIC6)
+    return (msg, to(msg, **pub))
 
 
-def test_tcp_cut_at_every_position(tcp_pair):
+CUTS = {
+    "phone-v4": lambda: (lambda m: (m, public_form(m)))(
+        register().replace(b"SIP/2.0/UDP", b"SIP/2.0/TCP")),
+    # the registrar's 200 OK towards the phone: the public address back
+    # to the private one
+    "server-v4": lambda: (lambda m: (m, to_private(m)))(
+        register_ok().replace(b"SIP/2.0/UDP", b"SIP/2.0/TCP")),
+    # every rewrite changes the length (fd00::31 <-> 2001:db8::166)
+    "phone-v6": lambda: _v6(request(
+        "REGISTER", "cut6", 1, host=t.PHONE6, proto="TCP",
+        ruri="sip:avantelecom.avantele.com"), to_public),
+    "server-v6": lambda: _v6(response(
+        200, "cut6", "1 REGISTER",
+        via=f"SIP/2.0/TCP [{t.PUBLIC6}]:5010;branch=z9hG4bKc;rport=5010",
+        contact=f"<sip:011@[{t.PUBLIC6}]:5010>"), to_private),
+}
+
+
+def recv_one_of(s, want):
+    """Read from stream s until what came is one of `want` (or is as long
+    as the longest of them): the candidates differ before the shortest
+    one ends."""
+    n = max(len(w) for w in want)
+    got = t.recv_exact(s, min(len(w) for w in want))
+    while got not in want and len(got) < n:
+        got += t.recv_exact(s, min([len(w) - len(got) for w in want
+                                    if len(w) > len(got)]))
+    return got
+
+
+@pytest.mark.parametrize("case", CUTS)
+def test_tcp_cut_at_every_position(alg, socks, case):
     """A message cut into two segments at every position, then thousands
     of Via values (more than a segment and than the core tracks), then
     whole messages: the stream is never corrupted, a message comes out
-    either untouched or in its exact public form, and the counters add
-    up."""
-    phone, server = tcp_pair
-    reg = register().replace(b"SIP/2.0/UDP", b"SIP/2.0/TCP")
+    either untouched or in its exact rewritten form, and the counters add
+    up. From the phone and from the server, over IPv4 and over IPv6
+    (where each rewrite changes the stream's length)."""
+    v6 = case.endswith("v6")
+    phone, server, src = t.tcp_connect(
+        socks, *((t.PHONE6, t.SERVER6) if v6 else (t.PHONE_IP, t.SERVER_IP)),
+        timeout=5)
+    assert src[:2] == ((t.PUBLIC6 if v6 else t.PUBLIC_IP), 5010)
+    tx, rx = (server, phone) if case.startswith("server") else \
+        (phone, server)
+    msg, out = CUTS[case]()
+    assert out != msg
     h.reset_stats()
     writes = 0
-    for k in range(1, len(reg)):
-        phone.sendall(reg[:k])
-        phone.sendall(reg[k:])
-        writes += 2
-        got = t.recv_exact(server, len(reg))
-        assert got in (reg, public_form(reg)), (k, got)
-    vias = b",".join(b"SIP/2.0/TCP 192.168.0.31:5010;branch=z%d" % i
-                     for i in range(10000))
-    big = h.add_header(reg, b"Via: " + vias)
-    for msg in (big, reg, reg + reg, reg):
-        phone.sendall(msg)
-        writes += 1
-        got = t.recv_exact(server, len(msg))
-        if msg is big:
-            assert got == big
-        else:
-            parts = [got[i:i + len(reg)] for i in range(0, len(got),
-                                                        len(reg))]
-            assert all(p in (reg, public_form(reg)) for p in parts)
-    # the last message, sent on an idle connection, is rewritten
-    assert got == public_form(reg)
+    try:
+        for k in range(1, len(msg)):
+            tx.sendall(msg[:k])
+            tx.sendall(msg[k:])
+            writes += 2
+            # whole (the sender may coalesce the writes: then rewritten)
+            # or untouched, never half-rewritten
+            got = recv_one_of(rx, (msg, out))
+            assert got in (msg, out), (k, got)
+        first = msg.index(b"\r\nVia: ") + 2
+        vias = b",".join(msg[first + 5:msg.index(b"\r\n", first)] +
+                         b"%d" % i for i in range(10000))
+        big = h.add_header(msg, b"Via: " + vias)
+        for data, want in ((big, [big]), (msg, [msg, out]),
+                           (msg + msg, [a + b for a in (msg, out)
+                                        for b in (msg, out)]),
+                           (msg, [out])):
+            tx.sendall(data)
+            writes += 1
+            got = recv_one_of(rx, want)
+            assert got in want, (want, got)
+        # the last message, sent on an idle connection, was rewritten
+    finally:
+        t.tcp_reset(phone, server)
     k = h.stats()
-    note("hostile-tcp", {"writes": writes, "kernel": k})
+    note(f"hostile-tcp-cut-{case}", {"writes": writes, "kernel": k})
     # Each segment with payload yields parsed messages and ends at most
     # once incomplete or a continuation (truncated) or malformed; the cuts
     # make truncated ones (continuations are never malformed:
