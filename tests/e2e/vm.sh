@@ -6,7 +6,8 @@
 # files first: "tests/e2e/test_nat.py" runs only that file). E2E_LAYER:
 # the layer's name (default e2e-KERNEL); its results go to
 # build/e2e/E2E_LAYER instead of build/e2e/KERNEL, so two runs of one
-# kernel can go side by side. HOSTILE_PACKETS is passed to test_hostile.py.
+# kernel can go side by side. HOSTILE_PACKETS is passed to test_hostile.py,
+# FAULT_CALLS and FAULT_FLIPS to test_faults.py.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 . "$repo/scripts/lib.sh"
@@ -20,7 +21,9 @@ mkdir -p "$out"
 ctl=$repo/build/user/tools/siphelperctl/siphelperctl
 env=
 [ -x "$ctl" ] && env="SIPHELPERCTL=$ctl"
-[ -n "${HOSTILE_PACKETS:-}" ] && env="$env HOSTILE_PACKETS=$HOSTILE_PACKETS"
+for v in HOSTILE_PACKETS FAULT_CALLS FAULT_FLIPS; do
+	[ -n "${!v:-}" ] && env="$env $v=${!v}"
+done
 "$repo/tests/vm/run" -t 5400 -o "$out" "$kernel" -- \
 	"$env tests/e2e/run $ko ${E2E_ARGS:-}" >"$out/run.log" 2>&1
 rc=$?
