@@ -7,8 +7,12 @@
 # test_faults.py at full counts (1000 calls, 1000 flips). Every
 # datagram that arrives is checked against the core (shp_replay), the
 # counters must account for each one, and any splat fails the run.
+# pytest runs verbose: console.log names each test as it ends (the
+# failures' details come at the end, in run.log).
 # Results: build/stress/<kernel>/ (run.log, hostile-*.json, dmesg,
-# kmemleak) and a summary in build/stress/<kernel>/report.txt.
+# kmemleak) and a summary in build/stress/<kernel>/report.txt, which
+# scripts/stress_doc.py puts into docs/reliability.md (the kernel's block
+# of "Last make stress runs").
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -33,7 +37,8 @@ TIMEFORMAT='%R s wall, %U s user + %S s system host CPU'
 	"HOSTILE_PACKETS=$packets" "FAULT_CALLS=1000" "FAULT_FLIPS=1000" \
 	"SIPHELPERCTL=$repo/build/user/tools/siphelperctl/siphelperctl" \
 	tests/e2e/run "build/kmod/$rel/src/siphelper.ko" \
-	-k "'hostile or security or faults'" >"$out/run.log" 2>&1; } 2>"$out/time"
+	-v -k "'hostile or security or faults'" >"$out/run.log" 2>&1; } \
+	2>"$out/time"
 rc=$?
 {
 	echo "stress on $kernel ($rel): $packets datagrams requested," \
@@ -45,4 +50,6 @@ rc=$?
 	[ -e "$out/faults.txt" ] && { echo "faults:"; cat "$out/faults.txt"; }
 	grep -E "passed|failed" "$out/run.log" | tail -n 3
 } | tee "$out/report.txt"
+scripts/stress_doc.py "$out" docs/reliability.md &&
+	echo "wrote the $kernel block of docs/reliability.md"
 [ $rc -eq 0 ]
