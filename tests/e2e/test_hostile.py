@@ -12,6 +12,7 @@ account for every datagram. The VM harness fails the run on any splat
 import json
 import os
 import shutil
+import threading
 import time
 
 import pytest
@@ -182,6 +183,18 @@ def recv_one_of(s, want):
     return got
 
 
+def exchange(tx, rx, data, want):
+    """Write data on tx from a thread while reading rx (a message larger
+    than both socket buffers cannot be written before the peer reads):
+    what rx got, one of `want`."""
+    writer = threading.Thread(target=tx.sendall, args=(data,), daemon=True)
+    writer.start()
+    got = recv_one_of(rx, want)
+    writer.join(timeout=30)
+    assert not writer.is_alive()
+    return got
+
+
 @pytest.mark.parametrize("case", CUTS)
 def test_tcp_cut_at_every_position(alg, socks, case):
     """A message cut into two segments at every position, then thousands
@@ -218,9 +231,8 @@ def test_tcp_cut_at_every_position(alg, socks, case):
                            (msg + msg, [a + b for a in (msg, out)
                                         for b in (msg, out)]),
                            (msg, [out])):
-            tx.sendall(data)
+            got = exchange(tx, rx, data, want)
             writes += 1
-            got = recv_one_of(rx, want)
             assert got in want, (want, got)
         # the last message, sent on an idle connection, was rewritten
     finally:
