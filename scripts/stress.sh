@@ -7,8 +7,8 @@
 # test_faults.py at full counts (1000 calls, 1000 flips). Every
 # datagram that arrives is checked against the core (shp_replay), the
 # counters must account for each one, and any splat fails the run.
-# pytest runs verbose: console.log names each test as it ends (the
-# failures' details come at the end, in run.log).
+# pytest runs verbose (-vv over tests/e2e/run's -q): console.log names
+# each test as it ends; the failures' details come at the end, in run.log.
 # Results: build/stress/<kernel>/ (run.log, hostile-*.json, dmesg,
 # kmemleak) and a summary in build/stress/<kernel>/report.txt, which
 # scripts/stress_doc.py puts into docs/reliability.md (the kernel's block
@@ -37,7 +37,7 @@ TIMEFORMAT='%R s wall, %U s user + %S s system host CPU'
 	"HOSTILE_PACKETS=$packets" "FAULT_CALLS=1000" "FAULT_FLIPS=1000" \
 	"SIPHELPERCTL=$repo/build/user/tools/siphelperctl/siphelperctl" \
 	tests/e2e/run "build/kmod/$rel/src/siphelper.ko" \
-	-v -k "'hostile or security or faults'" >"$out/run.log" 2>&1; } \
+	-vv -k "'hostile or security or faults'" >"$out/run.log" 2>&1; } \
 	2>"$out/time"
 rc=$?
 {
