@@ -517,7 +517,7 @@ def record(d, sent, got, priv_port, pub_port):
                        len(sent), rlen) + sent + (got or b"")
 
 
-# --- a raw TCP client, for segments a socket never sends (overlaps) ---
+# --- a raw TCP end, for segments a socket never sends (overlaps) ---
 
 SYN, RST, ACK = 0x02, 0x04, 0x10
 RST_DROP = """table inet shp_raw {
@@ -537,37 +537,64 @@ def _csum(data):
 
 class RawTcp:
     """TCP segments with any sequence number and payload from SRC:SPORT in
-    netns NS (the kernel there must not answer with RST: RST_DROP)."""
+    netns NS, IPv4 or IPv6 (the kernel there must not answer with RST:
+    RST_DROP). The peer is DST:DPORT, or (accept()) whoever sends the
+    next SYN to SPORT."""
 
-    def __init__(self, ns, src, sport, dst, dport):
+    def __init__(self, ns, src, sport, dst=None, dport=None):
+        self.v6 = ":" in src
         with netns(ns):
-            self.s = socket.socket(socket.AF_INET, socket.SOCK_RAW,
-                                   socket.IPPROTO_TCP)
+            self.s = socket.socket(
+                socket.AF_INET6 if self.v6 else socket.AF_INET,
+                socket.SOCK_RAW, socket.IPPROTO_TCP)
         self.s.bind((src, 0))
         self.s.settimeout(5)
         self.src, self.sport, self.dst, self.dport = src, sport, dst, dport
+
+    def _pseudo(self, length):
+        if self.v6:
+            return socket.inet_pton(socket.AF_INET6, self.src) + \
+                socket.inet_pton(socket.AF_INET6, self.dst) + \
+                struct.pack("!I3xB", length, 6)
+        return socket.inet_aton(self.src) + socket.inet_aton(self.dst) + \
+            struct.pack("!BBH", 0, 6, length)
 
     def send(self, seq, ack, flags, payload=b""):
         hdr = struct.pack("!HHIIBBHHH", self.sport, self.dport,
                           seq & 0xffffffff, ack & 0xffffffff, 5 << 4, flags,
                           65535, 0, 0)
-        pseudo = socket.inet_aton(self.src) + socket.inet_aton(self.dst) + \
-            struct.pack("!BBH", 0, 6, len(hdr) + len(payload))
-        c = _csum(pseudo + hdr + payload)
+        c = _csum(self._pseudo(len(hdr) + len(payload)) + hdr + payload)
         self.s.sendto(hdr[:16] + struct.pack("!H", c) + hdr[18:] + payload,
                       (self.dst, 0))
+
+    def _next(self, want):
+        """The next segment to SPORT (from the peer, once there is one)
+        with all flags in WANT: (source address, sport, seq, ack, flags,
+        payload). IPv4 raw sockets return the IP header, IPv6 ones not."""
+        while True:
+            data, addr = self.s.recvfrom(65535)
+            ihl = 0 if self.v6 else (data[0] & 15) * 4
+            sp, dp, seq, ack, off, flags = struct.unpack_from(
+                "!HHIIBB", data, ihl)
+            if dp == self.sport and flags & want == want and \
+                    (self.dport is None or
+                     (sp == self.dport and addr[0] == self.dst)):
+                return addr[0], sp, seq, ack, flags, \
+                    data[ihl + (off >> 4) * 4:]
 
     def recv(self, want):
         """The next segment from the peer with all flags in WANT:
         (seq, ack, flags, payload)."""
-        while True:
-            data = self.s.recv(65535)
-            ihl = (data[0] & 15) * 4
-            sp, dp, seq, ack, off, flags = struct.unpack_from(
-                "!HHIIBB", data, ihl)
-            if sp == self.dport and dp == self.sport and \
-                    flags & want == want:
-                return seq, ack, flags, data[ihl + (off >> 4) * 4:]
+        return self._next(want)[2:]
+
+    def accept(self, isn):
+        """Answer the next SYN to SPORT with a SYN-ACK of sequence number
+        ISN and wait for the handshake's ACK: the peer's (address, port,
+        ISN)."""
+        self.dst, self.dport, peer_isn, _, _, _ = self._next(SYN)
+        self.send(isn, peer_isn + 1, SYN | ACK)
+        self.recv(ACK)
+        return self.dst, self.dport, peer_isn
 
     def close(self):
         self.s.close()

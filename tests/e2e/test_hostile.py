@@ -9,6 +9,7 @@ that arrives must be exactly what the core says the module makes of it
 the core's rewrite), nothing may be lost, and the module's counters must
 account for every datagram. The VM harness fails the run on any splat
 (KASAN, lockdep, UBSAN, kmemleak on the debug kernel)."""
+import errno
 import json
 import os
 import shutil
@@ -360,3 +361,75 @@ def test_tcp_overlapping_retransmissions_length_changes(alg, socks, sport,
         c.close()
         t.nsexec(t.PHONE, "nft delete table inet shp_raw", check=False)
         t.nsexec(t.ROUTER, "nft delete table ip shp_len", check=False)
+
+
+def overlap_message(case, port):
+    """What the raw end sends in CASE on a connection from the phone's
+    PORT, and the form the ALG must give it."""
+    v6 = case.endswith("v6")
+    priv, pub = (t.PHONE6, t.PUBLIC6) if v6 else (t.PHONE_IP, t.PUBLIC_IP)
+    if case.startswith("phone"):
+        m = request("REGISTER", "ovl", 1, host=priv, port=port, proto="TCP",
+                    ruri="sip:avantelecom.avantele.com")
+        return m, to_public(m, priv=priv, pub=pub, port=port)
+    hp = f"[{pub}]:{port}" if v6 else f"{pub}:{port}"
+    m = response(200, "ovl", "1 REGISTER",
+                 via=f"SIP/2.0/TCP {hp};branch=z9hG4bKo;rport={port}",
+                 contact=f"<sip:011@{hp}>")
+    return m, to_private(m, priv=priv, pub=pub, port=port)
+
+
+@pytest.mark.parametrize("case", ["phone-v6", "server-v4", "server-v6"])
+def test_tcp_overlapping_retransmissions_both_ways(alg, socks, case):
+    """The retransmissions of the length-change test from the phone over
+    IPv6 (each REGISTER grows: fd00::31 -> 2001:db8::166) and from the
+    server to the phone over IPv4 (same length) and IPv6 (each 200 OK
+    shrinks): the receiver's stream is exactly the three rewritten
+    messages, each once, and nothing more."""
+    v6 = case.endswith("v6")
+    phone_ip, server_ip, pub_ip = (t.PHONE6, t.SERVER6, t.PUBLIC6) if v6 \
+        else (t.PHONE_IP, t.SERVER_IP, t.PUBLIC_IP)
+    port = 5015
+    raw_ns = t.PHONE if case.startswith("phone") else t.SERVER
+    t.nft(raw_ns, h.RST_DROP % (port if raw_ns == t.PHONE else 5060))
+    raw = None
+    try:
+        if raw_ns == t.PHONE:
+            listener = socks(t.SERVER, server_ip, 5060, t.tcp)
+            listener.listen(1)
+            raw = h.RawTcp(t.PHONE, phone_ip, port, server_ip, 5060)
+            rx, src, peer_isn = handshake(raw, listener)
+            assert src[:2] == (pub_ip, port)
+        else:
+            raw = h.RawTcp(t.SERVER, server_ip, 5060)
+            rx = socks(t.PHONE, phone_ip, port, t.tcp)
+            rx.setblocking(False)
+            assert rx.connect_ex((server_ip, 5060)) == errno.EINPROGRESS
+            addr, sport, peer_isn = raw.accept(ISN)
+            assert (addr, sport) == (pub_ip, port)
+            rx.settimeout(5)
+        msg, out = overlap_message(case, port)
+        assert out != msg and (len(out) != len(msg)) == v6
+        n = len(msg)
+        assert n > 200
+        stream = msg * 3
+        h.reset_stats()
+        for a, b in ((0, n), (0, n), (0, 200), (n, 2 * n), (n, 2 * n),
+                     (n, n + 150), (0, n), (2 * n, 3 * n)):
+            raw.send(ISN + 1 + a, peer_isn + 1, h.ACK, stream[a:b])
+        got = t.recv_exact(rx, 3 * len(out))
+        assert got == out * 3, got
+        rx.settimeout(1)
+        with pytest.raises(TimeoutError):
+            extra = rx.recv(65535)
+            pytest.fail(f"more bytes than sent: {extra!r}")
+        k = h.stats()
+        note(f"hostile-tcp-overlap-{case}", {"kernel": k})
+        # 8 segments: 6 whole messages (rewritten), 2 incomplete
+        assert k["dropped"] == 0 and k["seen"] == 8, k
+        assert k["rewritten_hdr"] == 6 and k["truncated"] == 2, k
+        rx.close()
+    finally:
+        if raw:
+            raw.close()
+        t.nsexec(raw_ns, "nft delete table inet shp_raw", check=False)
