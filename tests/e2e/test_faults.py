@@ -869,12 +869,46 @@ def other_register():
     t.nsexec(OTHER, "conntrack -F", check=False)
 
 
-def test_netns_deleted_with_live_calls(mod, calls):
+def tcp_registrar(socks, phone_ip, server_ip, port):
+    """A TCP connection from the phone's PORT to the registrar, one
+    REGISTER through it checked in its public form (over IPv6 the rewrite
+    changes the length: seqadj is active from then on): (phone end,
+    REGISTER to write again, server end)."""
+    v6 = ":" in phone_ip
+    pub = dict(priv=phone_ip, pub=t.PUBLIC6 if v6 else t.PUBLIC_IP,
+               port=port)
+    phone, server, src = t.tcp_connect(socks, phone_ip, server_ip, port)
+    assert src[:2] == (pub["pub"], port)
+    msg = request("REGISTER", f"netns-tcp-{port}", 1, host=phone_ip,
+                  port=port, proto="TCP", ruri="sip:avantelecom.avantele.com")
+    phone.sendall(msg)
+    want = to_public(msg, **pub)
+    assert t.recv_exact(server, len(want)) == want
+    phone.setblocking(False)
+    return phone, msg, server
+
+
+def test_netns_deleted_with_live_calls(mod, calls, socks):
+    """The router's netns deleted while CALLS UDP calls run media and
+    re-INVITEs and two TCP SIP connections (IPv4, and IPv6 with seqadj
+    active) keep writing REGISTERs through it: another netns keeps its
+    counters and service, the module's refcount drops to 0, rmmod works,
+    conntrack's slab objects return to the baseline."""
     sh(f"ip netns del {OTHER}", check=False)
     base = slabs()
     mod.load()
     sh(f"ip netns add {OTHER}")
+    streams, tcp_sent = [], [0]
     try:
+        streams = [tcp_registrar(socks, t.PHONE_IP, t.SERVER_IP, 5016),
+                   tcp_registrar(socks, t.PHONE6, t.SERVER6, 5017)]
+
+        def tcp_writes(_round):
+            for phone, msg, _ in streams:
+                try:        # until the buffers fill or the link goes
+                    tcp_sent[0] += phone.send(msg)
+                except OSError:
+                    pass
         t.nsexec(OTHER, "ip link set lo up")
         t.nft(OTHER, COUNT_RULES)
         other_register()
@@ -884,9 +918,10 @@ def test_netns_deleted_with_live_calls(mod, calls):
         c.setup()
         c.media()
         assert n_expect() == CALLS
-        load = Traffic(c)
+        load = Traffic(c, extra=tcp_writes)
         load.start()
         load.wait_rounds(1)
+        assert tcp_sent[0] > 0
         sh(f"ip netns del {t.ROUTER}")
         # the phones lose their link when the netns cleanup work runs,
         # which a loaded debug guest may take seconds to reach
@@ -903,4 +938,6 @@ def test_netns_deleted_with_live_calls(mod, calls):
         sh("rmmod siphelper")           # waits for the netns cleanup
         back_to(base, "conntracks of the deleted netns freed")
     finally:
+        for phone, _, server in streams:
+            t.tcp_reset(phone, server)
         sh(f"ip netns del {OTHER}", check=False)
