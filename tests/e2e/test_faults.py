@@ -454,13 +454,72 @@ def flip_attrs(k):
             u8(A_DIRECT_MEDIA, k % 3 == 0) + u8(A_AUTO_ASSIGN, k % 4 != 1))
 
 
-def test_config_flips_under_traffic(mod, calls, ctl):
+def tcp_registrar(socks, phone_ip, server_ip, port):
+    """A TCP connection from the phone's PORT to the registrar, one
+    REGISTER through it checked in its public form (over IPv6 the rewrite
+    changes the length: seqadj is active from then on): (phone end,
+    REGISTER to write again, its public form, server end)."""
+    v6 = ":" in phone_ip
+    pub = dict(priv=phone_ip, pub=t.PUBLIC6 if v6 else t.PUBLIC_IP,
+               port=port)
+    phone, server, src = t.tcp_connect(socks, phone_ip, server_ip, port)
+    assert src[:2] == (pub["pub"], port)
+    msg = request("REGISTER", f"netns-tcp-{port}", 1, host=phone_ip,
+                  port=port, proto="TCP", ruri="sip:avantelecom.avantele.com")
+    phone.sendall(msg)
+    want = to_public(msg, **pub)
+    assert t.recv_exact(server, len(want)) == want
+    return phone, msg, want, server
+
+
+class StreamReader(threading.Thread):
+    """Everything that arrives on stream socket s, read as it comes (so
+    that the writer never blocks on a full window)."""
+
+    def __init__(self, s):
+        super().__init__(daemon=True)
+        self.s, self.data = s, bytearray()
+        self.halt = threading.Event()
+        s.settimeout(0.2)
+        self.start()
+
+    def run(self):
+        while not self.halt.is_set():
+            try:
+                chunk = self.s.recv(65536)
+            except TimeoutError:
+                continue
+            if not chunk:
+                break
+            self.data += chunk
+
+    def stop(self):
+        self.halt.set()
+        self.join(timeout=10)
+        assert not self.is_alive()
+
+
+def test_config_flips_under_traffic(mod, calls, ctl, socks):
+    """FLIPS configuration sets while 200 UDP calls run, 50 new UDP flows
+    per round meet the config of the moment, and two TCP SIP connections
+    to 5060 (in every set; IPv4, and IPv6 with seqadj active) write a
+    REGISTER every 10 sets: the last set reads back exactly, nothing is
+    malformed or dropped, every TCP REGISTER arrives in its exact public
+    form, and new flows follow a known final set."""
     mod.load()
     c = calls(min(CALLS, 200))
     c.setup()
     c.media()
     # new flows too, to the ports being flipped (5060..5064)
     sink = bulk(t.SERVER, t.SERVER_IP, range(5061, 5065))
+    streams = [tcp_registrar(socks, t.PHONE_IP, t.SERVER_IP, 5018),
+               tcp_registrar(socks, t.PHONE6, t.SERVER6, 5019)]
+    readers = [StreamReader(server) for *_, server in streams]
+    for phone, *_ in streams:
+        # the load may overflow a veth backlog: a lost segment waits for
+        # TCP's retransmission timer (backing off), longer than 2 s
+        phone.settimeout(60)
+    tcp_writes = [0]
 
     def new_flows(r):
         """50 new flows (fresh source ports) per round, to the ports
@@ -480,6 +539,10 @@ def test_config_flips_under_traffic(mod, calls, ctl):
         t0 = time.monotonic()
         for k in range(FLIPS):
             assert g.set(flip_attrs(k)) == (0, ""), k
+            if k % 10 == 0:     # TCP between the sets
+                for phone, msg, _, _ in streams:
+                    phone.sendall(msg)
+                tcp_writes[0] += 1
         t_flips = time.monotonic() - t0
         g.s.close()
         load.wait_rounds(1)
@@ -489,7 +552,14 @@ def test_config_flips_under_traffic(mod, calls, ctl):
             s.close()
         c.close()
     assert load.errors == 0
-    figure("flips", flips_s=f"{t_flips:.1f}", rounds=load.rounds)
+    figure("flips", flips_s=f"{t_flips:.1f}", rounds=load.rounds,
+           tcp_writes=tcp_writes[0])
+    for (phone, _, want, server), r in zip(streams, readers):
+        wait_for(lambda: len(r.data) >= tcp_writes[0] * len(want),
+                 "the TCP REGISTERs", detail=lambda: len(r.data))
+        r.stop()
+        assert bytes(r.data) == want * tcp_writes[0], bytes(r.data)[:3000]
+        t.tcp_reset(phone, server)
     k = stats()
     assert k["malformed"] == k["dropped"] == 0, k
     assert k["parsed"] >= k["rewritten_hdr"] > 0, k
@@ -869,25 +939,6 @@ def other_register():
     t.nsexec(OTHER, "conntrack -F", check=False)
 
 
-def tcp_registrar(socks, phone_ip, server_ip, port):
-    """A TCP connection from the phone's PORT to the registrar, one
-    REGISTER through it checked in its public form (over IPv6 the rewrite
-    changes the length: seqadj is active from then on): (phone end,
-    REGISTER to write again, server end)."""
-    v6 = ":" in phone_ip
-    pub = dict(priv=phone_ip, pub=t.PUBLIC6 if v6 else t.PUBLIC_IP,
-               port=port)
-    phone, server, src = t.tcp_connect(socks, phone_ip, server_ip, port)
-    assert src[:2] == (pub["pub"], port)
-    msg = request("REGISTER", f"netns-tcp-{port}", 1, host=phone_ip,
-                  port=port, proto="TCP", ruri="sip:avantelecom.avantele.com")
-    phone.sendall(msg)
-    want = to_public(msg, **pub)
-    assert t.recv_exact(server, len(want)) == want
-    phone.setblocking(False)
-    return phone, msg, server
-
-
 def test_netns_deleted_with_live_calls(mod, calls, socks):
     """The router's netns deleted while CALLS UDP calls run media and
     re-INVITEs and two TCP SIP connections (IPv4, and IPv6 with seqadj
@@ -903,8 +954,11 @@ def test_netns_deleted_with_live_calls(mod, calls, socks):
         streams = [tcp_registrar(socks, t.PHONE_IP, t.SERVER_IP, 5016),
                    tcp_registrar(socks, t.PHONE6, t.SERVER6, 5017)]
 
+        for phone, *_ in streams:
+            phone.setblocking(False)
+
         def tcp_writes(_round):
-            for phone, msg, _ in streams:
+            for phone, msg, _, _ in streams:
                 try:        # until the buffers fill or the link goes
                     tcp_sent[0] += phone.send(msg)
                 except OSError:
@@ -938,6 +992,6 @@ def test_netns_deleted_with_live_calls(mod, calls, socks):
         sh("rmmod siphelper")           # waits for the netns cleanup
         back_to(base, "conntracks of the deleted netns freed")
     finally:
-        for phone, _, server in streams:
+        for phone, _, _, server in streams:
             t.tcp_reset(phone, server)
         sh(f"ip netns del {OTHER}", check=False)
