@@ -339,28 +339,38 @@ def test_tcp_overlapping_retransmissions_length_changes(alg, socks, sport,
             .replace(b"192.168.0.31:5010", priv)
         pub = reg.replace(priv, f"{t.PUBLIC_IP}:{nat_port}".encode())
         assert len(pub) != len(reg)
-        n = len(reg)
-        stream = reg * 3
-        h.reset_stats()
-        for a, b in ((0, n), (0, n), (0, 200), (n, 2 * n), (n, 2 * n),
-                     (n, n + 150), (0, n), (2 * n, 3 * n)):
-            c.send(isn + 1 + a, sseq + 1, h.ACK, stream[a:b])
-        got = t.recv_exact(server, 3 * len(pub))
-        assert got == pub * 3, got
-        server.settimeout(1)
-        with pytest.raises(TimeoutError):
-            extra = server.recv(65535)
-            pytest.fail(f"more bytes than sent: {extra!r}")
-        k = h.stats()
-        note(f"hostile-tcp-overlap-{nat_port}", {"kernel": k})
-        # 8 segments: 6 whole messages (rewritten), 2 incomplete
-        assert k["dropped"] == 0 and k["seen"] == 8, k
-        assert k["rewritten_hdr"] == 6 and k["truncated"] == 2, k
+        send_overlapping(c, isn, sseq, reg, pub, server,
+                         f"hostile-tcp-overlap-{nat_port}")
         server.close()
     finally:
         c.close()
         t.nsexec(t.PHONE, "nft delete table inet shp_raw", check=False)
         t.nsexec(t.ROUTER, "nft delete table ip shp_len", check=False)
+
+
+def send_overlapping(raw, isn, peer_isn, msg, out, rx, name):
+    """Three copies of MSG from the RAW end as the segments [0,n) [0,n)
+    [0,200) [n,2n) [n,2n) [n,n+150) [0,n) [2n,3n) (a retransmission at
+    the correction point, a prefix, the next message, its retransmission
+    and prefix, the previous message again, a new message): RX must read
+    exactly three times OUT, the counters 8 segments, 6 rewritten, 2
+    incomplete. Figures in NAME.json."""
+    n = len(msg)
+    stream = msg * 3
+    h.reset_stats()
+    for a, b in ((0, n), (0, n), (0, 200), (n, 2 * n), (n, 2 * n),
+                 (n, n + 150), (0, n), (2 * n, 3 * n)):
+        raw.send(isn + 1 + a, peer_isn + 1, h.ACK, stream[a:b])
+    got = t.recv_exact(rx, 3 * len(out))
+    assert got == out * 3, got
+    rx.settimeout(1)
+    with pytest.raises(TimeoutError):
+        extra = rx.recv(65535)
+        pytest.fail(f"more bytes than sent: {extra!r}")
+    k = h.stats()
+    note(name, {"kernel": k})
+    assert k["dropped"] == 0 and k["seen"] == 8, k
+    assert k["rewritten_hdr"] == 6 and k["truncated"] == 2, k
 
 
 def overlap_message(case, port):
@@ -410,24 +420,9 @@ def test_tcp_overlapping_retransmissions_both_ways(alg, socks, case):
             rx.settimeout(5)
         msg, out = overlap_message(case, port)
         assert out != msg and (len(out) != len(msg)) == v6
-        n = len(msg)
-        assert n > 200
-        stream = msg * 3
-        h.reset_stats()
-        for a, b in ((0, n), (0, n), (0, 200), (n, 2 * n), (n, 2 * n),
-                     (n, n + 150), (0, n), (2 * n, 3 * n)):
-            raw.send(ISN + 1 + a, peer_isn + 1, h.ACK, stream[a:b])
-        got = t.recv_exact(rx, 3 * len(out))
-        assert got == out * 3, got
-        rx.settimeout(1)
-        with pytest.raises(TimeoutError):
-            extra = rx.recv(65535)
-            pytest.fail(f"more bytes than sent: {extra!r}")
-        k = h.stats()
-        note(f"hostile-tcp-overlap-{case}", {"kernel": k})
-        # 8 segments: 6 whole messages (rewritten), 2 incomplete
-        assert k["dropped"] == 0 and k["seen"] == 8, k
-        assert k["rewritten_hdr"] == 6 and k["truncated"] == 2, k
+        assert len(msg) > 200
+        send_overlapping(raw, ISN, peer_isn, msg, out, rx,
+                         f"hostile-tcp-overlap-{case}")
         rx.close()
     finally:
         if raw:
