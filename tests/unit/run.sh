@@ -4,6 +4,7 @@
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 b=$repo/build/user
+mkdir -p "$repo/build"
 if ! { cmake -S "$repo" -B "$b" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$b.cmake.log" 2>&1 &&
 	cmake --build "$b" -j"$(nproc)" >"$b.build.log" 2>&1; }; then
 	cat "$b.cmake.log" "$b.build.log" 2>/dev/null | tail -40
