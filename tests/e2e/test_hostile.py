@@ -187,12 +187,29 @@ def recv_one_of(s, want):
 def exchange(tx, rx, data, want):
     """Write data on tx from a thread while reading rx (a message larger
     than both socket buffers cannot be written before the peer reads):
-    what rx got, one of `want`."""
-    writer = threading.Thread(target=tx.sendall, args=(data,), daemon=True)
+    what rx got, one of `want`. The 10 000-Via message is hundreds of KB:
+    in a debug guest starved of host CPU the window can stay full and
+    segments stall for seconds, so each write and read may wait up to a
+    minute here."""
+    timeouts = tx.gettimeout(), rx.gettimeout()
+    tx.settimeout(60)
+    rx.settimeout(60)
+    failed = []
+
+    def write():
+        try:
+            tx.sendall(data)
+        except OSError as e:
+            failed.append(e)
+    writer = threading.Thread(target=write, daemon=True)
     writer.start()
-    got = recv_one_of(rx, want)
-    writer.join(timeout=30)
-    assert not writer.is_alive()
+    try:
+        got = recv_one_of(rx, want)
+    finally:
+        writer.join(timeout=60)
+        tx.settimeout(timeouts[0])
+        rx.settimeout(timeouts[1])
+    assert not writer.is_alive() and not failed, failed
     return got
 
 
