@@ -227,6 +227,10 @@ def test_flush_removes_only_our_conntracks(siphelper, ctl, netns):
     a, b = netns
     for ns in netns:
         sh(f"ip -n {ns} link set lo up")
+        # unreplied UDP flows live 30 s: a starved debug guest can take
+        # that long to set up the second netns and reach the flush
+        sh(f"ip netns exec {ns} sysctl -qw "
+           "net.netfilter.nf_conntrack_udp_timeout=600")
         sh(f"ip netns exec {ns} nft -f - <<'EOF'\n{NFT_HELPER}EOF")
         sh(f"ip netns exec {ns} {SEND}")
         out = ct_udp(ns)
