@@ -519,7 +519,7 @@ def test_config_flips_under_traffic(mod, calls, ctl, socks):
         # the load may overflow a veth backlog: a lost segment waits for
         # TCP's retransmission timer (backing off), longer than 2 s
         phone.settimeout(60)
-    tcp_writes = [0]
+    tcp_writes = 0
 
     def new_flows(r):
         """50 new flows (fresh source ports) per round, to the ports
@@ -542,7 +542,7 @@ def test_config_flips_under_traffic(mod, calls, ctl, socks):
             if k % 10 == 0:     # TCP between the sets
                 for phone, msg, _, _ in streams:
                     phone.sendall(msg)
-                tcp_writes[0] += 1
+                tcp_writes += 1
         t_flips = time.monotonic() - t0
         g.s.close()
         load.wait_rounds(1)
@@ -553,12 +553,12 @@ def test_config_flips_under_traffic(mod, calls, ctl, socks):
         c.close()
     assert load.errors == 0
     figure("flips", flips_s=f"{t_flips:.1f}", rounds=load.rounds,
-           tcp_writes=tcp_writes[0])
+           tcp_writes=tcp_writes)
     for (phone, _, want, server), r in zip(streams, readers):
-        wait_for(lambda: len(r.data) >= tcp_writes[0] * len(want),
+        wait_for(lambda: len(r.data) >= tcp_writes * len(want),
                  "the TCP REGISTERs", detail=lambda: len(r.data))
         r.stop()
-        assert bytes(r.data) == want * tcp_writes[0], bytes(r.data)[:3000]
+        assert bytes(r.data) == want * tcp_writes, bytes(r.data)[:3000]
         t.tcp_reset(phone, server)
     k = stats()
     assert k["malformed"] == k["dropped"] == 0, k

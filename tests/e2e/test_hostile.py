@@ -349,14 +349,13 @@ def test_tcp_overlapping_retransmissions_length_changes(alg, socks, sport,
     listener, c = raw_client(socks, sport)
     try:
         server, src, sseq = handshake(c, listener)
-        isn = ISN
         assert src == (t.PUBLIC_IP, nat_port)
         priv = f"{t.PHONE_IP}:{sport}".encode()
         reg = register().replace(b"SIP/2.0/UDP", b"SIP/2.0/TCP") \
             .replace(b"192.168.0.31:5010", priv)
         pub = reg.replace(priv, f"{t.PUBLIC_IP}:{nat_port}".encode())
         assert len(pub) != len(reg)
-        send_overlapping(c, isn, sseq, reg, pub, server,
+        send_overlapping(c, sseq, reg, pub, server,
                          f"hostile-tcp-overlap-{nat_port}")
         server.close()
     finally:
@@ -365,19 +364,19 @@ def test_tcp_overlapping_retransmissions_length_changes(alg, socks, sport,
         t.nsexec(t.ROUTER, "nft delete table ip shp_len", check=False)
 
 
-def send_overlapping(raw, isn, peer_isn, msg, out, rx, name):
-    """Three copies of MSG from the RAW end as the segments [0,n) [0,n)
-    [0,200) [n,2n) [n,2n) [n,n+150) [0,n) [2n,3n) (a retransmission at
-    the correction point, a prefix, the next message, its retransmission
-    and prefix, the previous message again, a new message): RX must read
-    exactly three times OUT, the counters 8 segments, 6 rewritten, 2
-    incomplete. Figures in NAME.json."""
+def send_overlapping(raw, peer_isn, msg, out, rx, name):
+    """Three copies of MSG from the RAW end (its ISN is ISN) as the
+    segments [0,n) [0,n) [0,200) [n,2n) [n,2n) [n,n+150) [0,n) [2n,3n)
+    (a retransmission at the correction point, a prefix, the next
+    message, its retransmission and prefix, the previous message again, a
+    new message): RX must read exactly three times OUT, the counters 8
+    segments, 6 rewritten, 2 incomplete. Figures in NAME.json."""
     n = len(msg)
     stream = msg * 3
     h.reset_stats()
     for a, b in ((0, n), (0, n), (0, 200), (n, 2 * n), (n, 2 * n),
                  (n, n + 150), (0, n), (2 * n, 3 * n)):
-        raw.send(isn + 1 + a, peer_isn + 1, h.ACK, stream[a:b])
+        raw.send(ISN + 1 + a, peer_isn + 1, h.ACK, stream[a:b])
     got = t.recv_exact(rx, 3 * len(out))
     assert got == out * 3, got
     rx.settimeout(1)
@@ -438,7 +437,7 @@ def test_tcp_overlapping_retransmissions_both_ways(alg, socks, case):
         msg, out = overlap_message(case, port)
         assert out != msg and (len(out) != len(msg)) == v6
         assert len(msg) > 200
-        send_overlapping(raw, ISN, peer_isn, msg, out, rx,
+        send_overlapping(raw, peer_isn, msg, out, rx,
                          f"hostile-tcp-overlap-{case}")
         rx.close()
     finally:
