@@ -51,12 +51,21 @@ static noinline unsigned int shp_assign_new(struct nf_conn *ct,
 	if (!help)
 		return NF_ACCEPT;
 	helper = shp_helper_find(nf_ct_l3num(ct), l4);
-	/* NAT was set up before us: add what nf_nat_setup_info() adds when
-	 * a helper is already present, so TCP payload resizes work.
-	 */
-	if ((ct->status & IPS_NAT_MASK) && !nfct_seqadj_ext_add(ct))
-		return NF_ACCEPT;
 	rcu_assign_pointer(help->helper, helper);
+	/*
+	 * NAT was set up before us: add what nf_nat_setup_info() adds when
+	 * a helper is already present, so TCP payload resizes work. Only
+	 * after the helper is set, as nft_ct_helper_obj_eval() does: adding
+	 * an extension may krealloc() ct->ext and move @help (with
+	 * accounting, timestamps or labels on, it does). A flow that already
+	 * has seqadj (SYNPROXY) keeps it. UDP never resizes through seqadj.
+	 */
+	if (l4 == IPPROTO_TCP && (ct->status & IPS_NAT_MASK) &&
+	    !nfct_seqadj(ct) && !nfct_seqadj_ext_add(ct)) {
+		/* ct->ext was not moved: @help is still the live one */
+		RCU_INIT_POINTER(help->helper, NULL);
+		return NF_ACCEPT;
+	}
 	shp_stat_inc(sn, SHP_STAT_ASSIGNED);
 	return NF_ACCEPT;
 }

@@ -13,6 +13,7 @@ PKGS=(
 	build-essential cmake pkg-config git bc bison flex libelf-dev libssl-dev
 	cpio rsync xz-utils zstd kmod dkms busybox-static qemu-system-x86
 	libmnl-dev libnftnl-dev nftables conntrack iproute2 procps util-linux
+	ethtool
 	python3 python3-scapy python3-pytest sip-tester tshark kamailio
 	clang libclang-rt-14-dev libgtest-dev libgmock-dev googletest
 	libbenchmark-dev linux-source-6.12

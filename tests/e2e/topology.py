@@ -11,6 +11,8 @@ import ctypes
 import os
 import socket
 import struct
+import subprocess
+import time
 
 from conftest import sh
 
@@ -66,6 +68,75 @@ table ip6 shp_nat6 {
   chain post { type nat hook postrouting priority 100;
     oifname "wan0" masquerade; }
 }""")
+    profile_apply(_env_profile())
+
+
+# The conntrack settings routers run (SHP_ROUTER_PROFILE="all" or a comma
+# list of these): each adds conntrack extensions or a lookup key that the
+# test matrix's plain setup never has.
+PROFILE_PARTS = ("acct", "timestamp", "events", "labels", "zone", "gro")
+_PROFILE_NFT = {
+    "labels": """
+table inet shp_profile_labels {
+  chain pre { type filter hook prerouting priority -150;
+    ct state new ct label set 1; }
+}""",
+    # every packet of the router in zone 1, before conntrack looks it up
+    "zone": """
+table inet shp_profile_zone {
+  chain pre { type filter hook prerouting priority raw; ct zone set 1; }
+  chain out { type filter hook output priority raw; ct zone set 1; }
+}""",
+}
+
+
+def profile_apply(parts):
+    """Turn on the named PROFILE_PARTS on the router; returns the undo."""
+    undo = []
+    for part in parts:
+        assert part in PROFILE_PARTS, part
+        if part in ("acct", "timestamp"):
+            key = f"net.netfilter.nf_conntrack_{part}"
+            nsexec(ROUTER, f"sysctl -qw {key}=1")
+            undo.append(f"sysctl -qw {key}=0")
+        elif part == "events":
+            # a listener makes every new conntrack carry the event cache
+            p = subprocess.Popen(["ip", "netns", "exec", ROUTER,
+                                  "conntrack", "-E"],
+                                 stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+            _listeners.append(p)
+            undo.append(p)
+        elif part == "gro":
+            for dev in ("lan0", "wan0"):
+                nsexec(ROUTER, f"ethtool -K {dev} gro on")
+            undo.append("ethtool -K lan0 gro off")
+            undo.append("ethtool -K wan0 gro off")
+        else:
+            nft(ROUTER, _PROFILE_NFT[part])
+            undo.append(f"nft delete table inet shp_profile_{part}")
+    if "events" in parts:
+        time.sleep(0.5)     # the listener has joined before any flow
+
+    def revert():
+        for u in reversed(undo):
+            if isinstance(u, subprocess.Popen):
+                u.terminate()
+                u.wait()
+                _listeners.remove(u)
+            else:
+                nsexec(ROUTER, u, check=False)
+    return revert
+
+
+_listeners = []
+
+
+def _env_profile():
+    v = os.environ.get("SHP_ROUTER_PROFILE", "")
+    if v == "all":
+        return list(PROFILE_PARTS)
+    return [p for p in v.split(",") if p]
 
 
 def nft(ns, ruleset):
@@ -76,6 +147,10 @@ def nft(ns, ruleset):
 
 
 def teardown():
+    for p in list(_listeners):
+        p.terminate()
+        p.wait()
+        _listeners.remove(p)
     for ns in (PHONE, ROUTER, SERVER):
         sh(f"ip netns del {ns}", check=False)
 
