@@ -19,6 +19,7 @@
 #include <net/netfilter/nf_nat.h>
 
 #include "datapath.h"
+#include "compat.h"
 
 static const struct nf_conntrack_expect_policy
 shp_expect_policy[__SHP_EXPECT_MAX] = {
@@ -116,6 +117,13 @@ void shp_helper_exit(void)
 	WRITE_ONCE(shp_helpers_going, true);
 	nf_conntrack_helpers_unregister(shp_helpers, ARRAY_SIZE(shp_helpers));
 	nf_ct_helper_expectfn_unregister(&shp_expectfn_reg);
+	/* ctnetlink may have made an expectation with expectfn "siphelper"
+	 * on a master of another helper: no reader of the list is left
+	 * after the grace period, then such expectations go, as in-tree
+	 * nf_nat_sip does.
+	 */
+	synchronize_rcu();
+	shp_expectfn_destroy(&shp_expectfn_reg);
 }
 
 MODULE_ALIAS_NFCT_HELPER(SHP_NAME);

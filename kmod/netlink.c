@@ -22,6 +22,7 @@
 #include <linux/siphelper.h>
 
 #include "siphelper.h"
+#include "compat.h"
 
 enum shp_mcgrp {
 	SHP_MCGRP_EVENTS,
@@ -31,7 +32,7 @@ static const struct genl_multicast_group shp_mcgrps[] = {
 	[SHP_MCGRP_EVENTS] = {
 		.name = SIPHELPER_GENL_MCGRP_EVENTS,
 		/* GENL_MCAST_*, not the GENL_*_PERM op flags: checked on join */
-		.flags = GENL_MCAST_CAP_NET_ADMIN,
+		.flags = SHP_MCGRP_FLAGS,
 	},
 };
 

@@ -11,7 +11,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-objs=
+# A probe that must always build: if it does not, the toolchain or the
+# headers are broken, and every other answer would be a lie.
+cat >"$tmp/probe_sanity.c" <<'PROBE'
+#include <linux/module.h>
+MODULE_LICENSE("GPL");
+PROBE
+objs=probe_sanity.o
 for p in "$here"/probes/*.c; do
 	[ -e "$p" ] || continue
 	n=$(basename "$p" .c)
@@ -21,6 +27,11 @@ done
 echo "obj-m := $objs" >"$tmp/Kbuild"
 # -k: a probe that fails to compile is an answer, not an error.
 make -k -C "$kdir" M="$tmp" modules >"$tmp/log" 2>&1 || true
+if [ ! -f "$tmp/probe_sanity.o" ]; then
+	echo "probe.sh: a trivial module does not build against $kdir:" >&2
+	tail -n 30 "$tmp/log" >&2
+	exit 1
+fi
 
 mkdir -p "$out"
 {
