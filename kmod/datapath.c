@@ -23,6 +23,9 @@ struct shp_scratch {
 	struct shp_sip_msg msg;
 	struct shp_plan plan;
 	struct shp_rewrite_ctx ctx;
+	/* public RTP ports opened by this packet, taken back on failure */
+	u16 undo[4 * SHP_MAX_MEDIA];
+	unsigned int n_undo;
 	char in[SHP_MAX_MSG];
 	char out[SHP_MAX_MSG];
 };
@@ -112,6 +115,12 @@ static bool shp_sdp_offer_answer(const struct shp_sip_msg *msg)
 	       m == SHP_M_PRACK;
 }
 
+static bool shp_register_final(const struct shp_sip_msg *msg)
+{
+	return msg->type == SHP_MSG_RESPONSE &&
+	       msg->cseq_method == SHP_M_REGISTER && msg->status >= 200;
+}
+
 static bool shp_call_ends(const struct shp_sip_msg *msg)
 {
 	if (msg->type == SHP_MSG_REQUEST)
@@ -120,22 +129,44 @@ static bool shp_call_ends(const struct shp_sip_msg *msg)
 	       msg->cseq_method == SHP_M_INVITE;
 }
 
+/* What one message did to the packet's output. */
+enum shp_msg_result {
+	SHP_MSG_COPIED,		/* appended unchanged */
+	SHP_MSG_REWRITTEN,	/* appended rewritten */
+	SHP_MSG_NOROOM,		/* not appended, nothing of it kept */
+};
+
+/*
+ * A message failed after its media expectations were made: they go, so
+ * that no pinhole is left for ports that no packet advertised.
+ */
+static void shp_message_undo(struct shp_net *sn, struct shp_scratch *s,
+			     struct nf_conn *ct, unsigned int from)
+{
+	if (s->n_undo > from)
+		shp_media_undo(sn, ct, s->undo + from, s->n_undo - from);
+	s->n_undo = from;
+}
+
 /*
  * One parsed message at s->in + off: expectations, plan. Appends the
- * (possibly rewritten) message to s->out at *opos. Returns true when it
- * was changed; then queues a REWRITE event on @evq if there is one (a
- * listener).
+ * (possibly rewritten) message to s->out at *opos, never past @cap (at
+ * most sizeof(s->out)). Queues a REWRITE event on @evq if there is one
+ * (a listener). A message that does not fit leaves no trace: the caller
+ * stops there and passes the rest of the packet unmodified.
  */
-static bool shp_message(struct shp_net *sn, const struct shp_config *cfg,
-			struct shp_scratch *s, const struct shp_flow *fl,
-			enum ip_conntrack_dir dir, unsigned int off,
-			unsigned int len, unsigned int *opos,
-			struct sk_buff_head *evq)
+static enum shp_msg_result
+shp_message(struct shp_net *sn, const struct shp_config *cfg,
+	    struct shp_scratch *s, const struct shp_flow *fl,
+	    enum ip_conntrack_dir dir, unsigned int off, unsigned int len,
+	    unsigned int *opos, unsigned int cap, struct sk_buff_head *evq)
 {
 	const char *buf = s->in + off;
 	struct shp_sip_msg *msg = &s->msg;
 	struct shp_rewrite_ctx *ctx = &s->ctx;
+	unsigned int undo_from = s->n_undo;
 	bool out = dir == fl->pdir;
+	unsigned int i;
 	u32 call = 0;
 	int r;
 
@@ -163,20 +194,34 @@ static bool shp_message(struct shp_net *sn, const struct shp_config *cfg,
 	memset(&ctx->media_pub, 0, sizeof(ctx->media_pub));
 	memset(ctx->media_port, 0, sizeof(ctx->media_port));
 	memset(ctx->rtcp_port, 0, sizeof(ctx->rtcp_port));
-	if (out && call && shp_sdp_offer_answer(msg))
+	if (out && call && shp_sdp_offer_answer(msg)) {
+		/* Room to take back what this message opens. */
+		if (s->n_undo + msg->sdp.n_media > ARRAY_SIZE(s->undo))
+			return SHP_MSG_NOROOM;
 		shp_media_expect(sn, cfg, fl, dir, msg, call, ctx);
-	if (!out && msg->type == SHP_MSG_RESPONSE &&
-	    msg->cseq_method == SHP_M_REGISTER && msg->status >= 200 &&
-	    msg->status < 300)
-		shp_register_update(sn, fl, msg);
+		for (i = 0; i < msg->sdp.n_media; i++)
+			if (ctx->media_port[i])
+				s->undo[s->n_undo++] = ctx->media_port[i];
+	}
 
 	r = shp_sip_plan(buf, msg, ctx, &s->plan);
-	if (r <= 0)
+	if (r <= 0) {
+		if (r < 0)
+			shp_message_undo(sn, s, fl->ct, undo_from);
 		goto copy;
-	r = shp_plan_apply(buf, len, &s->plan, s->out + *opos,
-			   sizeof(s->out) - *opos);
-	if (r < 0)
+	}
+	r = shp_plan_apply(buf, len, &s->plan, s->out + *opos, cap - *opos);
+	if (r == -SHP_E_NOSPACE) {
+		shp_message_undo(sn, s, fl->ct, undo_from);
+		return SHP_MSG_NOROOM;
+	}
+	if (r < 0) {
+		shp_message_undo(sn, s, fl->ct, undo_from);
 		goto copy;
+	}
+	/* The registrar did answer: its bindings are what they say. */
+	if (!out && shp_register_final(msg))
+		shp_register_update(sn, fl, msg, buf);
 	if (evq)
 		shp_event_rewrite(sn, fl, dir, buf, len, msg, &s->plan,
 				  s->out + *opos, r, evq);
@@ -185,13 +230,33 @@ static bool shp_message(struct shp_net *sn, const struct shp_config *cfg,
 		shp_stat_inc(sn, SHP_STAT_REWRITTEN_HDR);
 	if (s->plan.n_sdp)
 		shp_stat_inc(sn, SHP_STAT_REWRITTEN_SDP);
-	return true;
+	return SHP_MSG_REWRITTEN;
 
 copy:
-	if (*opos + len <= sizeof(s->out))
-		memcpy(s->out + *opos, buf, len);
+	if (len > cap - *opos) {
+		shp_message_undo(sn, s, fl->ct, undo_from);
+		return SHP_MSG_NOROOM;
+	}
+	if (fl->nat && !out && shp_register_final(msg))
+		shp_register_update(sn, fl, msg, buf);
+	memcpy(s->out + *opos, buf, len);
 	*opos += len;
-	return false;
+	return SHP_MSG_COPIED;
+}
+
+/*
+ * The output room for a packet whose payload (@n bytes at @dataoff) is
+ * replaced up to @off: the scratch, and what the packet may grow to
+ * (nf_nat's mangle refuses to make an skb longer than 64 KiB - 1).
+ */
+static unsigned int shp_out_cap(const struct sk_buff *skb,
+				unsigned int dataoff, unsigned int off)
+{
+	unsigned int rest = skb->len - dataoff - off;	/* kept as it is */
+	unsigned int room = 65535 - min_t(unsigned int, 65535,
+					  dataoff + rest);
+
+	return min_t(unsigned int, room, SHP_MAX_MSG);
 }
 
 static int shp_help_locked(struct sk_buff *skb, unsigned int protoff,
@@ -205,11 +270,13 @@ static int shp_help_locked(struct sk_buff *skb, unsigned int protoff,
 	unsigned int n = skb->len - dataoff;
 	unsigned int off = 0, opos = 0;
 	bool changed = false, bad = false, droppable = true;
+	enum shp_msg_result res;
 	struct sk_buff_head evq;
 	bool events;
 	struct shp_flow fl;
 	int r;
 
+	BUILD_BUG_ON(sizeof(s->out) != SHP_MAX_MSG);
 	if (n > SHP_MAX_MSG) {
 		if (!tcp)
 			goto malformed;
@@ -217,6 +284,10 @@ static int shp_help_locked(struct sk_buff *skb, unsigned int protoff,
 	}
 	if (skb_copy_bits(skb, dataoff, s->in, n))
 		return NF_ACCEPT;
+	/* RFC 5626 STUN keepalives share the UDP flow: not SIP, not bad. */
+	if (!tcp && shp_is_stun(s->in, n))
+		return NF_ACCEPT;
+	s->n_undo = 0;
 	shp_flow_init(&fl, ct, &s->ctx.map);
 	/* TCP mangling resizes through seqadj: without it, only parse. */
 	if (fl.nat && tcp && !nfct_seqadj(ct))
@@ -246,15 +317,26 @@ static int shp_help_locked(struct sk_buff *skb, unsigned int protoff,
 		if (r < 0) {
 			/* Valid SIP beyond our bounds is not the sender's
 			 * fault: passed (counted malformed), never dropped.
+			 * On TCP a segment is never dropped: its sender
+			 * would retransmit it for ever.
 			 */
-			if (r == -SHP_E_TOO_MANY || r == -SHP_E_TOO_BIG)
+			if (r == -SHP_E_TOO_MANY || r == -SHP_E_TOO_BIG || tcp)
 				droppable = false;
 			bad = true;
 			break;
 		}
 		shp_stat_inc(sn, SHP_STAT_PARSED);
-		if (shp_message(sn, cfg, s, &fl, dir, off, r, &opos,
-				events ? &evq : NULL))
+		res = shp_message(sn, cfg, s, &fl, dir, off, r, &opos,
+				  shp_out_cap(skb, dataoff, off + r),
+				  events ? &evq : NULL);
+		if (res == SHP_MSG_NOROOM) {
+			/* This message and the ones after it pass as they
+			 * are: the packet cannot grow any more.
+			 */
+			shp_stat_inc(sn, SHP_STAT_TRUNCATED);
+			break;
+		}
+		if (res == SHP_MSG_REWRITTEN)
 			changed = true;
 		off += r;
 		if (!tcp)
@@ -262,7 +344,7 @@ static int shp_help_locked(struct sk_buff *skb, unsigned int protoff,
 	}
 	if (off && !tcp)
 		shp_ct_refresh(ct, skb, cfg->sip_timeout * HZ);
-	if (changed && opos <= sizeof(s->out)) {
+	if (changed) {
 		bool ok;
 
 		if (tcp)
@@ -272,6 +354,7 @@ static int shp_help_locked(struct sk_buff *skb, unsigned int protoff,
 			ok = nf_nat_mangle_udp_packet(skb, ct, ctinfo, protoff,
 						      0, off, s->out, opos);
 		if (!ok) {
+			shp_message_undo(sn, s, ct, 0);
 			shp_events_flush(nf_ct_net(ct), sn, &evq, false);
 			nf_ct_helper_log(skb, ct, "cannot mangle SIP message");
 			shp_stat_inc(sn, SHP_STAT_DROPPED);
@@ -279,7 +362,7 @@ static int shp_help_locked(struct sk_buff *skb, unsigned int protoff,
 		}
 		shp_events_flush(nf_ct_net(ct), sn, &evq, true);
 	}
-	/* not mangled (output too long): what was queued did not happen */
+	/* nothing mangled: what was queued did not happen */
 	shp_events_flush(nf_ct_net(ct), sn, &evq, false);
 	if (!bad)
 		return NF_ACCEPT;

@@ -58,6 +58,8 @@ void shp_media_expect(struct shp_net *sn, const struct shp_config *cfg,
 		      struct shp_rewrite_ctx *ctx);
 void shp_media_forget(struct shp_net *sn, struct nf_conn *ct, u32 call,
 		      u32 mask);
+void shp_media_undo(struct shp_net *sn, struct nf_conn *ct, const u16 *port,
+		    unsigned int n);
 
 /* events.c: REWRITE events, queued per packet, sent once it is mangled */
 bool shp_events_wanted(struct net *net);
@@ -71,6 +73,6 @@ void shp_events_flush(struct net *net, struct shp_net *sn,
 
 /* register.c */
 void shp_register_update(struct shp_net *sn, const struct shp_flow *fl,
-			 const struct shp_sip_msg *msg);
+			 const struct shp_sip_msg *msg, const char *buf);
 
 #endif /* SIPHELPER_DATAPATH_H */

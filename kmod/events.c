@@ -23,6 +23,8 @@
 
 #define SHP_EV_CALL_ID_MAX	128
 #define SHP_EV_FIELD_MAX	16
+/* type, l3, l4, two ports, dir, ct id, suppressed, before and after len */
+#define SHP_EV_SCALARS		10
 
 void shp_events_init(struct shp_events *ev)
 {
@@ -89,7 +91,7 @@ static size_t shp_event_size(unsigned int blen, unsigned int alen,
 		      nla_total_size(SHP_REPL_MAX);
 
 	return nla_total_size(0) +			/* SIPHELPER_A_EVENT */
-	       8 * nla_total_size(sizeof(u32)) +	/* scalars */
+	       SHP_EV_SCALARS * nla_total_size(sizeof(u32)) +
 	       2 * nla_total_size(16) +			/* addresses */
 	       nla_total_size(SHP_EV_CALL_ID_MAX + 1) +
 	       nla_total_size(32) +			/* method/status */
@@ -211,13 +213,15 @@ void shp_event_rewrite(struct shp_net *sn, const struct shp_flow *fl,
 	struct sk_buff *skb;
 	struct nlattr *ev;
 	u32 suppressed;
+	size_t size;
 	void *hdr;
 
 	if (!shp_events_allow(&sn->events, &suppressed)) {
 		shp_stat_inc(sn, SHP_STAT_EVENTS_RATELIMITED);
 		return;
 	}
-	skb = genlmsg_new(shp_event_size(blen, alen, plan->n), GFP_ATOMIC);
+	size = shp_event_size(blen, alen, plan->n);
+	skb = genlmsg_new(size, GFP_ATOMIC);
 	if (!skb)
 		goto fail;
 	hdr = shp_nl_event_put(skb);
@@ -238,6 +242,8 @@ void shp_event_rewrite(struct shp_net *sn, const struct shp_flow *fl,
 		goto fail_free;
 	nla_nest_end(skb, ev);
 	genlmsg_end(skb, hdr);
+	/* The allocator's slack may hide an estimate that is too small. */
+	WARN_ON_ONCE(skb->len > nlmsg_total_size(genlmsg_total_size(size)));
 	__skb_queue_tail(q, skb);
 	return;
 

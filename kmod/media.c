@@ -191,6 +191,22 @@ void shp_media_expect(struct shp_net *sn, const struct shp_config *cfg,
 	}
 }
 
+/*
+ * Is @exp the RTP or RTCP pinhole of the pair at @port opened for the SDP
+ * of side @key? Without NAT both sides often use the same port number: the
+ * direction tells them apart (a sender's media flows towards it, in the
+ * other direction; bit 0 of the key is the sending side).
+ */
+static bool shp_media_is_pair(const struct nf_conntrack_expect *exp,
+			      u32 key, u16 port)
+{
+	u16 p = ntohs(exp->tuple.dst.u.udp.port);
+
+	return exp->class == SHP_EXPECT_MEDIA &&
+	       exp->dir == (key & 1 ? IP_CT_DIR_ORIGINAL : IP_CT_DIR_REPLY) &&
+	       (p == port || p == port + 1);
+}
+
 /* Remove the pairs of the calls whose key matches call under mask. */
 void shp_media_forget(struct shp_net *sn, struct nf_conn *ct, u32 call,
 		      u32 mask)
@@ -219,14 +235,10 @@ void shp_media_forget(struct shp_net *sn, struct nf_conn *ct, u32 call,
 		return;
 	spin_lock_bh(&nf_conntrack_expect_lock);
 	hlist_for_each_entry_safe(exp, next, &help->expectations, lnode) {
-		u16 port = ntohs(exp->tuple.dst.u.udp.port);
-
-		if (exp->class != SHP_EXPECT_MEDIA)
-			continue;
 		for (i = 0; i < SHP_CT_SLOTS; i++) {
 			if (!d->call[i] || (d->call[i] & mask) != call)
 				continue;
-			if (port == d->port[i] || port == d->port[i] + 1) {
+			if (shp_media_is_pair(exp, d->call[i], d->port[i])) {
 				nf_ct_unlink_expect(exp);
 				removed++;
 				break;
@@ -236,6 +248,49 @@ void shp_media_forget(struct shp_net *sn, struct nf_conn *ct, u32 call,
 	for (i = 0; i < SHP_CT_SLOTS; i++)
 		if ((d->call[i] & mask) == call)
 			WRITE_ONCE(d->call[i], 0);
+	spin_unlock_bh(&nf_conntrack_expect_lock);
+	while (removed--)
+		shp_stat_inc(sn, SHP_STAT_EXPECT_REMOVED);
+}
+
+/*
+ * Take back the pairs at the public RTP ports @port[0..n) of this NAT
+ * flow: the message that opened them was not sent as planned. Public
+ * ports are unique on the public address, so the port names the pair.
+ */
+void shp_media_undo(struct shp_net *sn, struct nf_conn *ct, const u16 *port,
+		    unsigned int n)
+{
+	struct nf_conn_help *help = nfct_help(ct);
+	struct nf_conntrack_expect *exp;
+	struct hlist_node *next;
+	struct shp_ct_data *d;
+	unsigned int i, removed = 0;
+
+	if (!help || !n)
+		return;
+	d = nfct_help_data(ct);
+	spin_lock_bh(&nf_conntrack_expect_lock);
+	hlist_for_each_entry_safe(exp, next, &help->expectations, lnode) {
+		u16 p = ntohs(exp->tuple.dst.u.udp.port);
+
+		if (exp->class != SHP_EXPECT_MEDIA)
+			continue;
+		for (i = 0; i < n; i++) {
+			if (p == port[i] || p == port[i] + 1) {
+				nf_ct_unlink_expect(exp);
+				removed++;
+				break;
+			}
+		}
+	}
+	for (i = 0; i < SHP_CT_SLOTS; i++) {
+		unsigned int j;
+
+		for (j = 0; j < n; j++)
+			if (d->call[i] && d->port[i] == port[j])
+				WRITE_ONCE(d->call[i], 0);
+	}
 	spin_unlock_bh(&nf_conntrack_expect_lock);
 	while (removed--)
 		shp_stat_inc(sn, SHP_STAT_EXPECT_REMOVED);

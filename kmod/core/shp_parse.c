@@ -1042,3 +1042,20 @@ fail:
 	msg->msg_len = 0;
 	return err;
 }
+
+/*
+ * RFC 5389 header: two zero bits, a length that is a multiple of 4 and
+ * covers the rest of the datagram, the magic cookie. RFC 5626 keepalives
+ * are STUN binding requests sent on the SIP flow itself.
+ */
+bool shp_is_stun(const char *buf, size_t len)
+{
+	const u8 *b = (const u8 *)buf;
+	size_t mlen;
+
+	if (!buf || len < 20 || (b[0] & 0xc0))
+		return false;
+	mlen = ((size_t)b[2] << 8) | b[3];
+	return !(mlen & 3) && mlen + 20 == len && b[4] == 0x21 &&
+	       b[5] == 0x12 && b[6] == 0xa4 && b[7] == 0x42;
+}

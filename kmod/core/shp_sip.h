@@ -318,6 +318,9 @@ struct shp_plan {
 int shp_sip_parse(const char *buf, size_t len, bool stream,
 		  struct shp_sip_msg *msg);
 
+/* A STUN message (RFC 5389), e.g. an RFC 5626 keepalive on a UDP flow. */
+bool shp_is_stun(const char *buf, size_t len);
+
 /*
  * Plan the rewrite of a parsed message. Returns the number of edits
  * (0: nothing to do) or -SHP_E_*; on error plan->n is 0.

@@ -4,6 +4,8 @@ stateful firewall (only established/related traffic in from wan0). SIP is
 parsed but never rewritten, and the SDP still opens media expectations, so
 RTP to the phone's advertised port gets in (as `related`) while other ports
 stay closed."""
+import re
+
 import pytest
 
 import topology as t
@@ -66,3 +68,40 @@ def test_no_nat_parsed_not_rewritten_media_expected(firewall, alg, socks):
     media.sendto(b"rtp6", (t.PHONE6, 10006))
     data, src = rtp_in.recvfrom(2048)
     assert data == b"rtp6" and src[0] == t.SERVER6
+
+
+def test_reoffer_keeps_peer_pinholes_on_same_port(firewall, alg, socks):
+    """Both sides use RTP port 10006 (common). A re-INVITE from the phone
+    supersedes the phone's own pinholes only: the server's side, same port
+    number in the other direction, stays. (Before the fix pinholes were
+    matched by port alone and the re-INVITE removed the server's too.)"""
+    phone = socks(t.PHONE, t.PHONE6, 5010)
+    server = socks(t.SERVER, t.SERVER6, 5060)
+    via = f"SIP/2.0/UDP [{t.PHONE6}]:5010;branch=z9hG4bKINVITE1same6"
+
+    def both():
+        out = t.nsexec(t.ROUTER, "conntrack -L expect -f ipv6").stdout
+        return sorted((m.group(1), int(m.group(2))) for m in re.finditer(
+            r"^\d+ proto=\d+ src=\S+ dst=(\S+) sport=\d+ dport=(\d+)",
+            out, re.M))
+
+    inv = request("INVITE", "same6", 1, host=t.PHONE6,
+                  body=sdp(t.PHONE6, [("audio", 10006, "RTP/AVP 0")],
+                           fam="IP6"))
+    phone.sendto(inv, SRV6)
+    server.recvfrom(65535)
+    ok = response(200, "same6", via=via,
+                  body=sdp(t.SERVER6, [("audio", 10006, "RTP/AVP 0")],
+                           fam="IP6"))
+    server.sendto(ok, (t.PHONE6, 5010))
+    phone.recvfrom(65535)
+    four = [(t.SERVER6, 10006), (t.SERVER6, 10007),
+            (t.PHONE6, 10006), (t.PHONE6, 10007)]
+    assert both() == sorted(four)
+
+    reinv = request("INVITE", "same6", 2, host=t.PHONE6,
+                    body=sdp(t.PHONE6, [("audio", 10006, "RTP/AVP 0")],
+                             fam="IP6"))
+    phone.sendto(reinv, SRV6)
+    server.recvfrom(65535)
+    assert both() == sorted(four)

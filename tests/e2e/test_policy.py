@@ -102,3 +102,79 @@ def test_multipart_body_untouched(alg, socks):
     d = delta(before, stats())
     assert d.get("rewritten_hdr") == 1 and "rewritten_sdp" not in d, d
     assert not {"malformed", "dropped"} & set(d), d
+
+
+def test_failed_plan_leaves_no_pinhole(alg, socks):
+    """An INVITE whose rewrite cannot be planned (more edits than the
+    bound: 64 Vias with the phone's address) passes unmodified, and the
+    media pinholes made for its SDP are taken back: no pinhole for a public
+    port no packet advertised. (Before the fix they stayed.)"""
+    vias = [f"Via: SIP/2.0/UDP {t.PHONE_IP}:5010;branch=z9hG4bKv{i}"
+            for i in range(63)]
+    msg = request("INVITE", "manyvia", 1, sdp(t.PHONE_IP), extra=vias)
+    phone = socks(t.PHONE, t.PHONE_IP, 5010)
+    server = socks(t.SERVER, t.SERVER_IP, 5060)
+    before = stats()
+    phone.sendto(msg, SRV)
+    assert server.recvfrom(65535)[0] == msg
+    assert expected_ports() == set()
+    d = delta(before, stats())
+    assert d.get("parsed") == 1, d
+    assert d.get("expect_created") == d.get("expect_removed") == 2, d
+    assert not {"rewritten_hdr", "rewritten_sdp", "dropped"} & set(d), d
+
+
+STUN = bytes.fromhex("000100002112a442") + b"siphelperstn"
+
+
+@pytest.mark.siphelper_only
+def test_stun_keepalive_passes_drop_policy(net, module_path, socks):
+    """RFC 5626 keepalives (STUN binding requests on the SIP flow) are not
+    malformed SIP: never dropped, never counted. (Before the fix
+    drop_malformed=1 dropped them.)"""
+    load(module_path, "drop_malformed=1")
+    t.flush()
+    try:
+        phone = socks(t.PHONE, t.PHONE_IP, 5010)
+        server = socks(t.SERVER, t.SERVER_IP, 5060)
+        server.settimeout(2)
+        reg = request("REGISTER", "stun", 1)
+        phone.sendto(reg, SRV)
+        assert server.recvfrom(65535)[0] == to_public(reg)
+        before = stats()
+        phone.sendto(STUN, SRV)
+        assert server.recvfrom(65535)[0] == STUN
+        d = delta(before, stats())
+        assert d == {"seen": 1}, d
+    finally:
+        t.flush()
+        sh("rmmod siphelper")
+
+
+@pytest.mark.siphelper_only
+def test_tcp_malformed_never_dropped(net, module_path, socks):
+    """On TCP a dropped segment is retransmitted for ever: with
+    drop_malformed=1 a malformed message still passes (counted), and the
+    stream goes on. (Before the fix it was dropped and the connection
+    stalled.)"""
+    load(module_path, "drop_malformed=1")
+    t.flush()
+    try:
+        phone, server, _ = t.tcp_connect(socks, t.PHONE_IP, t.SERVER_IP)
+        try:
+            bad = request("OPTIONS", "badtcp", 1, proto="TCP").replace(
+                b"CSeq: 1 OPTIONS", b"CSeq: x OPTIONS")
+            before = stats()
+            phone.sendall(bad)
+            assert t.recv_exact(server, len(bad)) == bad
+            d = delta(before, stats())
+            assert d.get("malformed") == 1 and "dropped" not in d, d
+            good = request("OPTIONS", "goodtcp", 2, proto="TCP")
+            phone.sendall(good)
+            want = to_public(good)
+            assert t.recv_exact(server, len(want)) == want
+        finally:
+            t.tcp_reset(phone, server)
+    finally:
+        t.flush()
+        sh("rmmod siphelper")

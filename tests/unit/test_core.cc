@@ -812,3 +812,26 @@ TEST(Corpus, StreamModeNeverReadsPastAndTerminates)
 }
 
 }	// namespace
+
+// RFC 5626 keepalives on a UDP SIP flow are STUN binding requests: the
+// datapath recognises them before the SIP parser (never counted malformed).
+TEST(Stun, BindingRequestRecognised)
+{
+	const unsigned char req[20] = { 0x00, 0x01, 0x00, 0x00, 0x21, 0x12,
+					0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8,
+					9, 10, 11, 12 };
+	std::string s(reinterpret_cast<const char *>(req), sizeof(req));
+	EXPECT_TRUE(shp_is_stun(s.data(), s.size()));
+	std::string attr = s;
+	attr[3] = 8;	// length 8: an 8-byte attribute follows
+	EXPECT_FALSE(shp_is_stun(attr.data(), attr.size()));
+	attr += std::string(8, '\0');
+	EXPECT_TRUE(shp_is_stun(attr.data(), attr.size()));
+	std::string bad_cookie = s;
+	bad_cookie[4] = 0x22;
+	EXPECT_FALSE(shp_is_stun(bad_cookie.data(), bad_cookie.size()));
+	EXPECT_FALSE(shp_is_stun(s.data(), 19));
+	std::string sip = "OPTIONS sip:a@b SIP/2.0\r\n\r\n";
+	EXPECT_FALSE(shp_is_stun(sip.data(), sip.size()));
+	EXPECT_EQ(parse(s).ret < 0, true);	// what the parser alone said
+}
