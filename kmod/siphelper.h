@@ -14,6 +14,8 @@
 #include <linux/rcupdate.h>
 #include <linux/percpu.h>
 #include <linux/spinlock.h>
+#include <linux/u64_stats_sync.h>
+#include <linux/spinlock.h>
 #include <net/net_namespace.h>
 
 #define SHP_NAME		"siphelper"
@@ -69,8 +71,18 @@ enum shp_stat {
 	__SHP_STAT_MAX,
 };
 
+/* Counters as read: sums over CPUs, less what a reset took away. */
 struct shp_stats {
 	u64 v[__SHP_STAT_MAX];
+};
+
+/* One CPU's counters. They only grow (a reset moves the base instead, so
+ * it never races an increment); syncp keeps 64-bit reads whole on 32-bit
+ * routers and costs nothing on 64-bit ones.
+ */
+struct shp_stats_pcpu {
+	u64_stats_t v[__SHP_STAT_MAX];
+	struct u64_stats_sync syncp;
 };
 
 /* events.c: token bucket limiting the datapath events of one netns */
@@ -83,7 +95,9 @@ struct shp_events {
 
 struct shp_net {
 	struct shp_config __rcu *cfg;
-	struct shp_stats __percpu *stats;
+	struct shp_stats_pcpu __percpu *stats;
+	spinlock_t stats_lock;		/* guards stats_base */
+	struct shp_stats stats_base;	/* the sums at the last reset */
 	struct shp_events events;
 	/* under config.c's mutex */
 	bool assign_live;		/* assign.c's pernet init done */
@@ -112,7 +126,14 @@ void shp_stats_reset(struct shp_net *sn);
 
 static inline void shp_stat_inc(struct shp_net *sn, enum shp_stat s)
 {
-	this_cpu_inc(sn->stats->v[s]);
+	struct shp_stats_pcpu *p = get_cpu_ptr(sn->stats);
+	unsigned long flags;
+
+	/* process context too (local output): irqsave on 32-bit only */
+	flags = u64_stats_update_begin_irqsave(&p->syncp);
+	u64_stats_inc(&p->v[s]);
+	u64_stats_update_end_irqrestore(&p->syncp, flags);
+	put_cpu_ptr(sn->stats);
 }
 
 /* helper.c */

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * siphelper: per-netns, per-CPU counters. The hot path increments its own
- * CPU's copy without a lock; readers sum over all CPUs.
+ * CPU's copy without a lock; readers sum over all CPUs. A reset never
+ * writes another CPU's counters (that would race its increments): it
+ * records the sums as the new zero.
  */
 #include <linux/percpu.h>
 #include <linux/string.h>
@@ -10,8 +12,16 @@
 
 int shp_stats_init(struct shp_net *sn)
 {
-	sn->stats = alloc_percpu(struct shp_stats);
-	return sn->stats ? 0 : -ENOMEM;
+	int cpu;
+
+	sn->stats = alloc_percpu(struct shp_stats_pcpu);
+	if (!sn->stats)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu)
+		u64_stats_init(&per_cpu_ptr(sn->stats, cpu)->syncp);
+	spin_lock_init(&sn->stats_lock);
+	memset(&sn->stats_base, 0, sizeof(sn->stats_base));
+	return 0;
 }
 
 void shp_stats_exit(struct shp_net *sn)
@@ -20,27 +30,43 @@ void shp_stats_exit(struct shp_net *sn)
 	sn->stats = NULL;
 }
 
-void shp_stats_read(struct shp_net *sn, struct shp_stats *sum)
+static void shp_stats_sum(struct shp_net *sn, struct shp_stats *sum)
 {
+	u64 v[__SHP_STAT_MAX];
+	unsigned int start;
 	int cpu, i;
 
 	memset(sum, 0, sizeof(*sum));
 	for_each_possible_cpu(cpu) {
-		const struct shp_stats *s = per_cpu_ptr(sn->stats, cpu);
+		const struct shp_stats_pcpu *p = per_cpu_ptr(sn->stats, cpu);
 
+		do {
+			start = u64_stats_fetch_begin(&p->syncp);
+			for (i = 0; i < __SHP_STAT_MAX; i++)
+				v[i] = u64_stats_read(&p->v[i]);
+		} while (u64_stats_fetch_retry(&p->syncp, start));
 		for (i = 0; i < __SHP_STAT_MAX; i++)
-			sum->v[i] += READ_ONCE(s->v[i]);
+			sum->v[i] += v[i];
 	}
+}
+
+void shp_stats_read(struct shp_net *sn, struct shp_stats *sum)
+{
+	int i;
+
+	spin_lock_bh(&sn->stats_lock);
+	shp_stats_sum(sn, sum);
+	for (i = 0; i < __SHP_STAT_MAX; i++)
+		sum->v[i] -= sn->stats_base.v[i];
+	spin_unlock_bh(&sn->stats_lock);
 }
 
 void shp_stats_reset(struct shp_net *sn)
 {
-	int cpu, i;
+	struct shp_stats sum;
 
-	for_each_possible_cpu(cpu) {
-		struct shp_stats *s = per_cpu_ptr(sn->stats, cpu);
-
-		for (i = 0; i < __SHP_STAT_MAX; i++)
-			WRITE_ONCE(s->v[i], 0);
-	}
+	spin_lock_bh(&sn->stats_lock);
+	shp_stats_sum(sn, &sum);
+	sn->stats_base = sum;
+	spin_unlock_bh(&sn->stats_lock);
 }
