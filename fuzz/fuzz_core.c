@@ -6,7 +6,9 @@
  *  - an applied plan yields a message that parses, is exactly delta bytes
  *    longer, whose Content-Length equals its body length;
  *  - rewriting the output again with the same context is a no-op;
- *  - the rewritten message never exceeds SHP_MAX_MSG.
+ *  - the rewritten message never exceeds SHP_MAX_MSG;
+ *  - many messages of one TCP packet fill the datapath's scratch exactly
+ *    within their room, never past it (run_stream()).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +98,58 @@ static void run(const char *d, size_t n, bool stream,
 	CHECK(shp_sip_plan(out, &msg2, ctx, &plan2) == 0);
 }
 
+/*
+ * The datapath's TCP loop (kmod/datapath.c) over one packet: the input
+ * repeated up to a full 64 KiB payload, every message appended to a
+ * scratch of the module's real size (SHP_MAX_MSG, no slack: ASan sees a
+ * byte past it) within @cap, stopping at the first that does not fit.
+ * The output holds exactly the appended messages, each as long as
+ * planned, and re-parses message by message.
+ */
+static char stream_in[SHP_MAX_MSG];
+static char scratch[SHP_MAX_MSG];
+static u16 out_len[SHP_MAX_MSG / 2];
+
+static void run_stream(const char *d, size_t n, bool full, size_t cap,
+		       const struct shp_rewrite_ctx *ctx)
+{
+	size_t total = 0, off = 0, opos = 0, i, nmsg = 0;
+	int r, k;
+
+	if (!n || n > sizeof(stream_in))
+		return;
+	/* one copy, or as many as a full packet holds */
+	do {
+		memcpy(stream_in + total, d, n);
+		total += n;
+	} while (full && total + n <= sizeof(stream_in));
+	while (off < total) {
+		size_t before = opos;
+
+		r = shp_sip_parse(stream_in + off, total - off, true, &msg);
+		if (r <= 0)
+			break;
+		k = msg.type == SHP_MSG_KEEPALIVE ? 0 :
+		    shp_sip_plan(stream_in + off, &msg, ctx, &plan);
+		r = shp_out_append(scratch, cap, &opos, stream_in + off,
+				   (size_t)r, k > 0 ? &plan : NULL);
+		if (r == -SHP_E_NOSPACE) {
+			CHECK(opos == before);
+			break;
+		}
+		CHECK(r == 0 && opos <= cap && opos > before);
+		out_len[nmsg++] = (u16)(opos - before);
+		off += msg.msg_len;
+	}
+	CHECK(opos <= cap);
+	for (i = 0, off = 0; i < nmsg; i++) {
+		r = shp_sip_parse(scratch + off, opos - off, true, &msg2);
+		CHECK(r == out_len[i]);
+		off += (size_t)r;
+	}
+	CHECK(off == opos);
+}
+
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
@@ -140,6 +194,17 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	for (i = 0; i < 4; i++) {
 		run(d, size, false, &ctx[i]);
 		run(d, size, true, &ctx[i]);
+	}
+	/* growing rewrites (ctx 1, 3) against the scratch, and against the
+	 * tighter room a nearly full packet leaves
+	 */
+	if (size) {
+		bool full = (data[size - 1] & 15) == 0;	/* costly: 1 in 16 */
+		size_t cap = data[size - 1] & 16 ? sizeof(scratch) :
+			     full ? sizeof(scratch) - 512 + data[0] :
+			     size + data[0] / 8;
+
+		run_stream(d, size, full, cap, &ctx[data[0] & 1 ? 1 : 3]);
 	}
 	return 0;
 }

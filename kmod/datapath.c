@@ -159,12 +159,13 @@ static enum shp_msg_result
 shp_message(struct shp_net *sn, const struct shp_config *cfg,
 	    struct shp_scratch *s, const struct shp_flow *fl,
 	    enum ip_conntrack_dir dir, unsigned int off, unsigned int len,
-	    unsigned int *opos, unsigned int cap, struct sk_buff_head *evq)
+	    size_t *opos, size_t cap, struct sk_buff_head *evq)
 {
 	const char *buf = s->in + off;
 	struct shp_sip_msg *msg = &s->msg;
 	struct shp_rewrite_ctx *ctx = &s->ctx;
 	unsigned int undo_from = s->n_undo;
+	size_t end = *opos;		/* output end with this message */
 	bool out = dir == fl->pdir;
 	unsigned int i;
 	u32 call = 0;
@@ -210,7 +211,7 @@ shp_message(struct shp_net *sn, const struct shp_config *cfg,
 			shp_message_undo(sn, s, fl->ct, undo_from);
 		goto copy;
 	}
-	r = shp_plan_apply(buf, len, &s->plan, s->out + *opos, cap - *opos);
+	r = shp_out_append(s->out, cap, &end, buf, len, &s->plan);
 	if (r == -SHP_E_NOSPACE) {
 		shp_message_undo(sn, s, fl->ct, undo_from);
 		return SHP_MSG_NOROOM;
@@ -224,8 +225,8 @@ shp_message(struct shp_net *sn, const struct shp_config *cfg,
 		shp_register_update(sn, fl, msg, buf);
 	if (evq)
 		shp_event_rewrite(sn, fl, dir, buf, len, msg, &s->plan,
-				  s->out + *opos, r, evq);
-	*opos += r;
+				  s->out + *opos, end - *opos, evq);
+	*opos = end;
 	if (s->plan.n_hdr)
 		shp_stat_inc(sn, SHP_STAT_REWRITTEN_HDR);
 	if (s->plan.n_sdp)
@@ -233,14 +234,13 @@ shp_message(struct shp_net *sn, const struct shp_config *cfg,
 	return SHP_MSG_REWRITTEN;
 
 copy:
-	if (len > cap - *opos) {
+	if (shp_out_append(s->out, cap, &end, buf, len, NULL)) {
 		shp_message_undo(sn, s, fl->ct, undo_from);
 		return SHP_MSG_NOROOM;
 	}
 	if (fl->nat && !out && shp_register_final(msg))
 		shp_register_update(sn, fl, msg, buf);
-	memcpy(s->out + *opos, buf, len);
-	*opos += len;
+	*opos = end;
 	return SHP_MSG_COPIED;
 }
 
@@ -268,7 +268,8 @@ static int shp_help_locked(struct sk_buff *skb, unsigned int protoff,
 	enum ip_conntrack_dir dir = CTINFO2DIR(ctinfo);
 	bool tcp = nf_ct_protonum(ct) == IPPROTO_TCP;
 	unsigned int n = skb->len - dataoff;
-	unsigned int off = 0, opos = 0;
+	unsigned int off = 0;
+	size_t opos = 0;
 	bool changed = false, bad = false, droppable = true;
 	enum shp_msg_result res;
 	struct sk_buff_head evq;

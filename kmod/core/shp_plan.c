@@ -325,3 +325,24 @@ int shp_plan_apply(const char *in, size_t in_len, const struct shp_plan *plan,
 	op += in_len - ip;
 	return (int)op;
 }
+
+int shp_out_append(char *out, size_t cap, size_t *opos, const char *in,
+		   size_t len, const struct shp_plan *plan)
+{
+	int r;
+
+	if (!out || !opos || !in || *opos > cap)
+		return -SHP_E_INVAL;
+	if (plan && plan->n) {
+		r = shp_plan_apply(in, len, plan, out + *opos, cap - *opos);
+		if (r < 0)
+			return r;
+		*opos += (size_t)r;
+		return 0;
+	}
+	if (len > cap - *opos)
+		return -SHP_E_NOSPACE;
+	memcpy(out + *opos, in, len);
+	*opos += len;
+	return 0;
+}

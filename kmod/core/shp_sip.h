@@ -335,6 +335,15 @@ int shp_sip_plan(const char *buf, const struct shp_sip_msg *msg,
 int shp_plan_apply(const char *in, size_t in_len, const struct shp_plan *plan,
 		   char *out, size_t out_cap);
 
+/*
+ * Append one message of a packet's output to out[*opos, cap): rewritten by
+ * @plan, or as it is when @plan is NULL or empty. Returns 0, or -SHP_E_*
+ * (-SHP_E_NOSPACE: it does not fit) with nothing written and *opos as it
+ * was; *opos never passes @cap.
+ */
+int shp_out_append(char *out, size_t cap, size_t *opos, const char *in,
+		   size_t len, const struct shp_plan *plan);
+
 const char *shp_strerror(int err);
 const char *shp_method_name(unsigned int method);
 
