@@ -7,7 +7,9 @@
 # the layer's name (default e2e-KERNEL); its results go to
 # build/e2e/E2E_LAYER instead of build/e2e/KERNEL, so two runs of one
 # kernel can go side by side. HOSTILE_PACKETS is passed to test_hostile.py,
-# FAULT_CALLS and FAULT_FLIPS to test_faults.py.
+# FAULT_CALLS and FAULT_FLIPS to test_faults.py. SHP_ROUTER_PROFILE ("all"
+# or a list of topology.PROFILE_PARTS) runs every scenario on a router with
+# those conntrack settings.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 . "$repo/scripts/lib.sh"
@@ -21,7 +23,7 @@ mkdir -p "$out"
 ctl=$repo/build/user/tools/siphelperctl/siphelperctl
 env=
 [ -x "$ctl" ] && env="SIPHELPERCTL=$ctl"
-for v in HOSTILE_PACKETS FAULT_CALLS FAULT_FLIPS; do
+for v in HOSTILE_PACKETS FAULT_CALLS FAULT_FLIPS SHP_ROUTER_PROFILE; do
 	[ -n "${!v:-}" ] && env="$env $v=${!v}"
 done
 "$repo/tests/vm/run" -t 5400 -o "$out" "$kernel" -- \
