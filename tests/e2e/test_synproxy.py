@@ -14,9 +14,9 @@ from dialog import request, response, to_private, to_public
 
 SYNPROXY = """
 table ip shp_synproxy {
-  chain raw { type filter hook prerouting priority raw;
+  chain prerouting { type filter hook prerouting priority raw;
     iifname "lan0" tcp dport 5060 tcp flags syn notrack; }
-  chain fwd { type filter hook forward priority filter;
+  chain forward { type filter hook forward priority filter;
     iifname "lan0" tcp dport 5060 ct state invalid,untracked \
       synproxy mss 1460 wscale 7 timestamp sack-perm;
     ct state invalid drop; }
@@ -26,14 +26,18 @@ table ip shp_synproxy {
 @pytest.fixture
 def synproxy(net, module_path):
     load(module_path)
-    t.nsexec(t.ROUTER, "sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0")
-    t.nft(t.ROUTER, SYNPROXY)
-    t.flush()
-    yield
-    t.nsexec(t.ROUTER, "nft delete table ip shp_synproxy")
-    t.nsexec(t.ROUTER, "sysctl -qw net.netfilter.nf_conntrack_tcp_loose=1")
-    t.flush()
-    unload()
+    try:
+        t.nsexec(t.ROUTER,
+                 "sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0")
+        t.nft(t.ROUTER, SYNPROXY)
+        t.flush()
+        yield
+    finally:
+        t.nsexec(t.ROUTER, "nft delete table ip shp_synproxy", check=False)
+        t.nsexec(t.ROUTER,
+                 "sysctl -qw net.netfilter.nf_conntrack_tcp_loose=1")
+        t.flush()
+        unload()
 
 
 @pytest.mark.siphelper_only
