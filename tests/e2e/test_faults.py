@@ -976,6 +976,9 @@ def test_netns_deleted_with_live_calls(mod, calls, socks):
         load.start()
         load.wait_rounds(1)
         assert tcp_sent[0] > 0
+        # a process in the netns (the profile's event listener) would
+        # keep it alive after its name is gone
+        t.stop_listeners()
         sh(f"ip netns del {t.ROUTER}")
         # the phones lose their link when the netns cleanup work runs,
         # which a loaded debug guest may take seconds to reach

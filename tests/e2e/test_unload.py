@@ -19,7 +19,7 @@ NLM_F_REQUEST, NLM_F_ACK, NLM_F_EXCL, NLM_F_CREATE = 1, 4, 0x200, 0x400
 NLA_F_NESTED = 0x8000
 # include/uapi/linux/netfilter/nfnetlink_conntrack.h
 CTA_EXPECT_MASTER, CTA_EXPECT_TUPLE, CTA_EXPECT_MASK = 1, 2, 3
-CTA_EXPECT_TIMEOUT, CTA_EXPECT_FN = 4, 11
+CTA_EXPECT_TIMEOUT, CTA_EXPECT_ZONE, CTA_EXPECT_FN = 4, 7, 11
 CTA_TUPLE_IP, CTA_TUPLE_PROTO = 1, 2
 CTA_IP_V4_SRC, CTA_IP_V4_DST = 1, 2
 CTA_PROTO_NUM, CTA_PROTO_SRC_PORT, CTA_PROTO_DST_PORT = 1, 2, 3
@@ -69,6 +69,8 @@ def create_expect_with_expectfn(master, expected, fn):
                    0xffff if sport else 0, 0xffff)
     body += _attr(CTA_EXPECT_TIMEOUT, struct.pack("!I", 300))
     body += _attr(CTA_EXPECT_FN, fn.encode() + b"\0")
+    # the master is looked up in this zone (the router profile's `zone`)
+    body += _attr(CTA_EXPECT_ZONE, struct.pack("!H", t.profile_zone()))
     msg_type = (NFNL_SUBSYS_CTNETLINK_EXP << 8) | IPCTNL_MSG_EXP_NEW
     flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL
     s = _netlink_in(t.ROUTER)

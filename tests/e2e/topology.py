@@ -95,6 +95,8 @@ def profile_apply(parts):
     undo = []
     for part in parts:
         assert part in PROFILE_PARTS, part
+        _active.add(part)
+        undo.append(lambda part=part: _active.discard(part))
         if part in ("acct", "timestamp"):
             key = f"net.netfilter.nf_conntrack_{part}"
             nsexec(ROUTER, f"sysctl -qw {key}=1")
@@ -120,16 +122,20 @@ def profile_apply(parts):
 
     def revert():
         for u in reversed(undo):
-            if isinstance(u, subprocess.Popen):
-                u.terminate()
-                u.wait()
-                _listeners.remove(u)
+            if callable(u):
+                u()
+            elif isinstance(u, subprocess.Popen):
+                if u in _listeners:
+                    u.terminate()
+                    u.wait()
+                    _listeners.remove(u)
             else:
                 nsexec(ROUTER, u, check=False)
     return revert
 
 
 _listeners = []
+_active = set()
 
 
 def _env_profile():
@@ -146,11 +152,23 @@ def nft(ns, ruleset):
     nsexec(ns, f"nft -f {path}")
 
 
-def teardown():
+def stop_listeners():
+    """End the profile's processes in the router netns (they keep a netns
+    alive after `ip netns del`)."""
     for p in list(_listeners):
         p.terminate()
         p.wait()
         _listeners.remove(p)
+
+
+def profile_zone():
+    """The conntrack zone of the router's flows (the `zone` part)."""
+    return 1 if "zone" in _active else 0
+
+
+def teardown():
+    stop_listeners()
+    _active.clear()
     for ns in (PHONE, ROUTER, SERVER):
         sh(f"ip netns del {ns}", check=False)
 
