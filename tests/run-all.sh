@@ -127,12 +127,7 @@ else
 	# and faults runs (test_hostile.py with 20 000 datagrams,
 	# test_faults.py) are a layer of their own in the shorter lane, in a
 	# second debug VM, to even out the lanes.
-	# The debug kernel runs its scenarios on a router configured as
-	# routers are (accounting, timestamps, an event listener, labels,
-	# zones, GRO: topology.PROFILE_PARTS); the stock kernels run the
-	# plain setup.
 	order=50
-	SHP_ROUTER_PROFILE=all \
 	E2E_ARGS="--ignore=tests/e2e/test_hostile.py --ignore=tests/e2e/test_faults.py" \
 		layer e2e-debug tests/e2e/vm.sh debug &
 	lane=$!
@@ -141,7 +136,7 @@ else
 	layer kunit kunit/run.sh
 	layer e2e-6.1 tests/e2e/vm.sh 6.1 "$(dkms_ko)"
 	layer e2e-6.12 tests/e2e/vm.sh 6.12
-	SHP_ROUTER_PROFILE=all E2E_LAYER=reliability-debug HOSTILE_PACKETS=20000 \
+	E2E_LAYER=reliability-debug HOSTILE_PACKETS=20000 \
 		E2E_ARGS="tests/e2e/test_hostile.py tests/e2e/test_faults.py" \
 		layer reliability-debug tests/e2e/vm.sh debug
 	layer compare tests/e2e/compare.sh 6.12 docs/comparison.md
