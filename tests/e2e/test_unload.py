@@ -5,11 +5,11 @@ on any master with a helper (here the in-tree TFTP helper's). After rmmod no suc
 expectation may be left: a matching packet would call freed module code.
 (Before the fix the expectation outlived the module, as `conntrack -L
 expect` showed, and the packet that matched it faulted.)"""
-import ctypes
 import os
 import socket
 import struct
 
+import hostile as h
 import topology as t
 from conftest import sh
 
@@ -42,21 +42,6 @@ def _tuple(kind, src, dst, sport, dport):
                  _attr(CTA_TUPLE_PROTO, proto, True), True)
 
 
-def _netlink_in(ns):
-    own = os.open("/proc/self/ns/net", os.O_RDONLY)
-    target = os.open(f"/run/netns/{ns}", os.O_RDONLY)
-    try:
-        if t._libc.setns(target, t.CLONE_NEWNET):
-            raise OSError(ctypes.get_errno(), "setns")
-        return socket.socket(socket.AF_NETLINK, socket.SOCK_RAW,
-                             NETLINK_NETFILTER)
-    finally:
-        if t._libc.setns(own, t.CLONE_NEWNET):
-            raise OSError(ctypes.get_errno(), "setns back")
-        os.close(own)
-        os.close(target)
-
-
 def create_expect_with_expectfn(master, expected, fn):
     """IPCTNL_MSG_EXP_NEW: expectation of `expected` (src, dst, sport,
     dport; sport 0 = any) on the conntrack whose original tuple is
@@ -73,7 +58,9 @@ def create_expect_with_expectfn(master, expected, fn):
     body += _attr(CTA_EXPECT_ZONE, struct.pack("!H", t.profile_zone()))
     msg_type = (NFNL_SUBSYS_CTNETLINK_EXP << 8) | IPCTNL_MSG_EXP_NEW
     flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL
-    s = _netlink_in(t.ROUTER)
+    with h.netns(t.ROUTER):
+        s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW,
+                          NETLINK_NETFILTER)
     try:
         s.send(struct.pack("=IHHII", 16 + len(body), msg_type, flags, 1, 0)
                + body)
