@@ -6,15 +6,40 @@ SIPHELPER_ALG=intree runs the NAT scenarios against the kernel's own
 nf_conntrack_sip + nf_nat_sip instead of siphelper (tests/e2e/compare.sh);
 tests marked `siphelper_only` (or using the `siphelper`/`ctl` fixtures) are
 skipped then."""
+import ctypes
+import errno
 import os
 import subprocess
+import sys
+import time
 
 import pytest
 
+# tests/lib: uapi.py (the ABI read from uapi/linux/siphelper.h)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
 
-def sh(cmd, check=True):
-    """Run a shell command, return its CompletedProcess (text)."""
-    r = subprocess.run(cmd, shell=True, text=True, capture_output=True)
+
+# Under TCG every exec costs ~150 ms (much more on the debug kernel), so a
+# command without shell syntax runs without a shell, and a netns is entered
+# with setns(2) around the fork instead of through `ip netns exec`.
+_SHELL_SYNTAX = set("|&;<>()$`\\\"'*?[]#~{}\n")
+
+
+def sh(cmd, check=True, ns=None):
+    """Run a command line (in netns NS), return its CompletedProcess (text).
+    """
+    if _SHELL_SYNTAX & set(cmd) or "=" in cmd.split(" ", 1)[0]:
+        args = ["/bin/sh", "-c", cmd]
+    else:
+        args = cmd.split()
+    try:
+        # the child is forked (vfork) by this thread: it starts in the
+        # thread's netns
+        with t.netns(ns):
+            r = subprocess.run(args, text=True, capture_output=True)
+    except FileNotFoundError as e:
+        r = subprocess.CompletedProcess(args, 127, "", f"{e}\n")
     if check and r.returncode != 0:
         raise AssertionError(f"{cmd!r} failed ({r.returncode}): "
                              f"{r.stdout}{r.stderr}")
@@ -63,6 +88,54 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip)
 
 
+# Module loading without an exec each (modprobe/insmod/rmmod cost ~0.3 s
+# under TCG, before the kernel does anything).
+_libc = ctypes.CDLL(None, use_errno=True)
+O_NONBLOCK = os.O_NONBLOCK
+
+
+def modprobe(*names):
+    """Load NAMES and their dependencies unless all are loaded already."""
+    if not all(os.path.isdir(f"/sys/module/{n}") for n in names):
+        sh("modprobe -a " + " ".join(names))
+
+
+def insmod(path, params=""):
+    """insmod PATH PARAMS: finit_module(2) on an uncompressed .ko."""
+    if not path.endswith(".ko"):
+        sh(f"insmod {path} {params}")
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if _libc.syscall(SYS_FINIT_MODULE, fd, params.encode(), 0):
+            err = ctypes.get_errno()
+            raise AssertionError(f"insmod {path} {params}: "
+                                 f"{os.strerror(err)}")
+    finally:
+        os.close(fd)
+
+
+def rmmod(*names, check=True, wait=10.0):
+    """rmmod NAMES (in this order); returns the first errno or 0. A module
+    still in use is tried again for WAIT seconds: a deleted netns drops
+    its references (nft ct helper objects) from a workqueue, later."""
+    for n in names:
+        deadline = time.monotonic() + wait
+        while _libc.delete_module(n.encode(), O_NONBLOCK):
+            err = ctypes.get_errno()
+            if err in (errno.EAGAIN, errno.EBUSY) and \
+                    time.monotonic() < deadline:
+                time.sleep(0.05)
+                continue
+            if check:
+                raise AssertionError(f"rmmod {n}: {os.strerror(err)}")
+            return err
+    return 0
+
+
+SYS_FINIT_MODULE = 313      # x86_64: the VM's architecture
+
+
 @pytest.fixture(scope="session")
 def module_path():
     path = os.environ["SIPHELPER_KO"]
@@ -73,15 +146,19 @@ def module_path():
 @pytest.fixture
 def siphelper(module_path):
     """siphelper loaded for one test, unloaded after it."""
-    sh("modprobe -a nf_conntrack nf_nat nf_tables")
-    sh(f"insmod {module_path}")
+    modprobe("nf_conntrack", "nf_nat", "nf_tables")
+    insmod(module_path)
     yield module_path
-    sh("rmmod siphelper")
+    rmmod("siphelper")
 
 
 def expectations():
     """`conntrack -L expect` in the router namespace."""
     return t.nsexec(t.ROUTER, "conntrack -L expect", check=False).stdout
+
+
+NAT_MODULES = ("nf_conntrack", "nf_nat", "nf_tables", "nft_chain_nat",
+               "nft_masq", "nft_ct")
 
 
 def load(module_path, params=""):
@@ -90,10 +167,9 @@ def load(module_path, params=""):
     an nft rule on the router; direct_media maps to the in-tree
     sip_direct_media, which has the opposite sense (1 = only the
     signalling peer)."""
-    sh("modprobe -a nf_conntrack nf_nat nf_tables nft_chain_nat "
-       "nft_masq nft_ct")
+    modprobe(*NAT_MODULES)
     if not INTREE:
-        sh(f"insmod {module_path} {params}")
+        insmod(module_path, params)
         return
     opts = dict(p.split("=", 1) for p in params.split())
     unknown = set(opts) - {"direct_media"}
@@ -108,10 +184,10 @@ def load(module_path, params=""):
 def unload():
     """Undo load()."""
     if not INTREE:
-        sh("rmmod siphelper")
+        rmmod("siphelper")
         return
     t.nsexec(t.ROUTER, "nft delete table inet shp_intree", check=False)
-    sh("rmmod nf_nat_sip nf_conntrack_sip")
+    rmmod("nf_nat_sip", "nf_conntrack_sip")
 
 
 @pytest.fixture(scope="module")

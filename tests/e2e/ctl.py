@@ -7,22 +7,23 @@ import subprocess
 
 import pytest
 
+import topology as t
+
 
 class Ctl:
     def __init__(self, path):
         self.path = path
 
     def run(self, *args, netns=None, prefix="", timeout=60):
-        """Run siphelperctl ARGS (optionally inside `ip netns exec`, or
+        """Run siphelperctl ARGS (optionally inside netns NETNS, or
         behind a PREFIX command such as setpriv). Returns CompletedProcess;
         a run longer than TIMEOUT seconds is killed and fails the test."""
         cmd = [self.path, *args]
         if prefix:
             cmd = prefix.split() + cmd
-        if netns:
-            cmd = ["ip", "netns", "exec", netns] + cmd
-        return subprocess.run(cmd, text=True, capture_output=True,
-                              timeout=timeout)
+        with t.netns(netns):
+            return subprocess.run(cmd, text=True, capture_output=True,
+                                  timeout=timeout)
 
     def ok(self, *args, **kw):
         r = self.run(*args, **kw)
@@ -47,15 +48,29 @@ def ctl():
 import socket  # noqa: E402
 import struct  # noqa: E402
 
+import uapi  # noqa: E402
+
 NLM_F_REQUEST, NLM_F_ACK, NLM_F_ACK_TLVS = 1, 4, 0x200
 NLMSG_ERROR = 2
 SOL_NETLINK, NETLINK_CAP_ACK, NETLINK_EXT_ACK = 270, 10, 11
-# uapi/linux/siphelper.h
-CMD_GET_CONFIG, CMD_SET_CONFIG = 1, 2
-A_VERSION, A_PORTS, A_SIP_TIMEOUT, A_DIRECT_MEDIA = 1, 2, 3, 4
-A_AUTO_ASSIGN, A_MALFORMED_POLICY, A_STATS = 5, 6, 7
-A_PORTS_ENTRY = 1
-A_PORT_LO, A_PORT_HI, A_PORT_PROTOS = 1, 2, 3
+# short names for uapi/linux/siphelper.h (tests/lib/uapi.py reads it)
+CMD_GET_CONFIG = uapi.SIPHELPER_CMD_GET_CONFIG
+CMD_SET_CONFIG = uapi.SIPHELPER_CMD_SET_CONFIG
+CMD_GET_STATS = uapi.SIPHELPER_CMD_GET_STATS
+CMD_RESET_STATS = uapi.SIPHELPER_CMD_RESET_STATS
+CMD_FLUSH = uapi.SIPHELPER_CMD_FLUSH
+CMD_EVENT = uapi.SIPHELPER_CMD_EVENT
+A_VERSION = uapi.SIPHELPER_A_VERSION
+A_PORTS = uapi.SIPHELPER_A_PORTS
+A_SIP_TIMEOUT = uapi.SIPHELPER_A_SIP_TIMEOUT
+A_DIRECT_MEDIA = uapi.SIPHELPER_A_DIRECT_MEDIA
+A_AUTO_ASSIGN = uapi.SIPHELPER_A_AUTO_ASSIGN
+A_MALFORMED_POLICY = uapi.SIPHELPER_A_MALFORMED_POLICY
+A_STATS = uapi.SIPHELPER_A_STATS
+A_PORTS_ENTRY = uapi.SIPHELPER_A_PORTS_ENTRY
+A_PORT_LO = uapi.SIPHELPER_A_PORT_LO
+A_PORT_HI = uapi.SIPHELPER_A_PORT_HI
+A_PORT_PROTOS = uapi.SIPHELPER_A_PORT_PROTOS
 
 
 def attr(t, payload):

@@ -11,7 +11,6 @@ headers, thousands of Via values, NUL bytes, invalid UTF-8, lying
 Content-Length, huge and negative numbers, broken IPv6 literals, SDP with
 1000 m= lines, a=rtcp and c= naming other hosts, and random byte-level
 damage (flips, splices, duplicated or dropped lines) to fill the count."""
-import ctypes
 import glob
 import os
 import random
@@ -19,9 +18,9 @@ import re
 import socket
 import struct
 import subprocess
-from contextlib import contextmanager
 
 import topology as t
+from stats import reset_stats, stats  # noqa: F401 (h.stats())
 from sipmsg import crlf, invite, register, register_ok, bye
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -359,52 +358,7 @@ def v6_path():
 
 # --- running it through the router ---
 
-CLONE_NEWNET = 0x40000000
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-@contextmanager
-def netns(ns):
-    """Run the block with the calling thread in netns NS."""
-    own = os.open("/proc/self/ns/net", os.O_RDONLY)
-    target = os.open(f"/run/netns/{ns}", os.O_RDONLY)
-    try:
-        if _libc.setns(target, CLONE_NEWNET):
-            raise OSError(ctypes.get_errno(), "setns")
-        yield
-    finally:
-        if _libc.setns(own, CLONE_NEWNET):
-            raise OSError(ctypes.get_errno(), "setns back")
-        os.close(own)
-        os.close(target)
-
-
-STATS = {2: "seen", 3: "parsed", 4: "rewritten_hdr", 5: "rewritten_sdp",
-         6: "expect_created", 7: "expect_removed", 8: "registrations",
-         9: "malformed", 10: "truncated", 11: "dropped", 12: "assigned"}
-CMD_GET_STATS, CMD_RESET_STATS, A_STATS = 3, 4, 7
-
-
-def stats(ns=t.ROUTER):
-    """The module's counters in netns NS, over raw generic netlink."""
-    from ctl import Genl
-    with netns(ns):
-        g = Genl()
-    err, _, replies = g.request(g.family, CMD_GET_STATS)
-    g.s.close()
-    assert err == 0, err
-    nest = Genl._attrs(replies[0])[A_STATS]
-    return {STATS[k]: struct.unpack("=Q", v)[0]
-            for k, v in Genl._attrs(nest).items() if k in STATS}
-
-
-def reset_stats(ns=t.ROUTER):
-    from ctl import Genl
-    with netns(ns):
-        g = Genl()
-    err, _, _ = g.request(g.family, CMD_RESET_STATS)
-    g.s.close()
-    assert err == 0, err
+netns = t.netns
 
 
 SO_SNDBUFFORCE, SO_RCVBUFFORCE = 32, 33     # not in Python 3.11's socket

@@ -17,27 +17,26 @@ run fails with that splat; on a fixed kernel the test passes.
 docs/reliability.md ("Found") has the figures; siphelper closes the same
 window in its own unload (shp_helpers_going, kmod/helper.c)."""
 import topology as t
-from conftest import expectations, sh
+from conftest import NAT_MODULES, expectations, modprobe, rmmod
 from test_faults import INTREE_5070, SRV_MEDIA, Traffic, calls  # noqa: F401
 
 ROUNDS = 5
 
 
 def test_intree_unload_leaves_no_expectation(net, calls):
-    sh("modprobe -a nf_conntrack nf_nat nf_tables nft_chain_nat nft_masq "
-       "nft_ct")
+    modprobe(*NAT_MODULES)
     theirs = calls(100, sig=42000, media=12006, srv_port=5070,
                    srv_media=SRV_MEDIA + 1)
     for k in range(ROUNDS):
-        sh("modprobe nf_conntrack_sip")
-        sh("modprobe nf_nat_sip")
+        modprobe("nf_conntrack_sip")
+        modprobe("nf_nat_sip")
         t.nft(t.ROUTER, INTREE_5070)
         theirs.signal()
         load = Traffic(theirs)      # media and re-INVITEs on every call
         load.start()
         load.wait_rounds(2)
         t.nsexec(t.ROUTER, "nft delete table inet shp_intree")
-        sh("rmmod nf_nat_sip nf_conntrack_sip")
+        rmmod("nf_nat_sip", "nf_conntrack_sip")
         load.wait_rounds(2)
         load.stop()
         # faults here on an affected kernel (the helper's name is read)

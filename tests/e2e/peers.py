@@ -26,14 +26,15 @@ def workdir():
 
 
 def spawn(ns, argv, **kw):
-    """ARGV inside netns NS (ip netns exec execs it: the pid is ARGV's)."""
-    return subprocess.Popen(["ip", "netns", "exec", ns, *argv], text=True,
-                            **kw)
+    """ARGV inside netns NS (the pid is ARGV's)."""
+    with t.netns(ns):
+        return subprocess.Popen(argv, text=True, **kw)
 
 
 def run(ns, argv, timeout, **kw):
-    return subprocess.run(["ip", "netns", "exec", ns, *argv], text=True,
-                          capture_output=True, timeout=timeout, **kw)
+    with t.netns(ns):
+        return subprocess.run(argv, text=True, capture_output=True,
+                              timeout=timeout, **kw)
 
 
 def stop(proc, timeout=10):

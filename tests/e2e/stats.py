@@ -2,35 +2,21 @@
 """The router namespace's siphelper counters, read with the raw generic
 netlink client of ctl.py (GET_STATS), so that the datapath scenarios assert
 counters without depending on the siphelperctl binary being built."""
-import ctypes
-import os
 import re
 import struct
 
 import topology as t
+import uapi
 from conftest import HELPER
-from ctl import Genl
+from ctl import CMD_GET_STATS, CMD_RESET_STATS, A_STATS, Genl
 
-CMD_GET_STATS, A_STATS = 3, 7
-# uapi/linux/siphelper.h enum siphelper_stat_attr
-NAMES = {2: "seen", 3: "parsed", 4: "rewritten_hdr", 5: "rewritten_sdp",
-         6: "expect_created", 7: "expect_removed", 8: "registrations",
-         9: "malformed", 10: "truncated", 11: "dropped", 12: "assigned"}
+NAMES = uapi.stat_names()
 
 
 def _genl_in(ns):
     """A Genl socket opened inside netns ns (sockets keep their netns)."""
-    own = os.open("/proc/self/ns/net", os.O_RDONLY)
-    target = os.open(f"/run/netns/{ns}", os.O_RDONLY)
-    try:
-        if t._libc.setns(target, t.CLONE_NEWNET):
-            raise OSError(ctypes.get_errno(), "setns")
+    with t.netns(ns):
         return Genl()
-    finally:
-        if t._libc.setns(own, t.CLONE_NEWNET):
-            raise OSError(ctypes.get_errno(), "setns back")
-        os.close(own)
-        os.close(target)
 
 
 def stats(ns=t.ROUTER):
@@ -44,6 +30,16 @@ def stats(ns=t.ROUTER):
         nest = Genl._attrs(Genl._attrs(replies[0])[A_STATS])
         return {NAMES[k]: struct.unpack("=Q", v)[0]
                 for k, v in nest.items() if k in NAMES}
+    finally:
+        g.s.close()
+
+
+def reset_stats(ns=t.ROUTER):
+    """Counters of netns ns back to zero (RESET_STATS)."""
+    g = _genl_in(ns)
+    try:
+        err, ext, _ = g.request(g.family, CMD_RESET_STATS)
+        assert err == 0, (err, ext)
     finally:
         g.s.close()
 

@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 import topology as t
-from conftest import sh
+from conftest import insmod, rmmod, sh
 from ctl import ctl  # noqa: F401  (fixture)
 from sipmsg import public_form, register
 from test_nft import helper_of, stats
@@ -24,8 +24,10 @@ CT_RULES = """table inet shp_ct {
 """
 # Each flip is two processes over 9p: far slower on the debug kernel.
 FLIPS = 4 if "debug" in os.uname().release else 15
-SEND = ("python3 -c \"import socket; s = socket.socket(2, 2); "
-        "s.sendto(b'x', ('127.0.0.1', 5060))\"")
+
+
+def send(ns):
+    t.send_udp(ns, [5060])
 
 
 def test_new_flows_follow_auto_assign(alg, ctl, socks):
@@ -112,20 +114,20 @@ def test_netns_and_rmmod_with_hooks_on_and_off(siphelper, ctl, three_netns):
     on, off, flip = three_netns
     ctl.ok("set", "auto-assign", "no", netns=off)
     for ns in three_netns:
-        sh(f"ip netns exec {ns} {SEND}")
+        send(ns)
     assert [assigned(ctl, ns) for ns in three_netns] == [1, 0, 1]
 
     # concurrent writers in one netns: hooks and config end in step
-    loop = (f"for i in $(seq {FLIPS}); do ip netns exec {flip} {ctl.path} set "
-            f"auto-assign no && ip netns exec {flip} {ctl.path} set "
+    loop = (f"for i in $(seq {FLIPS}); do {ctl.path} -n {flip} set "
+            f"auto-assign no && {ctl.path} -n {flip} set "
             "auto-assign yes || exit 1; done")
     procs = [subprocess.Popen(loop, shell=True) for _ in range(3)]
     assert [p.wait(timeout=600) for p in procs] == [0, 0, 0]
     assert ctl.config(netns=flip)["auto_assign"] is True
-    sh(f"ip netns exec {flip} {SEND}")
+    send(flip)
     assert assigned(ctl, flip) == 2
     ctl.ok("set", "auto-assign", "no", netns=flip)
-    sh(f"ip netns exec {flip} {SEND}")
+    send(flip)
     assert assigned(ctl, flip) == 2
 
     # netns deletion with the hooks off, then on (a conntrack holding
@@ -133,10 +135,10 @@ def test_netns_and_rmmod_with_hooks_on_and_off(siphelper, ctl, three_netns):
     # another
     sh(f"ip netns del {off}")
     sh(f"ip netns del {on}")
-    sh("rmmod siphelper")
-    sh(f"insmod {siphelper}")
+    rmmod("siphelper")
+    insmod(siphelper)
     assert ctl.config(netns=flip)["auto_assign"] is True   # defaults
-    sh(f"ip netns exec {flip} {SEND}")
+    send(flip)
     assert assigned(ctl, flip) == 1
     ctl.ok("set", "auto-assign", "no", netns=flip)
     sh(f"ip netns del {flip}")

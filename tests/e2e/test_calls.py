@@ -6,7 +6,7 @@ lines, and an incoming call to a registered phone."""
 import pytest
 
 import topology as t
-from conftest import load, sh
+from conftest import load, rmmod
 from dialog import request, response, sdp, to_private, to_public
 from sipmsg import register, register_ok
 from stats import delta, expected_ports, stats
@@ -132,7 +132,7 @@ def test_more_streams_than_bound_passed(net, module_path, socks, params):
         assert s["malformed"] == 1 and s["dropped"] == 0, s
     finally:
         t.flush()
-        sh("rmmod siphelper")
+        rmmod("siphelper")
 
 
 def test_reinvite_moves_media(alg, socks):

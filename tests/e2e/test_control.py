@@ -5,8 +5,9 @@ import json
 
 import pytest
 
-from conftest import sh
+from conftest import insmod, rmmod, sh
 from ctl import ctl  # noqa: F401  (fixture)
+import topology as t
 
 NOBODY = "setpriv --reuid=65534 --regid=65534 --clear-groups"
 DEFAULT = {"ports": [{"lo": 5060, "hi": 5060, "protocols": ["udp", "tcp"]},
@@ -26,7 +27,7 @@ def netns():
 
 
 def test_module_not_loaded(ctl):
-    sh("rmmod siphelper", check=False)
+    rmmod("siphelper", check=False)
     r = ctl.run("show")
     assert r.returncode == 1
     assert "siphelper module not loaded: run 'modprobe siphelper'" in r.stderr
@@ -123,12 +124,18 @@ def test_invalid_refused(siphelper, ctl, args):
 
 def test_usage_errors(ctl):
     for args in (("frobnicate",), ("show", "x"), ("stats", "clear"),
-                 ("--bogus",), ()):
+                 ("--bogus",)):
         assert ctl.run(*args).returncode == 2, args
     for c in ("show", "set", "stats", "flush"):
         r = ctl.run(c, "--help")
         assert r.returncode == 0 and "usage: siphelperctl" in r.stdout
     assert ctl.ok("--version").startswith("siphelperctl ")
+
+
+def test_no_command_shows(siphelper, ctl):
+    """As wg(8): no command is `show`."""
+    assert ctl.ok() == ctl.ok("show")
+    assert ctl.config() == json.loads(ctl.ok("-j"))
 
 
 def test_stats(siphelper, ctl):
@@ -149,8 +156,8 @@ def test_flush(siphelper, ctl):
 
 def test_rmmod_with_open_config(siphelper, ctl, netns):
     ctl.ok("set", "sip-timeout", "77", netns=netns[0])
-    sh("rmmod siphelper")
-    sh(f"insmod {siphelper}")
+    rmmod("siphelper")
+    insmod(siphelper)
     assert ctl.config(netns=netns[0])["sip_timeout"] == 3600
 
 
@@ -215,8 +222,6 @@ NFT_HELPER = """table inet shp_t {
     }
 }
 """
-SEND = ("python3 -c \"import socket; s = socket.socket(2, 2); "
-        "[s.sendto(b'x', ('127.0.0.1', p)) for p in (5060, 9999)]\"")
 
 
 def ct_udp(ns):
@@ -232,7 +237,7 @@ def test_flush_removes_only_our_conntracks(siphelper, ctl, netns):
         sh(f"ip netns exec {ns} sysctl -qw "
            "net.netfilter.nf_conntrack_udp_timeout=600")
         sh(f"ip netns exec {ns} nft -f - <<'EOF'\n{NFT_HELPER}EOF")
-        sh(f"ip netns exec {ns} {SEND}")
+        t.send_udp(ns, [5060, 9999])
         out = ct_udp(ns)
         assert "dport=5060" in out and "helper=siphelper" in out, out
         assert "dport=9999" in out, out

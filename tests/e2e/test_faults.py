@@ -23,7 +23,8 @@ import pytest
 
 import hostile as h
 import topology as t
-from conftest import expectations, sh
+from conftest import (NAT_MODULES, expectations, insmod, modprobe, rmmod,
+                      sh)
 from ctl import (Genl, nest, u8, u32, port, A_PORTS, A_SIP_TIMEOUT,
                  A_DIRECT_MEDIA, A_AUTO_ASSIGN, ctl)  # noqa: F401
 from dialog import request, response, sdp, to_private, to_public
@@ -67,8 +68,7 @@ def sysctl(name, value=None):
 def limits(net):
     """Room for 2 x CALLS media expectations (the default limit is 256
     here) and for the sockets of 1000 phones."""
-    sh("modprobe -a nf_conntrack nf_nat nf_tables nft_chain_nat nft_masq "
-       "nft_ct")
+    modprobe(*NAT_MODULES)
     old = sysctl("nf_conntrack_expect_max")
     sysctl("nf_conntrack_expect_max", max(old, 4 * CALLS + 256))
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -86,7 +86,7 @@ def mod(net, module_path):
         path = module_path
 
         def load(self, params=""):
-            sh(f"insmod {module_path} {params}")
+            insmod(module_path, params)
 
         def loaded(self):
             return os.path.exists("/sys/module/siphelper")
@@ -95,7 +95,7 @@ def mod(net, module_path):
     yield m
     t.flush()
     if m.loaded():
-        sh("rmmod siphelper")
+        rmmod("siphelper")
 
 
 def bulk(ns, addr, ports, rcvbuf=None):
@@ -359,7 +359,7 @@ def test_rmmod_under_load(mod, calls):
     load.start()
     load.wait_rounds(2)
     t0 = time.monotonic()
-    sh("rmmod siphelper")
+    rmmod("siphelper")
     t_rmmod = time.monotonic() - t0
     load.wait_rounds(2)                 # traffic went on after the rmmod
     load.stop()
@@ -422,7 +422,7 @@ def test_rmmod_mid_tcp_stream_ipv6(mod, socks):
             server.sendall(ok(cseq))
             assert t.recv_exact(phone, len(to_private(ok(cseq), **pub))) \
                 == to_private(ok(cseq), **pub)
-        sh("rmmod siphelper")
+        rmmod("siphelper")
         for cseq in (3, 4):
             msg = register(cseq)
             phone.sendall(msg)
@@ -609,8 +609,8 @@ def bye(c):
 
 def test_in_tree_sip_alongside(mod, calls):
     mod.load()
-    sh("modprobe nf_conntrack_sip")
-    sh("modprobe nf_nat_sip")
+    modprobe("nf_conntrack_sip")
+    modprobe("nf_nat_sip")
     try:
         t.nft(t.ROUTER, INTREE_5070)
         ours = calls(3, sig=41000, media=10006)
@@ -641,7 +641,7 @@ def test_in_tree_sip_alongside(mod, calls):
     finally:
         t.nsexec(t.ROUTER, "nft delete table inet shp_intree", check=False)
         t.flush()
-        sh("rmmod nf_nat_sip nf_conntrack_sip")
+        rmmod("nf_nat_sip", "nf_conntrack_sip")
 
 
 def test_in_tree_unloaded_under_traffic(mod, calls):
@@ -656,8 +656,8 @@ def test_in_tree_unloaded_under_traffic(mod, calls):
     (a page fault in the next `conntrack -L expect`, docs/reliability.md;
     our module closes that window with shp_helpers_going)."""
     mod.load()
-    sh("modprobe nf_conntrack_sip")
-    sh("modprobe nf_nat_sip")
+    modprobe("nf_conntrack_sip")
+    modprobe("nf_nat_sip")
     n = min(CALLS, 100)
 
     def ports(base, k=n):
@@ -677,7 +677,7 @@ def test_in_tree_unloaded_under_traffic(mod, calls):
         for x in load:
             x.wait_rounds(2)
         t.nsexec(t.ROUTER, "nft delete table inet shp_intree")
-        sh("rmmod nf_nat_sip nf_conntrack_sip")
+        rmmod("nf_nat_sip", "nf_conntrack_sip")
         for x in load:
             x.wait_rounds(2)        # traffic went on after the rmmod
         for x in load:
@@ -801,7 +801,7 @@ def test_memory_back_to_baseline(mod, calls):
     t.flush()
     back_to(base, "after conntrack -F")
     flushed = slabs()
-    sh("rmmod siphelper")
+    rmmod("siphelper")
     back_to(base, "after rmmod")
     leaks = kmemleak_ours()
     figure("memory", base=base, peak=peak, flushed=flushed, rmmod=slabs(),
@@ -992,7 +992,7 @@ def test_netns_deleted_with_live_calls(mod, calls, socks):
         assert stats(OTHER)["parsed"] > other["parsed"]
         sh(f"ip netns del {OTHER}")
         assert open("/sys/module/siphelper/refcnt").read().strip() == "0"
-        sh("rmmod siphelper")           # waits for the netns cleanup
+        rmmod("siphelper")           # waits for the netns cleanup
         back_to(base, "conntracks of the deleted netns freed")
     finally:
         for phone, _, _, server in streams:

@@ -1,9 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0
 """The module loads, registers its conntrack helpers, coexists with the
 in-tree SIP helper and unloads cleanly."""
+import json
+import os
+import shutil
+
 import pytest
 
-from conftest import sh
+from conftest import insmod, modprobe, rmmod, sh
+from ctl import ctl  # noqa: F401  (fixture)
 
 # siphelper's own module life cycle: skipped with SIPHELPER_ALG=intree
 pytestmark = pytest.mark.siphelper_only
@@ -35,28 +40,28 @@ def test_defaults_are_the_seed_contract(siphelper):
 
 
 def test_unload_unregisters(module_path):
-    sh("modprobe -a nf_conntrack nf_nat nf_tables")
-    sh(f"insmod {module_path}")
-    sh("rmmod siphelper")
+    modprobe("nf_conntrack", "nf_nat", "nf_tables")
+    insmod(module_path)
+    rmmod("siphelper")
     r = helper_object("udp")
     sh("nft delete table inet shp_t", check=False)
     assert r.returncode != 0, "helper still registered after rmmod"
 
 
 def test_side_by_side_with_in_tree_sip(siphelper):
-    sh("modprobe nf_conntrack_sip")
-    sh("modprobe nf_nat_sip")
+    modprobe("nf_conntrack_sip")
+    modprobe("nf_nat_sip")
     mods = sh("lsmod").stdout
     assert "nf_conntrack_sip" in mods and "siphelper" in mods
     r = helper_object("udp")
     assert r.returncode == 0, r.stderr
     sh("nft add ct helper inet shp_t sip '{ type \"sip\" protocol udp; }'")
     sh("nft delete table inet shp_t")
-    sh("rmmod nf_nat_sip nf_conntrack_sip")
+    rmmod("nf_nat_sip", "nf_conntrack_sip")
 
 
 def test_bad_module_parameter_refused(module_path):
-    sh("modprobe -a nf_conntrack nf_nat nf_tables")
+    modprobe("nf_conntrack", "nf_nat", "nf_tables")
     for bad in ("ports=0", "ports=70000", "ports=6000-5000", "sip_timeout=0",
                 "sip_timeout=86401", "ports=5060/sctp"):
         r = sh(f"insmod {module_path} {bad}", check=False)
@@ -66,7 +71,30 @@ def test_bad_module_parameter_refused(module_path):
 
 
 def test_reload_cycles(module_path):
-    sh("modprobe -a nf_conntrack nf_nat nf_tables")
+    modprobe("nf_conntrack", "nf_nat", "nf_tables")
     for _ in range(5):
-        sh(f"insmod {module_path}")
-        sh("rmmod siphelper")
+        insmod(module_path)
+        rmmod("siphelper")
+
+
+def test_family_lookup_loads_installed_module(module_path, ctl):
+    """MODULE_ALIAS_GENL_FAMILY: with the module installed (here into the
+    VM's writable /lib/modules overlay) and not loaded, the first
+    siphelperctl command loads it through the genl family lookup."""
+    rmmod("siphelper", check=False)
+    rel = os.uname().release
+    suffix = module_path[module_path.index(".ko"):]
+    dest = f"/lib/modules/{rel}/extra/siphelper{suffix}"
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    shutil.copy(module_path, dest)
+    try:
+        sh(f"depmod -a {rel}")
+        assert not os.path.exists("/sys/module/siphelper")
+        r = ctl.run("-j")           # no command: show
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)["sip_timeout"] == 3600
+        assert os.path.exists("/sys/module/siphelper")
+    finally:
+        rmmod("siphelper", check=False)
+        os.unlink(dest)
+        sh(f"depmod -a {rel}")

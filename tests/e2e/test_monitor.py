@@ -16,7 +16,7 @@ import subprocess
 import time
 
 import topology as t
-from conftest import sh
+from conftest import rmmod
 from ctl import ctl  # noqa: F401  (fixture)
 from sipmsg import PRIV, PUB, public_form, register
 
@@ -191,7 +191,7 @@ def test_needs_cap_net_admin(alg, ctl):
 
 
 def test_module_not_loaded(ctl):
-    sh("rmmod siphelper", check=False)
+    rmmod("siphelper", check=False)
     r = ctl.run("monitor", "-c", "1", timeout=10)
     assert r.returncode == 1, r
     assert "siphelper module not loaded: run 'modprobe siphelper'" \

@@ -12,7 +12,6 @@ import re
 import pytest
 
 import topology as t
-from conftest import sh
 from ctl import ctl  # noqa: F401  (fixture)
 from sipmsg import bye, invite, public_form, register
 from test_nat6 import invite6

@@ -7,7 +7,7 @@ pinhole where we cannot open one safely."""
 import pytest
 
 import topology as t
-from conftest import load, sh
+from conftest import load, rmmod
 from dialog import request, sdp, to_public
 from stats import delta, expected_ports, stats
 
@@ -42,7 +42,7 @@ def test_malformed_policy(net, module_path, socks, params):
         assert server.recvfrom(65535)[0] == to_public(ok)
     finally:
         t.flush()
-        sh("rmmod siphelper")
+        rmmod("siphelper")
 
 
 def invite_with(body, ctype="application/sdp"):
@@ -148,7 +148,7 @@ def test_stun_keepalive_passes_drop_policy(net, module_path, socks):
         assert d == {"seen": 1}, d
     finally:
         t.flush()
-        sh("rmmod siphelper")
+        rmmod("siphelper")
 
 
 @pytest.mark.siphelper_only
@@ -177,4 +177,4 @@ def test_tcp_malformed_never_dropped(net, module_path, socks):
             t.tcp_reset(phone, server)
     finally:
         t.flush()
-        sh("rmmod siphelper")
+        rmmod("siphelper")

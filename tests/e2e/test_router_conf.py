@@ -15,7 +15,7 @@ import os
 import pytest
 
 import topology as t
-from conftest import sh
+from conftest import insmod, rmmod
 from dialog import request, to_public
 from stats import delta, stats
 
@@ -40,11 +40,11 @@ if "siphelper-debug" in os.uname().release:
 def conf(request, net, module_path):
     parts = CONFIGS[request.param]
     undo = t.profile_apply(parts)
-    sh(f"insmod {module_path}")
+    insmod(module_path)
     t.flush()
     yield parts
     t.flush()
-    sh("rmmod siphelper")
+    rmmod("siphelper")
     undo()
 
 

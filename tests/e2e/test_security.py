@@ -15,12 +15,11 @@ import pytest
 
 import hostile as h
 import topology as t
-from conftest import expectations, load, sh
+from conftest import expectations, load, rmmod, sh
 from ctl import (Genl, attr, nest, u8, u16, u32, port, A_PORTS,  # noqa: F401
-                 A_SIP_TIMEOUT, CMD_GET_CONFIG, CMD_SET_CONFIG, ctl)
+                 A_SIP_TIMEOUT, CMD_GET_CONFIG, CMD_SET_CONFIG, CMD_GET_STATS,
+                 CMD_RESET_STATS, CMD_FLUSH, CMD_EVENT, ctl)
 from sipmsg import invite, register, register_ok
-
-CMD_GET_STATS, CMD_RESET_STATS, CMD_FLUSH, CMD_EVENT = 3, 4, 5, 6
 
 
 def n_expect(out=None):
@@ -56,7 +55,7 @@ def test_child_userns(net, module_path, ctl):
         assert json.loads(r.stdout)["sip_timeout"] == 60
         assert ctl.config()["sip_timeout"] == 3600
     finally:
-        sh("rmmod siphelper")
+        rmmod("siphelper")
 
 
 # --- malformed generic netlink ---
@@ -250,7 +249,7 @@ def test_spoofed_media_refused_without_direct_media(net, module_path, socks):
         assert rtp.recvfrom(2048)[0] == b"peer"
     finally:
         t.flush()
-        sh("rmmod siphelper")
+        rmmod("siphelper")
 
 
 # --- resource bounds ---

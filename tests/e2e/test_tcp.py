@@ -8,7 +8,7 @@ import time
 import pytest
 
 import topology as t
-from conftest import load, sh
+from conftest import load, rmmod
 from dialog import request, response, sdp, to_private, to_public
 from stats import delta, expected_ports, stats
 
@@ -46,7 +46,7 @@ def test_message_split_over_segments(net, module_path, socks, params):
             t.tcp_reset(phone, server)
     finally:
         t.flush()
-        sh("rmmod siphelper")
+        rmmod("siphelper")
 
 
 def test_ipv6_length_change_keeps_stream(alg, socks):

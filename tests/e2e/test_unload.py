@@ -11,7 +11,7 @@ import struct
 
 import hostile as h
 import topology as t
-from conftest import sh
+from conftest import insmod, modprobe, rmmod, sh
 
 NETLINK_NETFILTER = 12
 NFNL_SUBSYS_CTNETLINK_EXP, IPCTNL_MSG_EXP_NEW = 2, 0
@@ -73,8 +73,8 @@ def create_expect_with_expectfn(master, expected, fn):
 def test_ctnetlink_expectfn_gone_with_module(net, module_path, socks):
     sh("modprobe -a nf_conntrack nf_nat nf_tables nft_chain_nat nft_masq "
        "nf_conntrack_netlink")
-    sh("modprobe nf_conntrack_tftp")
-    sh(f"insmod {module_path}")
+    modprobe("nf_conntrack_tftp")
+    insmod(module_path)
     # ctnetlink puts expectations only on a master with a helper: the
     # in-tree TFTP helper on port 7000
     t.nft(t.ROUTER, """
@@ -98,7 +98,7 @@ table inet shp_tftp {
         assert err == 0, os.strerror(err)
         assert "dport=7100" in t.nsexec(t.ROUTER,
                                         "conntrack -L expect").stdout
-        sh("rmmod siphelper")
+        rmmod("siphelper")
         unloaded = True
         left = t.nsexec(t.ROUTER, "conntrack -L expect").stdout
         assert "dport=7100" not in left, left
@@ -109,4 +109,4 @@ table inet shp_tftp {
         t.nsexec(t.ROUTER, "nft delete table inet shp_tftp", check=False)
         t.flush()
         if not unloaded:
-            sh("rmmod siphelper", check=False)
+            rmmod("siphelper", check=False)

@@ -13,6 +13,7 @@ import socket
 import struct
 import subprocess
 import time
+from contextlib import contextmanager
 
 from conftest import sh
 
@@ -28,35 +29,80 @@ CLONE_NEWNET = 0x40000000
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
+def enter_netns(ns):
+    """Move the calling thread into netns NS (named by `ip netns add`)."""
+    fd = os.open(f"/run/netns/{ns}", os.O_RDONLY)
+    try:
+        if _libc.setns(fd, CLONE_NEWNET):
+            raise OSError(ctypes.get_errno(), f"setns {ns}")
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def netns(ns):
+    """Run the block with the calling thread in netns NS (None: where it
+    is); sockets opened and processes started in it stay there."""
+    if not ns:
+        yield
+        return
+    own = os.open("/proc/self/ns/net", os.O_RDONLY)
+    try:
+        enter_netns(ns)
+        yield
+    finally:
+        if _libc.setns(own, CLONE_NEWNET):
+            raise OSError(ctypes.get_errno(), "setns back")
+        os.close(own)
+
+
 def nsexec(ns, cmd, check=True):
-    return sh(f"ip netns exec {ns} {cmd}", check=check)
+    """Run command line CMD in netns NS (the same as `ip netns exec` for
+    everything but /sys, which the tests do not read)."""
+    return sh(cmd, check=check, ns=ns)
+
+
+def ip_batch(lines, ns=None):
+    """`ip -batch` of LINES (in netns NS): one exec for many commands."""
+    with netns(ns):
+        r = subprocess.run(["ip", "-b", "-"], input="\n".join(lines) + "\n",
+                           text=True, capture_output=True)
+    assert r.returncode == 0, (ns, lines, r.stderr)
+
+
+def sysctl(ns, key, value):
+    """sysctl -w KEY=VALUE in netns NS (/proc/sys/net follows the netns of
+    the thread that opens it)."""
+    with netns(ns), open("/proc/sys/" + key.replace(".", "/"), "w") as f:
+        f.write(str(value))
 
 
 def setup():
     teardown()
-    for ns in (PHONE, ROUTER, SERVER):
-        sh(f"ip netns add {ns}")
-        nsexec(ns, "ip link set lo up")
-    sh(f"ip link add lan0 netns {ROUTER} type veth peer eth0 netns {PHONE}")
-    sh(f"ip link add wan0 netns {ROUTER} type veth peer eth0 netns {SERVER}")
-    nsexec(PHONE, f"ip addr add {PHONE_IP}/24 dev eth0")
-    nsexec(PHONE, "ip link set eth0 up")
-    nsexec(PHONE, f"ip route add default via {LAN_IP}")
-    nsexec(PHONE, f"ip addr add {PHONE2_IP}/24 dev eth0")
-    nsexec(SERVER, f"ip addr add {SERVER_IP}/24 dev eth0")
-    nsexec(SERVER, f"ip addr add {MEDIA_IP}/24 dev eth0")
-    nsexec(SERVER, "ip link set eth0 up")
-    nsexec(ROUTER, f"ip addr add {LAN_IP}/24 dev lan0")
-    nsexec(ROUTER, f"ip addr add {PUBLIC_IP}/24 dev wan0")
-    nsexec(ROUTER, "ip link set lan0 up")
-    nsexec(ROUTER, "ip link set wan0 up")
-    nsexec(ROUTER, "sysctl -qw net.ipv4.ip_forward=1")
-    nsexec(ROUTER, "sysctl -qw net.ipv6.conf.all.forwarding=1")
-    nsexec(PHONE, f"ip -6 addr add {PHONE6}/64 dev eth0 nodad")
-    nsexec(PHONE, f"ip -6 route add default via {LAN6}")
-    nsexec(SERVER, f"ip -6 addr add {SERVER6}/64 dev eth0 nodad")
-    nsexec(ROUTER, f"ip -6 addr add {LAN6}/64 dev lan0 nodad")
-    nsexec(ROUTER, f"ip -6 addr add {PUBLIC6}/64 dev wan0 nodad")
+    ip_batch([f"netns add {ns}" for ns in (PHONE, ROUTER, SERVER)] + [
+        f"link add lan0 netns {ROUTER} type veth peer eth0 netns {PHONE}",
+        f"link add wan0 netns {ROUTER} type veth peer eth0 netns {SERVER}"])
+    ip_batch(["link set lo up",
+              f"addr add {PHONE_IP}/24 dev eth0",
+              f"addr add {PHONE2_IP}/24 dev eth0",
+              "link set eth0 up",
+              f"route add default via {LAN_IP}",
+              f"addr add {PHONE6}/64 dev eth0 nodad",
+              f"route add ::/0 via {LAN6}"], PHONE)
+    ip_batch(["link set lo up",
+              f"addr add {SERVER_IP}/24 dev eth0",
+              f"addr add {MEDIA_IP}/24 dev eth0",
+              "link set eth0 up",
+              f"addr add {SERVER6}/64 dev eth0 nodad"], SERVER)
+    ip_batch(["link set lo up",
+              f"addr add {LAN_IP}/24 dev lan0",
+              f"addr add {PUBLIC_IP}/24 dev wan0",
+              "link set lan0 up",
+              "link set wan0 up",
+              f"addr add {LAN6}/64 dev lan0 nodad",
+              f"addr add {PUBLIC6}/64 dev wan0 nodad"], ROUTER)
+    sysctl(ROUTER, "net.ipv4.ip_forward", 1)
+    sysctl(ROUTER, "net.ipv6.conf.all.forwarding", 1)
     nft(ROUTER, """
 table ip shp_nat {
   chain pre { type nat hook prerouting priority -100; }
@@ -99,14 +145,14 @@ def profile_apply(parts):
         undo.append(lambda part=part: _active.discard(part))
         if part in ("acct", "timestamp"):
             key = f"net.netfilter.nf_conntrack_{part}"
-            nsexec(ROUTER, f"sysctl -qw {key}=1")
-            undo.append(f"sysctl -qw {key}=0")
+            sysctl(ROUTER, key, 1)
+            undo.append(lambda key=key: sysctl(ROUTER, key, 0))
         elif part == "events":
             # a listener makes every new conntrack carry the event cache
-            p = subprocess.Popen(["ip", "netns", "exec", ROUTER,
-                                  "conntrack", "-E"],
-                                 stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL)
+            with netns(ROUTER):
+                p = subprocess.Popen(["conntrack", "-E"],
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
             _listeners.append(p)
             undo.append(p)
         elif part == "gro":
@@ -173,10 +219,38 @@ def teardown():
         sh(f"ip netns del {ns}", check=False)
 
 
-def flush():
-    """Forget all conntrack state on the router."""
-    nsexec(ROUTER, "conntrack -F", check=False)
-    nsexec(ROUTER, "conntrack -F expect", check=False)
+# ctnetlink (uapi linux/netfilter/nfnetlink.h, nfnetlink_conntrack.h)
+NETLINK_NETFILTER = 12
+NFNL_SUBSYS_CTNETLINK, NFNL_SUBSYS_CTNETLINK_EXP = 1, 2
+IPCTNL_MSG_CT_DELETE = IPCTNL_MSG_EXP_DELETE = 2
+NLM_F_REQUEST, NLM_F_ACK, NLMSG_ERROR = 1, 4, 2
+
+
+def ctnetlink(ns, subsys, msg, attrs=b"", family=socket.AF_UNSPEC):
+    """One ctnetlink request in netns NS; returns the kernel's errno."""
+    with netns(ns):
+        s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW,
+                          NETLINK_NETFILTER)
+    with s:
+        body = struct.pack("=BBH", family, 0, 0) + attrs
+        s.send(struct.pack("=IHHII", 16 + len(body), subsys << 8 | msg,
+                           NLM_F_REQUEST | NLM_F_ACK, 1, 0) + body)
+        while True:
+            data = s.recv(65536)
+            _, typ = struct.unpack_from("=IH", data)
+            if typ == NLMSG_ERROR:
+                return -struct.unpack_from("=i", data, 16)[0]
+
+
+def flush(ns=None):
+    """Forget all conntrack state and expectations on the router (what
+    `conntrack -F; conntrack -F expect` do, without two execs); nothing
+    when a test deleted the netns."""
+    ns = ns or ROUTER
+    if not os.path.exists(f"/run/netns/{ns}"):
+        return
+    ctnetlink(ns, NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_DELETE)
+    ctnetlink(ns, NFNL_SUBSYS_CTNETLINK_EXP, IPCTNL_MSG_EXP_DELETE)
 
 
 def udp(ns, addr, port, timeout=3.0):
@@ -216,22 +290,22 @@ def tcp_reset(*socks):
 
 
 def sock(ns, kind, addr, port, timeout):
-    own = os.open("/proc/self/ns/net", os.O_RDONLY)
-    target = os.open(f"/run/netns/{ns}", os.O_RDONLY)
-    try:
-        if _libc.setns(target, CLONE_NEWNET):
-            raise OSError(ctypes.get_errno(), "setns")
+    with netns(ns):
         fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
         s = socket.socket(fam, kind)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind((addr, port))
-        s.settimeout(timeout)
-    finally:
-        if _libc.setns(own, CLONE_NEWNET):
-            raise OSError(ctypes.get_errno(), "setns back")
-        os.close(own)
-        os.close(target)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, port))
+    s.settimeout(timeout)
     return s
+
+
+def send_udp(ns, ports, addr="127.0.0.1", payload=b"x"):
+    """One datagram to addr:port for each of PORTS, from netns NS."""
+    with netns(ns):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    with s:
+        for p in ports:
+            s.sendto(payload, (addr, p))
 
 
 def recv_exact(s, n):
