@@ -463,6 +463,9 @@ static struct genl_family shp_genl_family __ro_after_init = {
 	.n_mcgrps = ARRAY_SIZE(shp_mcgrps),
 };
 
+/* A lookup of the family by name (siphelperctl) loads the module. */
+MODULE_ALIAS_GENL_FAMILY(SIPHELPER_GENL_NAME);
+
 /* For events.c: the family stays private to this file. */
 bool shp_nl_events_listened(struct net *net)
 {

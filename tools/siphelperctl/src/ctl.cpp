@@ -267,11 +267,14 @@ Invocation parse_command_line(const std::vector<std::string> &args)
 		throw UsageError("netns name " + q(inv.netns) +
 				 " must not contain '/': give a name from "
 				 "'ip netns list'");
-	if (help || pos.empty()) {
+	if (help) {
 		inv.cmd = Cmd::kHelp;
 		inv.help_topic = pos.empty() ? "" : pos[0];
-		if (!help && pos.empty())
-			throw UsageError("no command given\n" + usage(""));
+		return inv;
+	}
+	// No command: show the config, as wg(8) does.
+	if (pos.empty()) {
+		inv.cmd = Cmd::kShow;
 		return inv;
 	}
 	const std::string &c = pos[0];
@@ -394,10 +397,11 @@ std::string usage(std::string_view topic)
 		       "+ after). -j: one JSON object per line. -c N: stop "
 		       "after N\nevents. Stop with Ctrl-C. Needs "
 		       "CAP_NET_ADMIN.\n";
-	return "usage: siphelperctl [OPTIONS] COMMAND [ARGS]\n"
+	return "usage: siphelperctl [OPTIONS] [COMMAND [ARGS]]\n"
 	       "Control the siphelper SIP ALG kernel module.\n\n"
 	       "Commands:\n"
-	       "  show                 print the configuration\n"
+	       "  show                 print the configuration (also: no "
+	       "command)\n"
 	       "  set KEY VALUE...     change the configuration\n"
 	       "  apply [-f FILE]      apply /etc/siphelper.conf or FILE\n"
 	       "  nft install|remove|show\n"
