@@ -12,6 +12,8 @@
 #                      unit, /etc examples (the module: make dkms-install)
 #   make fuzz [FUZZ_SECONDS=600]   make clean
 #   make bench         core + kernel benchmarks, rewrites docs/performance.md
+#   make compare       siphelper vs the in-tree helper, rewrites
+#                      docs/comparison.md (make test writes it under build/)
 #   make stress [STRESS_PACKETS=1000000] [STRESS_KERNEL=debug]
 #                      hostile SIP through the router, long version
 #
@@ -31,7 +33,7 @@ SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 
 .PHONY: all deps modules user test test-quick demo dkms-install fuzz \
-	bench debug-kernel clean install uninstall stress
+	bench compare debug-kernel clean install uninstall stress
 
 all: deps modules user
 
@@ -56,6 +58,10 @@ test-quick: deps
 
 demo: deps
 	@scripts/demo.sh
+
+compare: deps
+	@scripts/build-module.sh 6.12 >/dev/null
+	@tests/e2e/compare.sh 6.12 docs/comparison.md
 
 dkms-install: deps
 	@scripts/dkms-install.sh

@@ -4,7 +4,8 @@
 # plane, auto-assign hooks, monitor, nft mode and hostile/security runs)
 # against siphelper and against the in-tree nf_conntrack_sip + nf_nat_sip
 # (SIPHELPER_ALG=intree), one pytest run each in ONE VM boot, and the table
-# scenario x helper in OUT.md (default docs/comparison.md).
+# scenario x helper in OUT.md (default build/compare/comparison.md: `make
+# test` leaves the tree clean; `make compare` writes docs/comparison.md).
 # Report-only: prints "compare: N passed, 0 failed" (N scenarios) whenever
 # both runs produced results, whatever the helpers did; fails only when the
 # comparison itself could not be made.
@@ -13,7 +14,7 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$repo"
 . scripts/lib.sh
 kernel=${1:?usage: tests/e2e/compare.sh KERNEL [OUT.md]}
-md=${2:-$repo/docs/comparison.md}
+md=${2:-$repo/build/compare/comparison.md}
 rel=$(kernel_release "$kernel")
 ko=$repo/build/kmod/$rel/src/siphelper.ko
 [ -f "$ko" ] || scripts/build-module.sh "$kernel" >/dev/null ||

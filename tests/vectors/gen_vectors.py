@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """Generates sip_vectors.c: the shared SIP core test vectors.
+Usage: gen_vectors.py [OUT] (default: sip_vectors.c beside it).
 
 Expected outputs are derived from the inputs by explicit text
 substitution, independently of the C code under test.
@@ -323,8 +324,11 @@ for v in V:
     o.append("\t},")
 o.append("};\n")
 o.append("const unsigned int shp_n_vectors = ARRAY_SIZE(shp_vectors);\n")
-import os
+import os, sys
 here = os.path.dirname(os.path.abspath(__file__))
 runner = open(os.path.join(here, "sip_vectors_run.inc")).read()
-open(os.path.join(here, "sip_vectors.c"), "w").write("\n".join(o) + runner)
+# gen_vectors.py [OUT]: OUT defaults to the committed sip_vectors.c (a CTest
+# writes elsewhere and compares, so the two cannot drift).
+dest = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "sip_vectors.c")
+open(dest, "w").write("\n".join(o) + runner)
 print(len(V), "vectors")
