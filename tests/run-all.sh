@@ -1,18 +1,21 @@
 #!/bin/bash
 # tests/run-all.sh [quick]: every test layer of siphelper. Each layer prints
 # "LAYER: N passed, N failed"; the last line is the total over all layers.
-# Exits non-zero when anything failed. The VM layers run in two lanes (the
-# debug kernel's e2e beside the rest) since the machine has two cores.
+# Exits non-zero when anything failed. Two lanes, since the machine has two
+# cores and a TCG guest keeps one busy: the debug kernel (its build when
+# the cache has none, then what needs it) beside the stock kernels; then
+# both lanes share the debug kernel's e2e, split in parts.
 #
 # Layers: unit (CTest+GoogleTest), style (checkpatch), modules (W=1 builds
-# for 6.1, 6.12, debug), dkms (the router install path), harness (the VM
-# harness proves itself), kunit (debug kernel), e2e on 6.1 with the
-# DKMS-built module, on 6.12 and on the debug kernel (its hostile-SIP run
-# and faults-under-load runs as the separate layer reliability-debug),
-# compare (the NAT
-# scenarios against siphelper and the in-tree nf_nat_sip on 6.12,
-# report-only: rewrites docs/comparison.md), fuzz (60 s smoke).
-# `quick`: unit, modules for 6.1 and e2e on 6.1 only.
+# for 6.1, 6.12; modules-debug for the debug kernel), dkms (the router
+# install path), harness (the VM harness proves itself), kunit (debug
+# kernel), e2e on 6.1 with the DKMS-built module and on 6.12, compare (the
+# NAT scenarios against siphelper and the in-tree nf_nat_sip on 6.12,
+# report-only: writes build/compare/comparison.md), fuzz (60 s smoke), and
+# the debug kernel's e2e in parts: reliability-debug (test_hostile.py with
+# 20 000 datagrams and test_faults.py), e2e-debug-1..3 (every other file).
+# `quick`: unit, modules for 6.1 and e2e on 6.1 only, without
+# test_hostile.py, test_faults.py and test_peers.py, in two VMs at once.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -55,8 +58,10 @@ layer() {
 }
 
 # Builds of the module for each kernel of the matrix, W=1, warning-free.
+# modules_layer NAME KERNEL...
 modules_layer() {
-	local p=0 f=0 k
+	local p=0 f=0 k name=$1
+	shift
 	for k in "$@"; do
 		if scripts/build-module.sh "$k"; then
 			p=$((p + 1))
@@ -64,7 +69,7 @@ modules_layer() {
 			f=$((f + 1))
 		fi
 	done
-	echo "modules: $p passed, $f failed"
+	echo "$name: $p passed, $f failed"
 	[ $f -eq 0 ]
 }
 
@@ -109,38 +114,105 @@ style_layer() {
 	[ $f -eq 0 ]
 }
 
+# The debug kernel's e2e, in parts of whole test files, each part one VM
+# boot. Both lanes take parts from one queue when their own layers are
+# done (a part is claimed by renaming its file, which is atomic), so the
+# lanes end close together whether the debug kernel came from the cache or
+# was built in this run. Longest parts first; test_hostile.py runs with
+# 20 000 hostile datagrams. A part that is not listed runs in the last.
+DEBUG_PARTS=(
+	"reliability-debug:tests/e2e/test_hostile.py tests/e2e/test_faults.py"
+	"e2e-debug-1:tests/e2e/test_assign.py tests/e2e/test_control.py tests/e2e/test_nft.py tests/e2e/test_security.py tests/e2e/test_module.py"
+	"e2e-debug-2:tests/e2e/test_peers.py tests/e2e/test_nat.py tests/e2e/test_calls.py tests/e2e/test_monitor.py tests/e2e/test_router_conf.py tests/e2e/test_synproxy.py"
+	"e2e-debug-3:"
+)
+
+queue_debug_parts() {
+	local q=$logs/queue i=0 part name files listed=
+	rm -rf "$q"
+	mkdir -p "$q"
+	for part in "${DEBUG_PARTS[@]}"; do
+		listed="$listed ${part#*:}"
+	done
+	for part in "${DEBUG_PARTS[@]}"; do
+		name=${part%%:*}
+		files=${part#*:}
+		if [ -z "$files" ]; then
+			# the rest: every test file no other part names
+			files=$(ls tests/e2e/test_*.py | grep -vxF \
+				-f <(tr ' ' '\n' <<<"$listed" | grep .) | tr '\n' ' ')
+		fi
+		echo "$files" >"$q/$(printf %02d $i)-$name"
+		i=$((i + 1))
+	done
+}
+
+# Run queued debug parts until none is left.
+take_debug_parts() {
+	local q=$logs/queue f name
+	for f in "$q"/*; do
+		[ -e "$f" ] || continue
+		mv "$f" "$f.taken" 2>/dev/null || continue
+		name=${f##*/}
+		order=$((50 + 10#${name%%-*}))
+		name=${name#*-}
+		E2E_LAYER=$name HOSTILE_PACKETS=20000 E2E_ARGS="$(cat "$f.taken")" \
+			layer "$name" tests/e2e/vm.sh debug
+	done
+}
+
 start=$(date +%s)
 setup_fail=0
 if [ "$mode" = quick ]; then
+	# The inner loop: 6.1 only, the suite without its long reliability
+	# and real-peer files (make test runs them), in two VMs at once.
 	layer unit tests/unit/run.sh
-	layer modules modules_layer 6.1
-	layer e2e-6.1 tests/e2e/vm.sh 6.1
+	layer modules modules_layer modules 6.1
+	quick=$(ls tests/e2e/test_*.py | grep -vE '/test_(hostile|faults|peers)\.py$')
+	E2E_LAYER=e2e-6.1-a E2E_ARGS="$(sed -n "1~2p" <<<"$quick" | tr '\n' ' ')" \
+		layer e2e-6.1-a tests/e2e/vm.sh 6.1 &
+	qlane=$!
+	order=$((order + 1))
+	E2E_LAYER=e2e-6.1-b E2E_ARGS="$(sed -n "2~2p" <<<"$quick" | tr '\n' ' ')" \
+		layer e2e-6.1-b tests/e2e/vm.sh 6.1
+	wait $qlane
 else
-	layer unit tests/unit/run.sh
-	echo "== debug kernel (cached after the first build)" >&2
-	scripts/build-debug-kernel.sh >/dev/null || setup_fail=1
-	layer style style_layer
-	layer modules modules_layer 6.1 6.12 debug
-	layer dkms dkms_layer
-	# Two lanes on two cores: the debug kernel's e2e run (the longest
-	# layer, KASAN+lockdep under TCG) beside everything else. Its hostile
-	# and faults runs (test_hostile.py with 20 000 datagrams,
-	# test_faults.py) are a layer of their own in the shorter lane, in a
-	# second debug VM, to even out the lanes.
-	order=50
-	E2E_ARGS="--ignore=tests/e2e/test_hostile.py --ignore=tests/e2e/test_faults.py" \
-		layer e2e-debug tests/e2e/vm.sh debug &
+	queue_debug_parts
+	# Lane 1: the debug kernel (a cold build takes ~20 min), what needs
+	# it, then debug parts. Lane 2 (this shell): the stock kernels, then
+	# debug parts. A TCG guest keeps one host core busy.
+	(
+		if scripts/build-debug-kernel.sh >/dev/null; then
+			order=2
+			layer style style_layer
+			order=3
+			layer modules-debug modules_layer modules-debug debug
+			order=10
+			layer kunit kunit/run.sh
+			take_debug_parts
+		else
+			echo "debug-kernel: 0 passed, 1 failed" \
+				>"$results/01-debug-kernel"
+		fi
+	) &
 	lane=$!
-	order=10
+	order=0
+	layer unit tests/unit/run.sh
+	order=4
+	layer modules modules_layer modules 6.1 6.12
+	order=5
+	layer dkms dkms_layer
+	order=11
 	layer harness tests/vm/selftest/run.sh 6.1
-	layer kunit kunit/run.sh
+	order=12
 	layer e2e-6.1 tests/e2e/vm.sh 6.1 "$(dkms_ko)"
+	order=13
 	layer e2e-6.12 tests/e2e/vm.sh 6.12
-	E2E_LAYER=reliability-debug HOSTILE_PACKETS=20000 \
-		E2E_ARGS="tests/e2e/test_hostile.py tests/e2e/test_faults.py" \
-		layer reliability-debug tests/e2e/vm.sh debug
-	layer compare tests/e2e/compare.sh 6.12 docs/comparison.md
+	order=14
+	layer compare tests/e2e/compare.sh 6.12
+	order=15
 	layer fuzz fuzz/smoke.sh 60
+	take_debug_parts
 	wait $lane
 fi
 
