@@ -25,7 +25,10 @@ static bool shp_media_proto_ok(u8 proto)
 /*
  * An expectation for UDP to dst:port (from src, or from anywhere when src
  * is NULL). With NAT it is destination-NATed to to:to_port by
- * shp_expectfn(); without NAT (to NULL) the media flow is only let in.
+ * shp_expectfn(); without NAT (to NULL) the media flow is only let in,
+ * and to_port, the RTP port of its pair, is kept in saved_proto (unused
+ * without expectfn): an a=rtcp port need not be RTP + 1, so the pair is
+ * found by it (shp_media_is_pair()).
  */
 static struct nf_conntrack_expect *
 shp_media_alloc(struct nf_conn *ct, const union nf_inet_addr *src,
@@ -42,9 +45,9 @@ shp_media_alloc(struct nf_conn *ct, const union nf_inet_addr *src,
 	nf_ct_expect_init(exp, SHP_EXPECT_MEDIA, nf_ct_l3num(ct), src, dst,
 			  IPPROTO_UDP, NULL, &p);
 	exp->dir = dir;
+	exp->saved_proto.udp.port = htons(to_port);
 	if (to) {
 		exp->saved_addr = *to;
-		exp->saved_proto.udp.port = htons(to_port);
 		exp->expectfn = shp_expectfn;
 	}
 	return exp;
@@ -96,8 +99,10 @@ static u16 shp_media_pair(struct shp_net *sn, struct nf_conn *ct,
 				     rtp);
 		if (!e1)
 			return 0;
-		e2 = shp_media_alloc(ct, md->src, md->dst, md->to ? p + 1 : rtcp,
-				     md->dir, md->to, rtcp);
+		e2 = md->to ? shp_media_alloc(ct, md->src, md->dst, p + 1,
+					      md->dir, md->to, rtcp) :
+			      shp_media_alloc(ct, md->src, md->dst, rtcp,
+					      md->dir, NULL, rtp);
 		if (!e2) {
 			nf_ct_expect_put(e1);
 			return 0;
@@ -202,9 +207,13 @@ static bool shp_media_is_pair(const struct nf_conntrack_expect *exp,
 {
 	u16 p = ntohs(exp->tuple.dst.u.udp.port);
 
-	return exp->class == SHP_EXPECT_MEDIA &&
-	       exp->dir == (key & 1 ? IP_CT_DIR_ORIGINAL : IP_CT_DIR_REPLY) &&
-	       (p == port || p == port + 1);
+	if (exp->class != SHP_EXPECT_MEDIA ||
+	    exp->dir != (key & 1 ? IP_CT_DIR_ORIGINAL : IP_CT_DIR_REPLY))
+		return false;
+	/* without NAT: the pair's RTP port, see shp_media_alloc() */
+	if (!exp->expectfn)
+		return ntohs(exp->saved_proto.udp.port) == port;
+	return p == port || p == port + 1;
 }
 
 /* Remove the pairs of the calls whose key matches call under mask. */

@@ -105,3 +105,21 @@ def test_reoffer_keeps_peer_pinholes_on_same_port(firewall, alg, socks):
     phone.sendto(reinv, SRV6)
     server.recvfrom(65535)
     assert both() == sorted(four)
+
+
+def test_bye_removes_explicit_rtcp_pinhole(firewall, alg, socks):
+    """Without NAT the RTCP pinhole goes to the port of a=rtcp, which need
+    not be RTP + 1. A BYE removes it with the RTP one (before the fix
+    pinholes were found by RTP port and RTP + 1 only, and this one stayed
+    until it expired)."""
+    phone = socks(t.PHONE, t.PHONE6, 5010)
+    server = socks(t.SERVER, t.SERVER6, 5060)
+    inv = request("INVITE", "rtcp6", 1, host=t.PHONE6,
+                  body=sdp(t.PHONE6, [("audio", 10006, "RTP/AVP 0",
+                                       ["a=rtcp:10050"])], fam="IP6"))
+    phone.sendto(inv, SRV6)
+    assert server.recvfrom(65535)[0] == inv
+    assert expected_ports("ipv6") == {10006, 10050}
+    phone.sendto(request("BYE", "rtcp6", 2, host=t.PHONE6), SRV6)
+    server.recvfrom(65535)
+    assert expected_ports("ipv6") == set()
