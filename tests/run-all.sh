@@ -9,7 +9,8 @@
 # Layers: unit (CTest+GoogleTest), style (checkpatch), modules (W=1 builds
 # for 6.1, 6.12; modules-debug for the debug kernel), dkms (the router
 # install path), harness (the VM harness proves itself), kunit (debug
-# kernel), e2e on 6.1 with the DKMS-built module and on 6.12, compare (the
+# kernel), e2e on 6.1 with the DKMS-built module and on 6.12 (there under
+# SHP_ROUTER_PROFILE=all: acct, timestamps, events, labels, zones, GRO), compare (the
 # NAT scenarios against siphelper and the in-tree nf_nat_sip on 6.12,
 # report-only: writes build/compare/comparison.md), fuzz (60 s smoke), and
 # the debug kernel's e2e in parts: reliability-debug (test_hostile.py with
@@ -178,6 +179,7 @@ if [ "$mode" = quick ]; then
 	wait $qlane
 else
 	queue_debug_parts
+	rm -f "$logs/builds.done"
 	# Lane 1: the debug kernel (a cold build takes ~20 min), what needs
 	# it, then debug parts. Lane 2 (this shell): the stock kernels, then
 	# debug parts. A TCG guest keeps one host core busy.
@@ -187,6 +189,9 @@ else
 			layer style style_layer
 			order=3
 			layer modules-debug modules_layer modules-debug debug
+			# no debug guest beside the other lane's compiles: a
+			# starved guest reports soft lockups
+			while [ ! -e "$logs/builds.done" ]; do sleep 2; done
 			order=10
 			layer kunit kunit/run.sh
 			take_debug_parts
@@ -202,12 +207,15 @@ else
 	layer modules modules_layer modules 6.1 6.12
 	order=5
 	layer dkms dkms_layer
+	touch "$logs/builds.done"
 	order=11
 	layer harness tests/vm/selftest/run.sh 6.1
 	order=12
 	layer e2e-6.1 tests/e2e/vm.sh 6.1 "$(dkms_ko)"
 	order=13
-	layer e2e-6.12 tests/e2e/vm.sh 6.12
+	# 6.12 runs every scenario on a router with the conntrack settings
+	# routers run (docs/testing.md, "Router configurations")
+	SHP_ROUTER_PROFILE=all layer e2e-6.12 tests/e2e/vm.sh 6.12
 	order=14
 	layer compare tests/e2e/compare.sh 6.12
 	order=15

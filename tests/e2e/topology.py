@@ -12,7 +12,6 @@ import os
 import socket
 import struct
 import subprocess
-import time
 from contextlib import contextmanager
 
 from conftest import sh
@@ -149,12 +148,9 @@ def profile_apply(parts):
             undo.append(lambda key=key: sysctl(ROUTER, key, 0))
         elif part == "events":
             # a listener makes every new conntrack carry the event cache
-            with netns(ROUTER):
-                p = subprocess.Popen(["conntrack", "-E"],
-                                     stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
-            _listeners.append(p)
-            undo.append(p)
+            lsn = events_listener(ROUTER)
+            _listeners.append(lsn)
+            undo.append(lsn)
         elif part == "gro":
             for dev in ("lan0", "wan0"):
                 nsexec(ROUTER, f"ethtool -K {dev} gro on")
@@ -163,21 +159,42 @@ def profile_apply(parts):
         else:
             nft(ROUTER, _PROFILE_NFT[part])
             undo.append(f"nft delete table inet shp_profile_{part}")
-    if "events" in parts:
-        time.sleep(0.5)     # the listener has joined before any flow
 
     def revert():
         for u in reversed(undo):
             if callable(u):
                 u()
-            elif isinstance(u, subprocess.Popen):
+            elif isinstance(u, socket.socket):
                 if u in _listeners:
-                    u.terminate()
-                    u.wait()
+                    u.close()
                     _listeners.remove(u)
             else:
                 nsexec(ROUTER, u, check=False)
     return revert
+
+
+# nfnetlink groups (uapi linux/netfilter/nfnetlink.h)
+NFNLGRP_CONNTRACK = (1, 2, 3)           # NEW, UPDATE, DESTROY
+NFNLGRP_CONNTRACK_EXP = (4, 5, 6)
+SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, NETLINK_NO_ENOBUFS = 270, 1, 5
+
+
+def events_listener(ns):
+    """A conntrack event listener in netns NS, as `conntrack -E` or
+    conntrackd are for the kernel (every new conntrack gets the event
+    cache extension, every event is built and multicast), that never
+    reads: events that do not fit its small buffer are dropped without
+    the redelivery a failed destroy event would get (NETLINK_NO_ENOBUFS),
+    and no process wakes up for each one. Close it to stop."""
+    with netns(ns):
+        s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW,
+                          NETLINK_NETFILTER)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.setsockopt(SOL_NETLINK, NETLINK_NO_ENOBUFS, 1)
+    s.bind((0, 0))
+    for grp in NFNLGRP_CONNTRACK + NFNLGRP_CONNTRACK_EXP:
+        s.setsockopt(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, grp)
+    return s
 
 
 _listeners = []
@@ -199,12 +216,11 @@ def nft(ns, ruleset):
 
 
 def stop_listeners():
-    """End the profile's processes in the router netns (they keep a netns
+    """Close the profile's event listeners (an open socket keeps its netns
     alive after `ip netns del`)."""
-    for p in list(_listeners):
-        p.terminate()
-        p.wait()
-        _listeners.remove(p)
+    for lsn in list(_listeners):
+        lsn.close()
+        _listeners.remove(lsn)
 
 
 def profile_zone():
