@@ -152,7 +152,8 @@ queue_debug_parts() {
 take_debug_parts() {
 	local q=$logs/queue f name
 	for f in "$q"/*; do
-		[ -e "$f" ] || continue
+		# claimed by the other lane (now, or before this loop began)
+		case $f in *.taken) continue ;; esac
 		mv "$f" "$f.taken" 2>/dev/null || continue
 		name=${f##*/}
 		order=$((50 + 10#${name%%-*}))
