@@ -9,13 +9,11 @@ import os
 import socket
 import struct
 
-import hostile as h
 import topology as t
 from conftest import insmod, modprobe, rmmod, sh
 
-NETLINK_NETFILTER = 12
-NFNL_SUBSYS_CTNETLINK_EXP, IPCTNL_MSG_EXP_NEW = 2, 0
-NLM_F_REQUEST, NLM_F_ACK, NLM_F_EXCL, NLM_F_CREATE = 1, 4, 0x200, 0x400
+IPCTNL_MSG_EXP_NEW = 0
+NLM_F_EXCL, NLM_F_CREATE = 0x200, 0x400
 NLA_F_NESTED = 0x8000
 # include/uapi/linux/netfilter/nfnetlink_conntrack.h
 CTA_EXPECT_MASTER, CTA_EXPECT_TUPLE, CTA_EXPECT_MASK = 1, 2, 3
@@ -47,8 +45,7 @@ def create_expect_with_expectfn(master, expected, fn):
     dport; sport 0 = any) on the conntrack whose original tuple is
     `master`, with expectfn `fn`. Returns the kernel's error (0: made)."""
     src, dst, sport, dport = expected
-    body = struct.pack("=BBH", socket.AF_INET, 0, 0)
-    body += _tuple(CTA_EXPECT_MASTER, *master)
+    body = _tuple(CTA_EXPECT_MASTER, *master)
     body += _tuple(CTA_EXPECT_TUPLE, *expected)
     body += _tuple(CTA_EXPECT_MASK, "255.255.255.255", "255.255.255.255",
                    0xffff if sport else 0, 0xffff)
@@ -56,18 +53,9 @@ def create_expect_with_expectfn(master, expected, fn):
     body += _attr(CTA_EXPECT_FN, fn.encode() + b"\0")
     # the master is looked up in this zone (the router profile's `zone`)
     body += _attr(CTA_EXPECT_ZONE, struct.pack("!H", t.profile_zone()))
-    msg_type = (NFNL_SUBSYS_CTNETLINK_EXP << 8) | IPCTNL_MSG_EXP_NEW
-    flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL
-    with h.netns(t.ROUTER):
-        s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW,
-                          NETLINK_NETFILTER)
-    try:
-        s.send(struct.pack("=IHHII", 16 + len(body), msg_type, flags, 1, 0)
-               + body)
-        reply = s.recv(65536)
-        return -struct.unpack_from("=i", reply, 16)[0]
-    finally:
-        s.close()
+    return t.ctnetlink(t.ROUTER, t.NFNL_SUBSYS_CTNETLINK_EXP,
+                       IPCTNL_MSG_EXP_NEW, body, family=socket.AF_INET,
+                       flags=NLM_F_CREATE | NLM_F_EXCL)
 
 
 def test_ctnetlink_expectfn_gone_with_module(net, module_path, socks):

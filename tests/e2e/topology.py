@@ -242,15 +242,17 @@ IPCTNL_MSG_CT_DELETE = IPCTNL_MSG_EXP_DELETE = 2
 NLM_F_REQUEST, NLM_F_ACK, NLMSG_ERROR = 1, 4, 2
 
 
-def ctnetlink(ns, subsys, msg, attrs=b"", family=socket.AF_UNSPEC):
-    """One ctnetlink request in netns NS; returns the kernel's errno."""
+def ctnetlink(ns, subsys, msg, attrs=b"", family=socket.AF_UNSPEC,
+              flags=0):
+    """One ctnetlink request (NLM_F_REQUEST | NLM_F_ACK | FLAGS) in netns
+    NS; returns the kernel's errno."""
     with netns(ns):
         s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW,
                           NETLINK_NETFILTER)
     with s:
         body = struct.pack("=BBH", family, 0, 0) + attrs
         s.send(struct.pack("=IHHII", 16 + len(body), subsys << 8 | msg,
-                           NLM_F_REQUEST | NLM_F_ACK, 1, 0) + body)
+                           NLM_F_REQUEST | NLM_F_ACK | flags, 1, 0) + body)
         while True:
             data = s.recv(65536)
             _, typ = struct.unpack_from("=IH", data)
