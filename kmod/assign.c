@@ -7,11 +7,11 @@
  * already set (nft `ct helper set`, an expectation) is never replaced.
  *
  * The hooks exist in a netns only while auto_assign is on there (config.c
- * calls shp_assign_sync() under its mutex on every change): traffic of a
+ * calls shp_assign_sync() under its mutex on every change, and on netns
+ * init and exit): traffic of a
  * netns with auto_assign=0 never meets them, and a netns without any other
  * hook keeps netfilter's empty-hook fast path. See docs/datapath.md.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
 #include <linux/netfilter.h>
@@ -120,33 +120,4 @@ int shp_assign_sync(struct net *net, bool on)
 	}
 	sn->assign_hooked = on;
 	return 0;
-}
-
-static int __net_init shp_assign_net_init(struct net *net)
-{
-	return shp_config_assign_live(net, true);
-}
-
-static void __net_exit shp_assign_net_exit(struct net *net)
-{
-	shp_config_assign_live(net, false);
-}
-
-/* Separate from the main pernet ops: a netns' hooks can exist only
- * between this init and exit, that is after the helpers are registered
- * and before they go, so no new flow gets a dying helper.
- */
-static struct pernet_operations shp_assign_net_ops = {
-	.init = shp_assign_net_init,
-	.exit = shp_assign_net_exit,
-};
-
-int shp_assign_init(void)
-{
-	return register_pernet_subsys(&shp_assign_net_ops);
-}
-
-void shp_assign_exit(void)
-{
-	unregister_pernet_subsys(&shp_assign_net_ops);
 }

@@ -7,7 +7,6 @@
  * set is all or nothing and takes effect at once for new flows. Module
  * parameters give the defaults a new netns starts with.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -43,7 +42,7 @@ static DEFINE_MUTEX(shp_config_mutex);
 /* The defaults parsed from the module parameters at load time. */
 static struct shp_config shp_param_defaults;
 
-static int shp_parse_ports(const char *s, struct shp_config *cfg)
+static int shp_ports_from_param(const char *s, struct shp_config *cfg)
 {
 	char buf[16];
 
@@ -139,18 +138,6 @@ int shp_config_validate(const struct shp_config *cfg, const char **why)
 	return 0;
 }
 
-bool shp_config_port_match(const struct shp_config *cfg, u8 l4proto, u16 port)
-{
-	u8 want = l4proto == IPPROTO_TCP ? SHP_PROTO_TCP : SHP_PROTO_UDP;
-	unsigned int i;
-
-	for (i = 0; i < cfg->nports; i++)
-		if ((cfg->ports[i].protos & want) &&
-		    port >= cfg->ports[i].lo && port <= cfg->ports[i].hi)
-			return true;
-	return false;
-}
-
 /*
  * Publish @cfg for @net. The auto-assign hooks follow cfg->auto_assign in
  * the same critical section, so hooks and config never disagree for long
@@ -189,10 +176,10 @@ int shp_config_replace(struct net *net, const struct shp_config *cfg)
 }
 
 /*
- * assign.c's pernet init (@live) and exit: from init on, config changes
+ * The hooks' pernet init (@live) and exit: from init on, config changes
  * of @net (un)register its auto-assign hooks; exit removes them.
  */
-int shp_config_assign_live(struct net *net, bool live)
+static int shp_config_assign_live(struct net *net, bool live)
 {
 	struct shp_net *sn = shp_pernet(net);
 	const struct shp_config *cfg;
@@ -205,6 +192,35 @@ int shp_config_assign_live(struct net *net, bool live)
 	sn->assign_live = live && !err;
 	mutex_unlock(&shp_config_mutex);
 	return err;
+}
+
+static int __net_init shp_config_hooks_net_init(struct net *net)
+{
+	return shp_config_assign_live(net, true);
+}
+
+static void __net_exit shp_config_hooks_net_exit(struct net *net)
+{
+	shp_config_assign_live(net, false);
+}
+
+/* Separate from the main pernet ops: a netns' hooks can exist only
+ * between this init and exit, that is after the helpers are registered
+ * and before they go, so no new flow gets a dying helper.
+ */
+static struct pernet_operations shp_config_hooks_net_ops = {
+	.init = shp_config_hooks_net_init,
+	.exit = shp_config_hooks_net_exit,
+};
+
+int shp_config_hooks_init(void)
+{
+	return register_pernet_subsys(&shp_config_hooks_net_ops);
+}
+
+void shp_config_hooks_exit(void)
+{
+	unregister_pernet_subsys(&shp_config_hooks_net_ops);
 }
 
 int shp_config_init(struct net *net)
@@ -238,7 +254,7 @@ int shp_config_params_init(void)
 	cfg->auto_assign = auto_assign;
 	cfg->malformed_policy = drop_malformed ? SHP_MALFORMED_DROP :
 						 SHP_MALFORMED_ACCEPT;
-	err = shp_parse_ports(ports, cfg);
+	err = shp_ports_from_param(ports, cfg);
 	if (!err)
 		err = shp_config_validate(cfg, &why);
 	if (err)

@@ -6,7 +6,6 @@
  * payload with one nf_nat mangle call, so a packet is never half
  * rewritten. See docs/datapath.md.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
 #include <linux/jhash.h>
@@ -259,7 +258,7 @@ static unsigned int shp_out_cap(const struct sk_buff *skb,
 	return min_t(unsigned int, room, SHP_MAX_MSG);
 }
 
-static int shp_help_locked(struct sk_buff *skb, unsigned int protoff,
+static int shp_help_with_scratch(struct sk_buff *skb, unsigned int protoff,
 			   unsigned int dataoff, struct nf_conn *ct,
 			   enum ip_conntrack_info ctinfo, struct shp_net *sn,
 			   const struct shp_config *cfg)
@@ -411,7 +410,7 @@ int shp_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
 	 * keep softirqs off while this CPU's scratch is in use.
 	 */
 	local_bh_disable();
-	ret = shp_help_locked(skb, protoff, dataoff, ct, ctinfo, sn, cfg);
+	ret = shp_help_with_scratch(skb, protoff, dataoff, ct, ctinfo, sn, cfg);
 	local_bh_enable();
 	return ret;
 }

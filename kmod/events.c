@@ -11,7 +11,6 @@
  * the packet. Events are queued while the packet is rewritten and sent
  * only once its mangle succeeded (shp_events_flush()).
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/kernel.h>
 #include <linux/jiffies.h>

@@ -8,7 +8,6 @@
  * holds 5060. Which flows we serve is decided by our own port list
  * (auto-assign) or by nft rules, never by the helper tuple.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
 #include <linux/netfilter.h>

@@ -5,19 +5,13 @@
  * Module and per-network-namespace life cycle. The datapath lives in
  * helper.c, the control plane in netlink.c, the parser in core/.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
 #include <net/netns/generic.h>
 
 #include "siphelper.h"
 
-static unsigned int shp_net_id __read_mostly;
-
-struct shp_net *shp_pernet(const struct net *net)
-{
-	return net_generic(net, shp_net_id);
-}
+unsigned int shp_net_id __read_mostly;
 
 static int __net_init shp_net_init(struct net *net)
 {
@@ -65,17 +59,17 @@ static int __init shp_init(void)
 	err = shp_helper_init();
 	if (err)
 		goto err_datapath;
-	err = shp_assign_init();
+	err = shp_config_hooks_init();
 	if (err)
 		goto err_helper;
 	err = shp_netlink_init();
 	if (err)
-		goto err_assign;
+		goto err_hooks;
 	pr_info("loaded\n");
 	return 0;
 
-err_assign:
-	shp_assign_exit();
+err_hooks:
+	shp_config_hooks_exit();
 err_helper:
 	shp_helper_exit();
 err_datapath:
@@ -88,7 +82,7 @@ err_pernet:
 static void __exit shp_exit(void)
 {
 	shp_netlink_exit();
-	shp_assign_exit();
+	shp_config_hooks_exit();
 	shp_helper_exit();
 	shp_datapath_exit();
 	unregister_pernet_subsys(&shp_net_ops);

@@ -8,7 +8,6 @@
  * in the conntrack's helper area so that a BYE, CANCEL or final error
  * removes that call's expectations only.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
 #include <net/netfilter/nf_conntrack_core.h>

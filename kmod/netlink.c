@@ -10,7 +10,6 @@
  * publishes it with one pointer swap, so it is all or nothing. The family
  * is not parallel_ops: genl_mutex serialises the read-modify-write.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -222,8 +221,9 @@ static int shp_nl_get_config(struct sk_buff *in, struct genl_info *info)
 	return shp_reply_send(info, skb, hdr, err);
 }
 
-static int shp_parse_ports(const struct nlattr *nest, struct shp_config *cfg,
-			   struct netlink_ext_ack *extack)
+static int shp_ports_from_nla(const struct nlattr *nest,
+			      struct shp_config *cfg,
+			      struct netlink_ext_ack *extack)
 {
 	struct nlattr *tb[SIPHELPER_A_PORT_MAX + 1];
 	const struct nlattr *entry;
@@ -282,7 +282,7 @@ static int shp_nl_set_config(struct sk_buff *in, struct genl_info *info)
 	if (!cfg)
 		return -ENOMEM;
 	if (tb[SIPHELPER_A_PORTS]) {
-		err = shp_parse_ports(tb[SIPHELPER_A_PORTS], cfg, extack);
+		err = shp_ports_from_nla(tb[SIPHELPER_A_PORTS], cfg, extack);
 		if (err)
 			goto out;
 	}

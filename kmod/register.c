@@ -13,7 +13,6 @@
  * a final error, as in the in-tree helper, except the 401/407 challenges
  * that every refresh may meet: they change no binding.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
 #include <net/netfilter/nf_conntrack_core.h>

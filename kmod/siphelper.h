@@ -3,9 +3,13 @@
  * siphelper: internal declarations shared by the module's files.
  *
  * Layout: main.c (module and per-netns life cycle), config.c (the per-netns
- * configuration, replaced atomically under RCU), stats.c (per-CPU counters),
- * helper.c (the conntrack helpers), netlink.c (generic netlink control
- * plane), events.c (datapath events for siphelperctl monitor), core/ (kernel-agnostic SIP/SDP parser and rewriter).
+ * configuration, replaced atomically under RCU; it turns the auto-assign
+ * hooks on and off), stats.c (per-CPU counters), netlink.c (generic netlink
+ * control plane). The datapath (datapath.h): helper.c (the conntrack
+ * helpers), assign.c (auto-assign hooks), datapath.c (help() and the
+ * rewrite), media.c and register.c (media and registration expectations),
+ * events.c (events for siphelperctl monitor). core/: the kernel-agnostic
+ * SIP/SDP parser and rewriter.
  */
 #ifndef SIPHELPER_H
 #define SIPHELPER_H
@@ -15,8 +19,8 @@
 #include <linux/percpu.h>
 #include <linux/spinlock.h>
 #include <linux/u64_stats_sync.h>
-#include <linux/spinlock.h>
 #include <net/net_namespace.h>
+#include <net/netns/generic.h>
 
 #define SHP_NAME		"siphelper"
 #define SHP_MAX_PORT_RANGES	32
@@ -100,12 +104,17 @@ struct shp_net {
 	struct shp_stats stats_base;	/* the sums at the last reset */
 	struct shp_events events;
 	/* under config.c's mutex */
-	bool assign_live;		/* assign.c's pernet init done */
+	bool assign_live;		/* config.c's hooks pernet init done */
 	bool assign_hooked;		/* auto-assign hooks registered */
 };
 
 /* main.c */
-struct shp_net *shp_pernet(const struct net *net);
+extern unsigned int shp_net_id;
+
+static inline struct shp_net *shp_pernet(const struct net *net)
+{
+	return net_generic(net, shp_net_id);
+}
 
 /* config.c */
 int shp_config_init(struct net *net);
@@ -113,10 +122,23 @@ void shp_config_exit(struct shp_net *sn);
 void shp_config_defaults(struct shp_config *cfg);
 int shp_config_validate(const struct shp_config *cfg, const char **why);
 int shp_config_replace(struct net *net, const struct shp_config *cfg);
-int shp_config_assign_live(struct net *net, bool live);
-bool shp_config_port_match(const struct shp_config *cfg, u8 l4proto,
-			   u16 port);
+int shp_config_hooks_init(void);
+void shp_config_hooks_exit(void);
 int shp_config_params_init(void);
+
+/* Is @port of protocol @l4proto one of @cfg's SIP ports? */
+static inline bool shp_config_port_match(const struct shp_config *cfg,
+					 u8 l4proto, u16 port)
+{
+	u8 want = l4proto == IPPROTO_TCP ? SHP_PROTO_TCP : SHP_PROTO_UDP;
+	unsigned int i;
+
+	for (i = 0; i < cfg->nports; i++)
+		if ((cfg->ports[i].protos & want) &&
+		    port >= cfg->ports[i].lo && port <= cfg->ports[i].hi)
+			return true;
+	return false;
+}
 
 /* stats.c */
 int shp_stats_init(struct shp_net *sn);
@@ -141,8 +163,6 @@ int shp_helper_init(void);
 void shp_helper_exit(void);
 
 /* assign.c: auto-assignment of the helper to new flows */
-int shp_assign_init(void);
-void shp_assign_exit(void);
 int shp_assign_sync(struct net *net, bool on);
 
 /* datapath.c: help() and the payload rewrite (see datapath.h) */

@@ -15,6 +15,7 @@
 #include "../kmod/core/shp_addr.c"
 #include "../kmod/core/shp_parse.c"
 #include "../kmod/core/shp_plan.c"
+#include "../kmod/core/shp_names.c"
 #include "../tests/vectors/sip_vectors.c"
 
 static void shp_core_test_vectors(struct kunit *test)

@@ -344,6 +344,7 @@ int shp_plan_apply(const char *in, size_t in_len, const struct shp_plan *plan,
 int shp_out_append(char *out, size_t cap, size_t *opos, const char *in,
 		   size_t len, const struct shp_plan *plan);
 
+/* shp_names.c (tests and tools only, not in the module) */
 const char *shp_strerror(int err);
 const char *shp_method_name(unsigned int method);
 
