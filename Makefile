@@ -5,11 +5,14 @@
 #   make test-quick    unit tests + the 6.1 kernel (inner loop)
 #   make               siphelper.ko for KVER + all userspace code
 #   make modules KVER=<release|6.1|6.12|debug>
-#   make deps          install what the project needs (apt), idempotent
+#   make deps          install what the project needs (apt), idempotent;
+#                      never a kernel image into the host
+#   make deps-build    only what make and make install need
 #   make dkms-install  sources into /usr/src/siphelper-<version> + dkms add
 #   make install [DESTDIR=] [PREFIX=/usr/local]   make uninstall
 #                      siphelperctl, man page, bash completion, systemd
 #                      unit, /etc examples (the module: make dkms-install)
+#   make check         sparse over the module for every kernel of the matrix
 #   make fuzz [FUZZ_SECONDS=600]   make clean
 #   make bench         core + kernel benchmarks, rewrites docs/performance.md
 #   make compare       siphelper vs the in-tree helper, rewrites
@@ -32,18 +35,25 @@ PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 
-.PHONY: all deps modules user test test-quick demo dkms-install fuzz \
+.PHONY: all deps deps-build modules user check test test-quick demo dkms-install fuzz \
 	bench compare debug-kernel clean install uninstall stress
 
-all: deps modules user
+all: deps-build modules user
 
 deps:
-	@scripts/deps.sh
+	@scripts/deps.sh test
 
-modules: deps
+deps-build:
+	@KVER=$(KVER) scripts/deps.sh build
+
+modules: deps-build
 	@scripts/build-module.sh $(KVER)
 
-user: deps
+check: deps
+	@for k in 6.1 6.12; do SHP_SPARSE=1 scripts/build-module.sh $$k \
+		>/dev/null || exit 1; echo "sparse: $$k clean"; done
+
+user: deps-build
 	@cmake -S . -B build/user -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build build/user -j$$(nproc)
 
@@ -63,7 +73,7 @@ compare: deps
 	@scripts/build-module.sh 6.12 >/dev/null
 	@tests/e2e/compare.sh 6.12 docs/comparison.md
 
-dkms-install: deps
+dkms-install: deps-build
 	@scripts/dkms-install.sh
 
 fuzz: deps

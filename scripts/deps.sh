@@ -1,6 +1,16 @@
 #!/bin/bash
-# Install everything siphelper needs, with apt, and unpack the stock kernel
-# test matrix into the cache. Idempotent; prints nothing when all is present.
+# scripts/deps.sh [build|test]: install what siphelper needs, with apt.
+#   build  what `make`, `make install` and `make dkms-install` need: the
+#          toolchain, cmake, libmnl, libnftnl, kmod, dkms (and the headers
+#          of KVER when the archive has them and they are missing).
+#   test   (default) that, plus what the tests, demo and benchmarks need
+#          (QEMU, sipp, kamailio, tshark, scapy, clang, the kernel source),
+#          the headers of the stock kernels of the test matrix, and those
+#          kernels unpacked into the cache.
+# Idempotent; prints nothing when all is present. Never installs a kernel
+# image into the host or changes which kernel it boots: a headers package
+# that depends on its image (6.12's) gets a stub package providing it
+# (headers_stub below).
 #
 # The matrix is resolved from the archive at run time: the 6.1 kernel that
 # linux-image-amd64 depends on, and the 6.12 kernel that linux-image-6.12-amd64
@@ -8,14 +18,17 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
+mode=${1:-test}
 
-PKGS=(
+BUILD_PKGS=(
 	build-essential cmake pkg-config git bc bison flex libelf-dev libssl-dev
-	cpio rsync xz-utils zstd kmod dkms busybox-static qemu-system-x86
-	libmnl-dev libnftnl-dev nftables conntrack iproute2 procps util-linux
-	ethtool
+	kmod dkms libmnl-dev libnftnl-dev
+)
+TEST_PKGS=(
+	cpio rsync xz-utils zstd busybox-static qemu-system-x86
+	nftables conntrack iproute2 procps util-linux ethtool
 	python3 python3-scapy python3-pytest sip-tester tshark kamailio
-	clang libclang-rt-14-dev libgtest-dev libgmock-dev googletest
+	sparse clang libclang-rt-14-dev libgtest-dev libgmock-dev googletest
 	libbenchmark-dev linux-source-6.12
 )
 
@@ -48,7 +61,49 @@ if ! apt-cache show linux-image-amd64 >/dev/null 2>&1; then
 	apt_update
 fi
 
-mapfile -t need < <(missing "${PKGS[@]}")
+# headers_stub REL: when linux-headers-REL depends on its image (6.12's
+# do, 6.1's do not) and no image is installed, the path to a stub .deb
+# that provides the image's -unsigned alternative at the headers' version:
+# the headers install for building modules, no kernel goes into /boot.
+headers_stub() {
+	local rel=$1 ver dir name
+	apt-cache depends "linux-headers-$rel" 2>/dev/null |
+		grep -q "Depends: linux-image-$rel\$" || return 0
+	[ -z "$(missing "linux-image-$rel")" ] && return 0
+	[ -z "$(missing "linux-image-$rel-unsigned")" ] && return 0
+	ver=$(apt-cache show "linux-headers-$rel" | sed -n 's/^Version: //p' |
+		head -n1)
+	name=siphelper-headers-only-$rel
+	dir=$(mktemp -d)
+	mkdir -p "$dir/pkg/DEBIAN"
+	cat >"$dir/pkg/DEBIAN/control" <<-EOC
+		Package: $name
+		Version: $ver
+		Architecture: all
+		Maintainer: siphelper developers <root@localhost>
+		Provides: linux-image-$rel-unsigned (= $ver)
+		Description: headers of $rel without its kernel image
+		 Installed by siphelper's make deps so that linux-headers-$rel
+		 can be installed to build modules for a kernel this host does
+		 not run, without installing that kernel into /boot.
+	EOC
+	dpkg-deb -b -Zxz "$dir/pkg" "$dir/$name.deb" >/dev/null
+	echo "$dir/$name.deb"
+}
+
+if [ "$mode" = build ]; then
+	mapfile -t need < <(missing "${BUILD_PKGS[@]}")
+	apt_install "${need[@]}"
+	# the headers of the kernel to build for, when the archive has them
+	if [ -n "${KVER:-}" ] && [ ! -d "/lib/modules/$KVER/build" ] &&
+	   apt-cache show "linux-headers-$KVER" >/dev/null 2>&1; then
+		apt_install $(headers_stub "$KVER") "linux-headers-$KVER"
+	fi
+	exit 0
+fi
+[ "$mode" = test ] || die "usage: scripts/deps.sh [build|test]"
+
+mapfile -t need < <(missing "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}")
 apt_install "${need[@]}"
 
 # Resolve the matrix (flavour names such as 6.1.0-56-amd64).
@@ -64,12 +119,10 @@ for meta in linux-image-amd64 linux-image-6.12-amd64; do
 done
 
 # Headers installed with apt: /lib/modules/<ver>/build, the DKMS path.
-hdrs=()
 for rel in "${matrix[@]}"; do
-	hdrs+=("linux-headers-$rel")
+	[ -z "$(missing "linux-headers-$rel")" ] && continue
+	apt_install $(headers_stub "$rel") "linux-headers-$rel"
 done
-mapfile -t need < <(missing "${hdrs[@]}")
-apt_install "${need[@]}"
 
 # Images unpacked into the cache, never installed into /boot.
 for rel in "${matrix[@]}"; do

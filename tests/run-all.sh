@@ -6,7 +6,7 @@
 # the cache has none, then what needs it) beside the stock kernels; then
 # both lanes share the debug kernel's e2e, split in parts.
 #
-# Layers: unit (CTest+GoogleTest), style (checkpatch), modules (W=1 builds
+# Layers: unit (CTest+GoogleTest), style (checkpatch, sparse), modules (W=1 builds
 # for 6.1, 6.12; modules-debug for the debug kernel), dkms (the router
 # install path), harness (the VM harness proves itself), kunit (debug
 # kernel), e2e on 6.1 with the DKMS-built module and on 6.12 (there under
@@ -106,6 +106,14 @@ style_layer() {
 		kunit/*.c uapi/linux/*.h; do
 		[ -e "$file" ] || continue
 		if perl "$cp" --no-tree --quiet --show-types -f "$file"; then
+			p=$((p + 1))
+		else
+			f=$((f + 1))
+		fi
+	done
+	# make check: sparse over the module for every kernel
+	for k in 6.1 6.12 debug; do
+		if SHP_SPARSE=1 scripts/build-module.sh "$k" >/dev/null; then
 			p=$((p + 1))
 		else
 			f=$((f + 1))
