@@ -10,11 +10,13 @@
 # for 6.1, 6.12; modules-debug for the debug kernel), dkms (the router
 # install path), harness (the VM harness proves itself), kunit (debug
 # kernel), e2e on 6.1 with the DKMS-built module and on 6.12 (there under
-# SHP_ROUTER_PROFILE=all: acct, timestamps, events, labels, zones, GRO), compare (the
+# SHP_ROUTER_PROFILE=all: acct, timestamps, events, labels, zones, GRO,
+# SYNPROXY), compare (the
 # NAT scenarios against siphelper and the in-tree nf_nat_sip on 6.12,
 # report-only: writes build/compare/comparison.md), fuzz (60 s smoke), and
-# the debug kernel's e2e in parts: reliability-debug (test_hostile.py with
-# 20 000 datagrams and test_faults.py), e2e-debug-1..3 (every other file).
+# the debug kernel's e2e in parts, under the router profile as well:
+# reliability-debug (test_hostile.py with 20 000 datagrams and
+# test_faults.py), e2e-debug-1..3 (every other file).
 # `quick`: unit, modules for 6.1 and e2e on 6.1 only, without
 # test_hostile.py, test_faults.py and test_peers.py, in two VMs at once.
 set -uo pipefail
@@ -129,6 +131,8 @@ style_layer() {
 # lanes end close together whether the debug kernel came from the cache or
 # was built in this run. Longest parts first; test_hostile.py runs with
 # 20 000 hostile datagrams. A part that is not listed runs in the last.
+# Every part runs under the router profile: KASAN and lockdep see the
+# conntrack extensions routers add (docs/testing.md).
 DEBUG_PARTS=(
 	"reliability-debug:tests/e2e/test_hostile.py tests/e2e/test_faults.py"
 	"e2e-debug-1:tests/e2e/test_assign.py tests/e2e/test_control.py tests/e2e/test_nft.py tests/e2e/test_security.py tests/e2e/test_module.py"
@@ -166,8 +170,8 @@ take_debug_parts() {
 		name=${f##*/}
 		order=$((50 + 10#${name%%-*}))
 		name=${name#*-}
-		E2E_LAYER=$name HOSTILE_PACKETS=20000 E2E_ARGS="$(cat "$f.taken")" \
-			layer "$name" tests/e2e/vm.sh debug
+		E2E_LAYER=$name HOSTILE_PACKETS=20000 SHP_ROUTER_PROFILE=all \
+			E2E_ARGS="$(cat "$f.taken")" layer "$name" tests/e2e/vm.sh debug
 	done
 }
 

@@ -42,7 +42,10 @@ def big_mtu(net):
              (t.SERVER, "eth0")]
     for ns, dev in links:
         t.nsexec(ns, f"ip link set {dev} mtu {MTU}")
+    # the router's SYNPROXY (profile) announces the MSS of these links
+    t.synproxy_mss(MTU - 40)
     yield
+    t.synproxy_mss(1460)
     for ns, dev in links:
         t.nsexec(ns, f"ip link set {dev} mtu 1500")
 

@@ -119,18 +119,35 @@ table ip6 shp_nat6 {
 # The conntrack settings routers run (SHP_ROUTER_PROFILE="all" or a comma
 # list of these): each adds conntrack extensions or a lookup key that the
 # test matrix's plain setup never has.
-PROFILE_PARTS = ("acct", "timestamp", "events", "labels", "zone", "gro")
+PROFILE_PARTS = ("acct", "timestamp", "events", "labels", "zone", "gro",
+                 "synproxy")
 _PROFILE_NFT = {
     "labels": """
 table inet shp_profile_labels {
   chain pre { type filter hook prerouting priority -150;
     ct state new ct label set 1; }
 }""",
-    # every packet of the router in zone 1, before conntrack looks it up
+    # every packet of the router in zone 1, before conntrack looks it up;
+    # with SYNPROXY, its TCP SIP port stays in zone 0: SYNPROXY opens the
+    # server side from its own template, which is always in the default
+    # zone (nf_synproxy_core.c), so a flow of another zone never completes
     "zone": """
 table inet shp_profile_zone {
-  chain pre { type filter hook prerouting priority raw; ct zone set 1; }
-  chain out { type filter hook output priority raw; ct zone set 1; }
+  chain pre { type filter hook prerouting priority raw;
+    EXEMPT ct zone set 1; }
+  chain out { type filter hook output priority raw; EXEMPT ct zone set 1; }
+}""",
+    # SYNPROXY in front of the TCP SIP port, as its man page sets it up:
+    # the phone's SYN untracked (before the zone is set), answered by the
+    # router; its ACK invalid (tcp_loose=0) until the cookie checks out
+    "synproxy": """
+table inet shp_profile_synproxy {
+  chain pre { type filter hook prerouting priority raw - 10;
+    iifname "lan0" tcp dport 5060 tcp flags syn notrack; }
+  chain forward { type filter hook forward priority filter;
+    iifname "lan0" tcp dport 5060 ct state invalid,untracked \
+      synproxy mss 1460 wscale 7 timestamp sack-perm;
+    ct state invalid drop; }
 }""",
 }
 
@@ -151,11 +168,22 @@ def profile_apply(parts):
             lsn = events_listener(ROUTER)
             _listeners.append(lsn)
             undo.append(lsn)
+        elif part == "synproxy":
+            sysctl(ROUTER, "net.netfilter.nf_conntrack_tcp_loose", 0)
+            undo.append(lambda: sysctl(
+                ROUTER, "net.netfilter.nf_conntrack_tcp_loose", 1))
+            nft(ROUTER, _PROFILE_NFT[part])
+            undo.append(f"nft delete table inet shp_profile_{part}")
         elif part == "gro":
             for dev in ("lan0", "wan0"):
                 nsexec(ROUTER, f"ethtool -K {dev} gro on")
             undo.append("ethtool -K lan0 gro off")
             undo.append("ethtool -K wan0 gro off")
+        elif part == "zone":
+            exempt = ("tcp dport 5060 return; tcp sport 5060 return;"
+                      if "synproxy" in parts else "")
+            nft(ROUTER, _PROFILE_NFT[part].replace("EXEMPT", exempt))
+            undo.append(f"nft delete table inet shp_profile_{part}")
         else:
             nft(ROUTER, _PROFILE_NFT[part])
             undo.append(f"nft delete table inet shp_profile_{part}")
@@ -221,6 +249,16 @@ def stop_listeners():
     for lsn in list(_listeners):
         lsn.close()
         _listeners.remove(lsn)
+
+
+def synproxy_mss(mss):
+    """The MSS the router's SYNPROXY (the `synproxy` part, when active)
+    announces to the phone: it answers the SYN itself, so the phone's
+    segments follow this, not the path's MTU."""
+    if "synproxy" not in _active:
+        return
+    nsexec(ROUTER, "nft delete table inet shp_profile_synproxy")
+    nft(ROUTER, _PROFILE_NFT["synproxy"].replace("mss 1460", f"mss {mss}"))
 
 
 def profile_zone():
