@@ -90,7 +90,7 @@ def pytest_collection_modifyitems(config, items):
 
 # Module loading without an exec each (modprobe/insmod/rmmod cost ~0.3 s
 # under TCG, before the kernel does anything).
-_libc = ctypes.CDLL(None, use_errno=True)
+libc = t.libc  # one handle on libc (topology.py)
 O_NONBLOCK = os.O_NONBLOCK
 
 
@@ -107,7 +107,7 @@ def insmod(path, params=""):
         return
     fd = os.open(path, os.O_RDONLY)
     try:
-        if _libc.syscall(SYS_FINIT_MODULE, fd, params.encode(), 0):
+        if libc.syscall(SYS_FINIT_MODULE, fd, params.encode(), 0):
             err = ctypes.get_errno()
             raise AssertionError(f"insmod {path} {params}: "
                                  f"{os.strerror(err)}")
@@ -121,7 +121,7 @@ def rmmod(*names, check=True, wait=10.0):
     its references (nft ct helper objects) from a workqueue, later."""
     for n in names:
         deadline = time.monotonic() + wait
-        while _libc.delete_module(n.encode(), O_NONBLOCK):
+        while libc.delete_module(n.encode(), O_NONBLOCK):
             err = ctypes.get_errno()
             if err in (errno.EAGAIN, errno.EBUSY) and \
                     time.monotonic() < deadline:

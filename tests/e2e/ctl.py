@@ -50,9 +50,9 @@ import struct  # noqa: E402
 
 import uapi  # noqa: E402
 
-NLM_F_REQUEST, NLM_F_ACK, NLM_F_ACK_TLVS = 1, 4, 0x200
-NLMSG_ERROR = 2
-SOL_NETLINK, NETLINK_CAP_ACK, NETLINK_EXT_ACK = 270, 10, 11
+from kernel_uapi import (NETLINK_CAP_ACK, NETLINK_EXT_ACK,  # noqa: E402
+                         NLM_F_ACK, NLM_F_ACK_TLVS, NLM_F_REQUEST, NLMSG_ERROR,
+                         SOL_NETLINK)
 # short names for uapi/linux/siphelper.h (tests/lib/uapi.py reads it)
 CMD_GET_CONFIG = uapi.SIPHELPER_CMD_GET_CONFIG
 CMD_SET_CONFIG = uapi.SIPHELPER_CMD_SET_CONFIG
@@ -155,3 +155,8 @@ class Genl:
     def set(self, attrs, **kw):
         err, ext, _ = self.request(self.family, CMD_SET_CONFIG, attrs, **kw)
         return err, ext
+
+
+def json_stats(ctl):
+    """The router's counters as `siphelperctl -j stats` prints them."""
+    return json.loads(ctl.ok("-j", "stats", netns=t.ROUTER))

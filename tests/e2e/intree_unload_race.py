@@ -18,7 +18,7 @@ docs/reliability.md ("Found") has the figures; siphelper closes the same
 window in its own unload (shp_helpers_going, kmod/helper.c)."""
 import topology as t
 from conftest import NAT_MODULES, expectations, modprobe, rmmod
-from test_faults import INTREE_5070, SRV_MEDIA, Traffic, calls  # noqa: F401
+from bulk_calls import INTREE_5070, SRV_MEDIA, Traffic, calls  # noqa: F401
 
 ROUNDS = 5
 

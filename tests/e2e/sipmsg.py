@@ -96,3 +96,22 @@ def public_form(msg):
     out = out.replace(f"IN IP4 {t.PHONE_IP}\r\n".encode(),
                       f"IN IP4 {t.PUBLIC_IP}\r\n".encode())
     return out
+
+
+def invite6(ip):
+    """The seed INVITE from IPv6 address IP (port 5010, media 10006)."""
+    host = f"[{ip}]:5010"
+    sdp = SDP.replace("IP4", "IP6")
+    body = crlf(sdp.format(ip=ip, port=10006)) + b"\r\n"
+    head = crlf(f"""
+INVITE sip:*43@avantelecom.avantele.com;user=phone SIP/2.0
+Via: SIP/2.0/UDP {host};branch=z9hG4bK6;rport
+From: " " <sip:011@avantelecom.avantele.com:5060>;tag=6
+To: "**43" <sip:*43@avantelecom.avantele.com;user=phone>
+Call-ID: v6call@fd00::31
+CSeq: 1 INVITE
+Contact: <sip:011@{host}>
+Content-Type: application/sdp
+Content-Length: {len(body)}
+""")
+    return head + b"\r\n\r\n" + body

@@ -13,9 +13,8 @@ import pytest
 
 import topology as t
 from conftest import insmod, rmmod, sh
-from ctl import ctl  # noqa: F401  (fixture)
+from ctl import ctl, json_stats  # noqa: F401  (fixture)
 from sipmsg import public_form, register
-from test_nft import helper_of, stats
 
 # Conntrack in use in a netns without NAT: an nft rule that needs it.
 CT_RULES = """table inet shp_ct {
@@ -42,23 +41,23 @@ def test_new_flows_follow_auto_assign(alg, ctl, socks):
 
     ctl.ok("set", "auto-assign", "no", netns=t.ROUTER)
     assert exchange() == msg            # NATed, payload untouched
-    assert helper_of(5060) == ""
-    assert stats(ctl)["auto_assigned"] == 0
+    assert t.helper_of(5060) == ""
+    assert json_stats(ctl)["auto_assigned"] == 0
 
     # on again: the very next new flow is assigned
     ctl.ok("set", "auto-assign", "yes", netns=t.ROUTER)
     t.flush()
     assert exchange() == public_form(msg)
-    assert helper_of(5060) == "siphelper"
-    assert stats(ctl)["auto_assigned"] == 1
+    assert t.helper_of(5060) == "siphelper"
+    assert json_stats(ctl)["auto_assigned"] == 1
 
     # off: a flow that has the helper keeps it, new flows get none
     ctl.ok("set", "auto-assign", "no", netns=t.ROUTER)
     assert exchange() == public_form(msg)
     t.flush()
     assert exchange() == msg
-    assert helper_of(5060) == ""
-    assert stats(ctl)["auto_assigned"] == 1
+    assert t.helper_of(5060) == ""
+    assert json_stats(ctl)["auto_assigned"] == 1
 
 
 def nft_hooks_available():

@@ -3,25 +3,7 @@
 of a different length than the public one, so the INVITE grows and
 Content-Length is recomputed."""
 import topology as t
-from sipmsg import SDP, crlf
-
-
-def invite6(ip):
-    host = f"[{ip}]:5010"
-    sdp = SDP.replace("IP4", "IP6")
-    body = crlf(sdp.format(ip=ip, port=10006)) + b"\r\n"
-    head = crlf(f"""
-INVITE sip:*43@avantelecom.avantele.com;user=phone SIP/2.0
-Via: SIP/2.0/UDP {host};branch=z9hG4bK6;rport
-From: " " <sip:011@avantelecom.avantele.com:5060>;tag=6
-To: "**43" <sip:*43@avantelecom.avantele.com;user=phone>
-Call-ID: v6call@fd00::31
-CSeq: 1 INVITE
-Contact: <sip:011@{host}>
-Content-Type: application/sdp
-Content-Length: {len(body)}
-""")
-    return head + b"\r\n\r\n" + body
+from sipmsg import invite6
 
 
 def test_ipv6_invite_grows_and_media_expected(alg, socks):

@@ -12,9 +12,8 @@ import re
 import pytest
 
 import topology as t
-from ctl import ctl  # noqa: F401  (fixture)
-from sipmsg import bye, invite, public_form, register
-from test_nat6 import invite6
+from ctl import ctl, json_stats  # noqa: F401  (fixture)
+from sipmsg import bye, invite, invite6, public_form, register
 
 NOBODY = "setpriv --reuid=65534 --regid=65534 --clear-groups"
 EXAMPLE_CONF = os.path.join(os.path.dirname(__file__), "..", "..", "etc",
@@ -27,19 +26,6 @@ def nft_ruleset():
 
 def table_gone():
     return "table inet siphelper" not in nft_ruleset()
-
-
-def stats(ctl):
-    return json.loads(ctl.ok("-j", "stats", netns=t.ROUTER))
-
-
-def helper_of(dport):
-    """The helper= field of the router's UDP conntrack to DPORT, or ''."""
-    out = t.nsexec(t.ROUTER, f"conntrack -L -p udp --dport {dport}",
-                   check=False).stdout
-    assert f"dport={dport}" in out, out
-    m = re.search(r"helper=(\S+)", out)
-    return m.group(1) if m else ""
 
 
 @pytest.fixture
@@ -86,14 +72,14 @@ def test_nft_install_assigns_and_remove_restores(alg, nft_cleanup, ctl,
     phone.sendto(msg, (t.SERVER_IP, 5060))
     got, _ = server.recvfrom(65535)
     assert got == public_form(msg)
-    assert helper_of(5060) == "siphelper"
+    assert t.helper_of(5060) == "siphelper"
     # the inet table and its l3proto inet helpers cover IPv6 as well
     phone6 = socks(t.PHONE, t.PHONE6, 5010)
     server6 = socks(t.SERVER, t.SERVER6, 5060)
     phone6.sendto(invite6(t.PHONE6), (t.SERVER6, 5060))
     got, _ = server6.recvfrom(65535)
     assert got == invite6(t.PUBLIC6)
-    assert stats(ctl)["auto_assigned"] == 0
+    assert json_stats(ctl)["auto_assigned"] == 0
 
     out = ctl.ok("nft", "remove", netns=t.ROUTER)
     assert out == "removed table inet siphelper; auto-assign on\n"
@@ -112,7 +98,7 @@ def test_nft_install_assigns_and_remove_restores(alg, nft_cleanup, ctl,
     phone.sendto(msg, (t.SERVER_IP, 5060))
     got, _ = server.recvfrom(65535)
     assert got == public_form(msg)
-    assert stats(ctl)["auto_assigned"] == 1
+    assert json_stats(ctl)["auto_assigned"] == 1
 
 
 def test_nft_follows_port_change(alg, nft_cleanup, ctl, socks):
@@ -139,7 +125,7 @@ def test_nft_follows_port_change(alg, nft_cleanup, ctl, socks):
     phone.sendto(msg, (t.SERVER_IP, 5075))
     got, _ = server.recvfrom(65535)
     assert got == public_form(msg)
-    assert helper_of(5075) == "siphelper"
+    assert t.helper_of(5075) == "siphelper"
 
 
 def test_nft_needs_cap_net_admin(alg, nft_cleanup, ctl):
@@ -217,7 +203,7 @@ def test_port_change_new_flows_at_once_call_keeps_going(alg, ctl, socks):
     phone.sendto(b, (t.SERVER_IP, 5060))
     got, _ = s5060.recvfrom(65535)
     assert got == public_form(b) and got != b
-    assert helper_of(5060) == "siphelper"
+    assert t.helper_of(5060) == "siphelper"
 
     # new flows follow the new port list at once, no reload
     t.flush()
@@ -225,9 +211,9 @@ def test_port_change_new_flows_at_once_call_keeps_going(alg, ctl, socks):
     phone.sendto(msg, (t.SERVER_IP, 5070))
     got, _ = s5070.recvfrom(65535)
     assert got == public_form(msg)
-    assert helper_of(5070) == "siphelper"
+    assert t.helper_of(5070) == "siphelper"
     t.flush()
     phone.sendto(msg, (t.SERVER_IP, 5060))
     got, _ = s5060.recvfrom(65535)
     assert got == msg
-    assert helper_of(5060) == ""
+    assert t.helper_of(5060) == ""

@@ -27,15 +27,13 @@ table ip shp_synproxy {
 def synproxy(net, module_path):
     load(module_path)
     try:
-        t.nsexec(t.ROUTER,
-                 "sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0")
+        t.sysctl(t.ROUTER, "net.netfilter.nf_conntrack_tcp_loose", 0)
         t.nft(t.ROUTER, SYNPROXY)
         t.flush()
         yield
     finally:
         t.nsexec(t.ROUTER, "nft delete table ip shp_synproxy", check=False)
-        t.nsexec(t.ROUTER,
-                 "sysctl -qw net.netfilter.nf_conntrack_tcp_loose=1")
+        t.sysctl(t.ROUTER, "net.netfilter.nf_conntrack_tcp_loose", 1)
         t.flush()
         unload()
 

@@ -12,15 +12,12 @@ import struct
 import topology as t
 from conftest import insmod, modprobe, rmmod, sh
 
-IPCTNL_MSG_EXP_NEW = 0
-NLM_F_EXCL, NLM_F_CREATE = 0x200, 0x400
-NLA_F_NESTED = 0x8000
-# include/uapi/linux/netfilter/nfnetlink_conntrack.h
-CTA_EXPECT_MASTER, CTA_EXPECT_TUPLE, CTA_EXPECT_MASK = 1, 2, 3
-CTA_EXPECT_TIMEOUT, CTA_EXPECT_ZONE, CTA_EXPECT_FN = 4, 7, 11
-CTA_TUPLE_IP, CTA_TUPLE_PROTO = 1, 2
-CTA_IP_V4_SRC, CTA_IP_V4_DST = 1, 2
-CTA_PROTO_NUM, CTA_PROTO_SRC_PORT, CTA_PROTO_DST_PORT = 1, 2, 3
+from kernel_uapi import (CTA_EXPECT_FN, CTA_EXPECT_MASK, CTA_EXPECT_MASTER,
+                         CTA_EXPECT_TIMEOUT, CTA_EXPECT_TUPLE, CTA_EXPECT_ZONE,
+                         CTA_IP_V4_DST, CTA_IP_V4_SRC, CTA_PROTO_DST_PORT,
+                         CTA_PROTO_NUM, CTA_PROTO_SRC_PORT, CTA_TUPLE_IP,
+                         CTA_TUPLE_PROTO, IPCTNL_MSG_EXP_NEW, NLA_F_NESTED,
+                         NLM_F_CREATE, NLM_F_EXCL)
 
 
 def _attr(kind, data, nested=False):

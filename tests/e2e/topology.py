@@ -9,12 +9,21 @@ namespace with setns(2) through ctypes (Python 3.11 has no os.setns), so
 the tests need no helper processes."""
 import ctypes
 import os
+import re
 import socket
 import struct
 import subprocess
 from contextlib import contextmanager
 
 from conftest import sh
+from kernel_uapi import (CLONE_NEWNET, IPCTNL_MSG_CT_DELETE,  # noqa: F401
+                         IPCTNL_MSG_EXP_DELETE, NETLINK_ADD_MEMBERSHIP,
+                         NETLINK_NETFILTER, NETLINK_NO_ENOBUFS,
+                         NFNL_SUBSYS_CTNETLINK, NFNL_SUBSYS_CTNETLINK_EXP,
+                         NFNLGRP_CONNTRACK_DESTROY, NFNLGRP_CONNTRACK_EXP_DESTROY,
+                         NFNLGRP_CONNTRACK_EXP_NEW, NFNLGRP_CONNTRACK_EXP_UPDATE,
+                         NFNLGRP_CONNTRACK_NEW, NFNLGRP_CONNTRACK_UPDATE,
+                         NLM_F_ACK, NLM_F_REQUEST, NLMSG_ERROR, SOL_NETLINK)
 
 PHONE, ROUTER, SERVER = "shp_phone", "shp_router", "shp_server"
 PHONE_IP, LAN_IP = "192.168.0.31", "192.168.0.1"
@@ -24,15 +33,14 @@ MEDIA_IP = "212.19.6.2"         # a media server other than the SIP server
 # IPv6: ULA inside, documentation prefix outside
 PHONE6, LAN6, PUBLIC6, SERVER6 = "fd00::31", "fd00::1", "2001:db8::166", \
     "2001:db8::1"
-CLONE_NEWNET = 0x40000000
-_libc = ctypes.CDLL(None, use_errno=True)
+libc = ctypes.CDLL(None, use_errno=True)
 
 
 def enter_netns(ns):
     """Move the calling thread into netns NS (named by `ip netns add`)."""
     fd = os.open(f"/run/netns/{ns}", os.O_RDONLY)
     try:
-        if _libc.setns(fd, CLONE_NEWNET):
+        if libc.setns(fd, CLONE_NEWNET):
             raise OSError(ctypes.get_errno(), f"setns {ns}")
     finally:
         os.close(fd)
@@ -50,7 +58,7 @@ def netns(ns):
         enter_netns(ns)
         yield
     finally:
-        if _libc.setns(own, CLONE_NEWNET):
+        if libc.setns(own, CLONE_NEWNET):
             raise OSError(ctypes.get_errno(), "setns back")
         os.close(own)
 
@@ -69,11 +77,18 @@ def ip_batch(lines, ns=None):
     assert r.returncode == 0, (ns, lines, r.stderr)
 
 
-def sysctl(ns, key, value):
-    """sysctl -w KEY=VALUE in netns NS (/proc/sys/net follows the netns of
-    the thread that opens it)."""
-    with netns(ns), open("/proc/sys/" + key.replace(".", "/"), "w") as f:
-        f.write(str(value))
+def sysctl(ns, key, value=None):
+    """Read KEY in netns NS (None: the test's own, the init netns) and,
+    with VALUE, set it (sysctl -w KEY=VALUE); returns the value before.
+    /proc/sys/net follows the netns of the thread that opens it."""
+    path = "/proc/sys/" + key.replace(".", "/")
+    with netns(ns):
+        with open(path) as f:
+            old = f.read().strip()
+        if value is not None:
+            with open(path, "w") as f:
+                f.write(str(value))
+    return int(old) if old.lstrip("-").isdigit() else old
 
 
 def setup():
@@ -201,10 +216,11 @@ def profile_apply(parts):
     return revert
 
 
-# nfnetlink groups (uapi linux/netfilter/nfnetlink.h)
-NFNLGRP_CONNTRACK = (1, 2, 3)           # NEW, UPDATE, DESTROY
-NFNLGRP_CONNTRACK_EXP = (4, 5, 6)
-SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, NETLINK_NO_ENOBUFS = 270, 1, 5
+NFNLGRP_CONNTRACK = (NFNLGRP_CONNTRACK_NEW, NFNLGRP_CONNTRACK_UPDATE,
+                     NFNLGRP_CONNTRACK_DESTROY)
+NFNLGRP_CONNTRACK_EXP = (NFNLGRP_CONNTRACK_EXP_NEW,
+                         NFNLGRP_CONNTRACK_EXP_UPDATE,
+                         NFNLGRP_CONNTRACK_EXP_DESTROY)
 
 
 def events_listener(ns):
@@ -272,12 +288,6 @@ def teardown():
     for ns in (PHONE, ROUTER, SERVER):
         sh(f"ip netns del {ns}", check=False)
 
-
-# ctnetlink (uapi linux/netfilter/nfnetlink.h, nfnetlink_conntrack.h)
-NETLINK_NETFILTER = 12
-NFNL_SUBSYS_CTNETLINK, NFNL_SUBSYS_CTNETLINK_EXP = 1, 2
-IPCTNL_MSG_CT_DELETE = IPCTNL_MSG_EXP_DELETE = 2
-NLM_F_REQUEST, NLM_F_ACK, NLMSG_ERROR = 1, 4, 2
 
 
 def ctnetlink(ns, subsys, msg, attrs=b"", family=socket.AF_UNSPEC,
@@ -372,3 +382,12 @@ def recv_exact(s, n):
         assert chunk, f"connection closed after {len(data)} bytes: {data!r}"
         data += chunk
     return data
+
+
+def helper_of(dport):
+    """The helper= field of the router's UDP conntrack to DPORT, or ''."""
+    out = nsexec(ROUTER, f"conntrack -L -p udp --dport {dport}",
+                 check=False).stdout
+    assert f"dport={dport}" in out, out
+    m = re.search(r"helper=(\S+)", out)
+    return m.group(1) if m else ""

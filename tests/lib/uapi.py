@@ -7,15 +7,21 @@ carry no copy of a number.
     import uapi
     uapi.SIPHELPER_CMD_GET_STATS
     uapi.stat_names()      # {attribute number: "seen", ...}
+    uapi.kernel("linux/netlink.h").NLM_F_REQUEST   # the kernel's own
 """
 import os
 import re
+import types
 
 HEADER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                       "uapi", "linux", "siphelper.h")
 
 
-def _parse(text):
+def _parse(text, strict=True):
+    """{name: value} of the #defines and enumerators of a C header. Strict
+    (siphelper's header): every #define is SIPHELPER_* and evaluates. Not
+    strict (the kernel's own headers): what does not evaluate is left out
+    (function-like macros, #define X X after an enumerator)."""
     text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
     names = {}
 
@@ -24,27 +30,53 @@ def _parse(text):
         if expr.startswith('"'):
             return expr.strip('"')
         # C integer expressions of the header: literals, names, | << - ( )
-        py = re.sub(r"\b[A-Za-z_]\w*\b", lambda m: repr(names[m.group(0)]),
-                    expr)
-        assert re.fullmatch(r"[\d\s|<>()+\-']*", py), expr
+        py = re.sub(r"\b(?!0x)[A-Za-z_]\w*\b",
+                    lambda m: repr(names[m.group(0)]), expr)
+        py = re.sub(r"\b(0x[0-9a-fA-F]+|\d+)[uUlL]*\b", r"\1", py)
+        assert re.fullmatch(r"[\dxa-fA-F\s|<>()+\-']*", py), expr
         return eval(py)     # noqa: S307 (digits and operators only)
 
-    for m in re.finditer(r"^#define\s+(SIPHELPER_\w+)\s+(.+)$", text, re.M):
-        names[m.group(1)] = value(m.group(2))
-    for body in re.findall(r"\benum\s+\w+\s*\{(.*?)\}", text, re.S):
+    for body in re.findall(r"\benum\s+\w*\s*\{(.*?)\}", text, re.S):
         nxt = 0
+        body = re.sub(r"^\s*#.*$", "", body, flags=re.M)
         for item in (i.strip() for i in body.split(",")):
             if not item:
                 continue
             name, _, expr = item.partition("=")
             name = name.strip()
-            names[name] = value(expr) if expr else nxt
+            try:
+                names[name] = value(expr) if expr else nxt
+            except (AssertionError, KeyError, SyntaxError):
+                if strict:
+                    raise
+                continue
             nxt = names[name] + 1
+    pat = r"^#define\s+(SIPHELPER_\w+)\s+(.+)$" if strict else \
+        r"^#define\s+([A-Z_][A-Z0-9_]*)[ \t]+(\S.*)$"
+    for m in re.finditer(pat, text, re.M):
+        if m.group(1) in names:
+            continue
+        try:
+            names[m.group(1)] = value(m.group(2))
+        except (AssertionError, KeyError, SyntaxError):
+            if strict:
+                raise
     return names
 
 
 with open(HEADER) as _f:
     globals().update(_parse(_f.read()))
+
+
+def kernel(*headers):
+    """The constants of the kernel's own uapi headers (as installed in
+    /usr/include, e.g. "linux/netlink.h"), as attributes of one object:
+    the tests' netlink and ctnetlink numbers come from there too."""
+    names = {}
+    for h in headers:
+        with open(os.path.join("/usr/include", h)) as f:
+            names.update(_parse(f.read(), strict=False))
+    return types.SimpleNamespace(**names)
 
 
 def stat_names():
