@@ -66,7 +66,7 @@ static noinline unsigned int shp_assign_new(struct nf_conn *ct,
 		RCU_INIT_POINTER(help->helper, NULL);
 		return NF_ACCEPT;
 	}
-	shp_stat_inc(sn, SHP_STAT_ASSIGNED);
+	shp_stat_inc(sn, SHP_STAT(AUTO_ASSIGNED));
 	return NF_ACCEPT;
 }
 

@@ -227,9 +227,9 @@ shp_message(struct shp_net *sn, const struct shp_config *cfg,
 				  s->out + *opos, end - *opos, evq);
 	*opos = end;
 	if (s->plan.n_hdr)
-		shp_stat_inc(sn, SHP_STAT_REWRITTEN_HDR);
+		shp_stat_inc(sn, SHP_STAT(REWRITTEN_HEADERS));
 	if (s->plan.n_sdp)
-		shp_stat_inc(sn, SHP_STAT_REWRITTEN_SDP);
+		shp_stat_inc(sn, SHP_STAT(REWRITTEN_SDP));
 	return SHP_MSG_REWRITTEN;
 
 copy:
@@ -302,7 +302,7 @@ static int shp_help_with_scratch(struct sk_buff *skb, unsigned int protoff,
 			/* Message continues in a later segment: the rest of
 			 * this segment passes unmodified.
 			 */
-			shp_stat_inc(sn, SHP_STAT_TRUNCATED);
+			shp_stat_inc(sn, SHP_STAT(TRUNCATED));
 			break;
 		}
 		if (r == -SHP_E_BAD_START_LINE && tcp && !off) {
@@ -311,7 +311,7 @@ static int shp_help_with_scratch(struct sk_buff *skb, unsigned int protoff,
 			 * we cannot place in the stream). Dropping it would
 			 * only stall the connection.
 			 */
-			shp_stat_inc(sn, SHP_STAT_TRUNCATED);
+			shp_stat_inc(sn, SHP_STAT(TRUNCATED));
 			break;
 		}
 		if (r < 0) {
@@ -325,7 +325,7 @@ static int shp_help_with_scratch(struct sk_buff *skb, unsigned int protoff,
 			bad = true;
 			break;
 		}
-		shp_stat_inc(sn, SHP_STAT_PARSED);
+		shp_stat_inc(sn, SHP_STAT(PARSED));
 		res = shp_message(sn, cfg, s, &fl, dir, off, r, &opos,
 				  shp_out_cap(skb, dataoff, off + r),
 				  events ? &evq : NULL);
@@ -333,7 +333,7 @@ static int shp_help_with_scratch(struct sk_buff *skb, unsigned int protoff,
 			/* This message and the ones after it pass as they
 			 * are: the packet cannot grow any more.
 			 */
-			shp_stat_inc(sn, SHP_STAT_TRUNCATED);
+			shp_stat_inc(sn, SHP_STAT(TRUNCATED));
 			break;
 		}
 		if (res == SHP_MSG_REWRITTEN)
@@ -357,7 +357,7 @@ static int shp_help_with_scratch(struct sk_buff *skb, unsigned int protoff,
 			shp_message_undo(sn, s, ct, 0);
 			shp_events_flush(nf_ct_net(ct), sn, &evq, false);
 			nf_ct_helper_log(skb, ct, "cannot mangle SIP message");
-			shp_stat_inc(sn, SHP_STAT_DROPPED);
+			shp_stat_inc(sn, SHP_STAT(DROPPED));
 			return NF_DROP;
 		}
 		shp_events_flush(nf_ct_net(ct), sn, &evq, true);
@@ -367,9 +367,9 @@ static int shp_help_with_scratch(struct sk_buff *skb, unsigned int protoff,
 	if (!bad)
 		return NF_ACCEPT;
 malformed:
-	shp_stat_inc(sn, SHP_STAT_MALFORMED);
+	shp_stat_inc(sn, SHP_STAT(MALFORMED));
 	if (cfg->malformed_policy == SHP_MALFORMED_DROP && droppable) {
-		shp_stat_inc(sn, SHP_STAT_DROPPED);
+		shp_stat_inc(sn, SHP_STAT(DROPPED));
 		return NF_DROP;
 	}
 	return NF_ACCEPT;
@@ -402,7 +402,7 @@ int shp_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
 	if (dataoff >= skb->len)
 		return NF_ACCEPT;
 
-	shp_stat_inc(sn, SHP_STAT_SEEN);
+	shp_stat_inc(sn, SHP_STAT(SEEN));
 	cfg = rcu_dereference(sn->cfg);
 	if (!cfg)
 		return NF_ACCEPT;

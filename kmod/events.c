@@ -216,7 +216,7 @@ void shp_event_rewrite(struct shp_net *sn, const struct shp_flow *fl,
 	void *hdr;
 
 	if (!shp_events_allow(&sn->events, &suppressed)) {
-		shp_stat_inc(sn, SHP_STAT_EVENTS_RATELIMITED);
+		shp_stat_inc(sn, SHP_STAT(EVENTS_RATELIMITED));
 		return;
 	}
 	size = shp_event_size(blen, alen, plan->n);
@@ -249,7 +249,7 @@ void shp_event_rewrite(struct shp_net *sn, const struct shp_flow *fl,
 fail_free:
 	nlmsg_free(skb);
 fail:
-	shp_stat_inc(sn, SHP_STAT_EVENTS_FAILED);
+	shp_stat_inc(sn, SHP_STAT(EVENTS_FAILED));
 }
 
 void shp_events_flush(struct net *net, struct shp_net *sn,
@@ -267,7 +267,7 @@ void shp_events_flush(struct net *net, struct shp_net *sn,
 		 * it just left); either way it was lost.
 		 */
 		err = shp_nl_event_send(net, skb);
-		shp_stat_inc(sn, err ? SHP_STAT_EVENTS_FAILED :
-				       SHP_STAT_EVENTS_SENT);
+		shp_stat_inc(sn, err ? SHP_STAT(EVENTS_FAILED) :
+				       SHP_STAT(EVENTS_SENT));
 	}
 }

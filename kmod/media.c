@@ -115,8 +115,8 @@ static u16 shp_media_pair(struct shp_net *sn, struct nf_conn *ct,
 		nf_ct_expect_put(e1);
 		nf_ct_expect_put(e2);
 		if (!err) {
-			shp_stat_inc(sn, SHP_STAT_EXPECT_CREATED);
-			shp_stat_inc(sn, SHP_STAT_EXPECT_CREATED);
+			shp_stat_inc(sn, SHP_STAT(EXPECTATIONS_CREATED));
+			shp_stat_inc(sn, SHP_STAT(EXPECTATIONS_CREATED));
 			return p;
 		}
 		if (err != -EBUSY)
@@ -258,7 +258,7 @@ void shp_media_forget(struct shp_net *sn, struct nf_conn *ct, u32 call,
 			WRITE_ONCE(d->call[i], 0);
 	spin_unlock_bh(&nf_conntrack_expect_lock);
 	while (removed--)
-		shp_stat_inc(sn, SHP_STAT_EXPECT_REMOVED);
+		shp_stat_inc(sn, SHP_STAT(EXPECTATIONS_REMOVED));
 }
 
 /*
@@ -301,5 +301,5 @@ void shp_media_undo(struct shp_net *sn, struct nf_conn *ct, const u16 *port,
 	}
 	spin_unlock_bh(&nf_conntrack_expect_lock);
 	while (removed--)
-		shp_stat_inc(sn, SHP_STAT_EXPECT_REMOVED);
+		shp_stat_inc(sn, SHP_STAT(EXPECTATIONS_REMOVED));
 }

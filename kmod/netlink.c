@@ -68,24 +68,6 @@ static const struct nla_policy shp_policy[SIPHELPER_A_MAX + 1] = {
 	[SIPHELPER_A_PAD] = { .type = NLA_REJECT },
 };
 
-/* enum shp_stat -> its netlink attribute */
-static const u16 shp_stat_attr[__SHP_STAT_MAX] = {
-	[SHP_STAT_SEEN] = SIPHELPER_A_STAT_SEEN,
-	[SHP_STAT_PARSED] = SIPHELPER_A_STAT_PARSED,
-	[SHP_STAT_REWRITTEN_HDR] = SIPHELPER_A_STAT_REWRITTEN_HDR,
-	[SHP_STAT_REWRITTEN_SDP] = SIPHELPER_A_STAT_REWRITTEN_SDP,
-	[SHP_STAT_EXPECT_CREATED] = SIPHELPER_A_STAT_EXPECT_CREATED,
-	[SHP_STAT_EXPECT_REMOVED] = SIPHELPER_A_STAT_EXPECT_REMOVED,
-	[SHP_STAT_REGISTRATIONS] = SIPHELPER_A_STAT_REGISTRATIONS,
-	[SHP_STAT_MALFORMED] = SIPHELPER_A_STAT_MALFORMED,
-	[SHP_STAT_TRUNCATED] = SIPHELPER_A_STAT_TRUNCATED,
-	[SHP_STAT_DROPPED] = SIPHELPER_A_STAT_DROPPED,
-	[SHP_STAT_ASSIGNED] = SIPHELPER_A_STAT_ASSIGNED,
-	[SHP_STAT_EVENTS_SENT] = SIPHELPER_A_STAT_EVENTS_SENT,
-	[SHP_STAT_EVENTS_RATELIMITED] = SIPHELPER_A_STAT_EVENTS_RATELIMITED,
-	[SHP_STAT_EVENTS_FAILED] = SIPHELPER_A_STAT_EVENTS_FAILED,
-};
-
 static struct genl_family shp_genl_family;
 
 /* The messages of shp_config_validate() are string literals. */
@@ -332,10 +314,8 @@ static int shp_nl_get_stats(struct sk_buff *in, struct genl_info *info)
 	nest = nla_nest_start(skb, SIPHELPER_A_STATS);
 	if (!nest)
 		err = -EMSGSIZE;
-	for (i = 0; !err && i < __SHP_STAT_MAX; i++) {
-		if (!shp_stat_attr[i])
-			continue;
-		if (nla_put_u64_64bit(skb, shp_stat_attr[i], sum->v[i],
+	for (i = 0; !err && i < SHP_N_STATS; i++) {
+		if (nla_put_u64_64bit(skb, SHP_STAT_FIRST + i, sum->v[i],
 				      SIPHELPER_A_STAT_PAD))
 			err = -EMSGSIZE;
 	}

@@ -123,8 +123,8 @@ void shp_register_update(struct shp_net *sn, const struct shp_flow *fl,
 		spin_lock_bh(&nf_conntrack_expect_lock);
 		shp_expect_set_timeout(exp, expires * HZ);
 		spin_unlock_bh(&nf_conntrack_expect_lock);
-		shp_stat_inc(sn, SHP_STAT_REGISTRATIONS);
-		shp_stat_inc(sn, SHP_STAT_EXPECT_CREATED);
+		shp_stat_inc(sn, SHP_STAT(REGISTRATIONS));
+		shp_stat_inc(sn, SHP_STAT(EXPECTATIONS_CREATED));
 	}
 	nf_ct_expect_put(exp);
 }

@@ -21,6 +21,7 @@
 #include <linux/u64_stats_sync.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
+#include <linux/siphelper.h>
 
 #define SHP_NAME		"siphelper"
 #define SHP_MAX_PORT_RANGES	32
@@ -57,27 +58,18 @@ struct shp_config {
 	struct rcu_head rcu;
 };
 
-enum shp_stat {
-	SHP_STAT_SEEN,
-	SHP_STAT_PARSED,
-	SHP_STAT_REWRITTEN_HDR,
-	SHP_STAT_REWRITTEN_SDP,
-	SHP_STAT_EXPECT_CREATED,
-	SHP_STAT_EXPECT_REMOVED,
-	SHP_STAT_REGISTRATIONS,
-	SHP_STAT_MALFORMED,
-	SHP_STAT_TRUNCATED,
-	SHP_STAT_DROPPED,
-	SHP_STAT_ASSIGNED,
-	SHP_STAT_EVENTS_SENT,
-	SHP_STAT_EVENTS_RATELIMITED,
-	SHP_STAT_EVENTS_FAILED,
-	__SHP_STAT_MAX,
-};
+/*
+ * The counters are numbered as the uapi numbers their attributes: counter
+ * SHP_STAT(X) is SIPHELPER_A_STAT_X, so that a new counter is one new
+ * enumerator there (and the code that counts it).
+ */
+#define SHP_STAT_FIRST		SIPHELPER_A_STAT_SEEN
+#define SHP_STAT(name)		(SIPHELPER_A_STAT_##name - SHP_STAT_FIRST)
+#define SHP_N_STATS		(__SIPHELPER_A_STAT_MAX - SHP_STAT_FIRST)
 
 /* Counters as read: sums over CPUs, less what a reset took away. */
 struct shp_stats {
-	u64 v[__SHP_STAT_MAX];
+	u64 v[SHP_N_STATS];
 };
 
 /* One CPU's counters. They only grow (a reset moves the base instead, so
@@ -85,7 +77,7 @@ struct shp_stats {
  * routers and costs nothing on 64-bit ones.
  */
 struct shp_stats_pcpu {
-	u64_stats_t v[__SHP_STAT_MAX];
+	u64_stats_t v[SHP_N_STATS];
 	struct u64_stats_sync syncp;
 };
 
@@ -146,7 +138,7 @@ void shp_stats_exit(struct shp_net *sn);
 void shp_stats_read(struct shp_net *sn, struct shp_stats *sum);
 void shp_stats_reset(struct shp_net *sn);
 
-static inline void shp_stat_inc(struct shp_net *sn, enum shp_stat s)
+static inline void shp_stat_inc(struct shp_net *sn, unsigned int s)
 {
 	struct shp_stats_pcpu *p = get_cpu_ptr(sn->stats);
 	unsigned long flags;

@@ -32,7 +32,7 @@ void shp_stats_exit(struct shp_net *sn)
 
 static void shp_stats_sum(struct shp_net *sn, struct shp_stats *sum)
 {
-	u64 v[__SHP_STAT_MAX];
+	u64 v[SHP_N_STATS];
 	unsigned int start;
 	int cpu, i;
 
@@ -42,10 +42,10 @@ static void shp_stats_sum(struct shp_net *sn, struct shp_stats *sum)
 
 		do {
 			start = u64_stats_fetch_begin(&p->syncp);
-			for (i = 0; i < __SHP_STAT_MAX; i++)
+			for (i = 0; i < SHP_N_STATS; i++)
 				v[i] = u64_stats_read(&p->v[i]);
 		} while (u64_stats_fetch_retry(&p->syncp, start));
-		for (i = 0; i < __SHP_STAT_MAX; i++)
+		for (i = 0; i < SHP_N_STATS; i++)
 			sum->v[i] += v[i];
 	}
 }
@@ -56,7 +56,7 @@ void shp_stats_read(struct shp_net *sn, struct shp_stats *sum)
 
 	spin_lock_bh(&sn->stats_lock);
 	shp_stats_sum(sn, sum);
-	for (i = 0; i < __SHP_STAT_MAX; i++)
+	for (i = 0; i < SHP_N_STATS; i++)
 		sum->v[i] -= sn->stats_base.v[i];
 	spin_unlock_bh(&sn->stats_lock);
 }

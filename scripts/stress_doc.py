@@ -58,8 +58,8 @@ def udp_rows(d):
         rows.append(
             f"| {label} | {num(r['sent'])} | {r['seconds']} | "
             f"{num(k['parsed'])} / {num(k['malformed'])} | "
-            f"{num(k['rewritten_hdr'])} / {num(k['rewritten_sdp'])} | "
-            f"{num(k['expect_created'])} / {r['expectations_left']} | "
+            f"{num(k['rewritten_headers'])} / {num(k['rewritten_sdp'])} | "
+            f"{num(k['expectations_created'])} / {r['expectations_left']} | "
             f"{w['lost']} / {w['mismatch']} |")
     return rows if len(rows) > 2 else []
 
@@ -72,7 +72,7 @@ def tcp_lines(d):
         r = json.load(open(os.path.join(d, p)))
         k = r["kernel"]
         what = ", ".join(f"{key} {num(k[key])}" for key in (
-            "seen", "parsed", "truncated", "malformed", "rewritten_hdr")
+            "seen", "parsed", "truncated", "malformed", "rewritten_headers")
             if key in k)
         writes = f"{num(r['writes'])} writes; " if "writes" in r else ""
         out.append(f"* `{p[:-5]}`: {writes}segments {what}")

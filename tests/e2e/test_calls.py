@@ -57,7 +57,7 @@ def test_two_calls_end_independently(alg, socks, ends, how):
 
     ends[how](phone, server)
     assert expected_ports() == {10008, 10009}
-    assert delta(before, stats()).get("expect_removed") == 2
+    assert delta(before, stats()).get("expectations_removed") == 2
 
     # call 2's media still flows both ways
     media = socks(t.SERVER, t.SERVER_IP, 20000)
@@ -103,7 +103,7 @@ def test_four_streams_four_pairs(alg, socks):
     moved = {10008, 10012, 10022, 10032}
     assert expected_ports() == (ports | moved | {p + 1 for p in ports} |
                                 {p + 1 for p in moved})
-    assert delta(before, stats())["expect_created"] == 8
+    assert delta(before, stats())["expectations_created"] == 8
 
     send(phone, server, request("BYE", "four1", 2))
     assert expected_ports() == ports | {p + 1 for p in ports}
@@ -222,7 +222,7 @@ def test_multiport_m_line_passed_without_pinholes(alg, socks):
     assert b"m=audio 10006/2 RTP/AVP 0\r\n" in got
     assert expected_ports() == {10010, 10011}
     d = delta(before, stats())
-    assert d.get("expect_created") == 2 and "malformed" not in d, d
+    assert d.get("expectations_created") == 2 and "malformed" not in d, d
 
 
 def test_incoming_call_to_registered_phone(alg, socks):

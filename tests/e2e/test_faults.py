@@ -110,8 +110,8 @@ def helper_conntracks(name="siphelper"):
 def setup_delta(before, n):
     """The counters n call setups through the NAT must add."""
     assert delta(before, stats()) == {
-        "seen": n, "parsed": n, "rewritten_hdr": n, "rewritten_sdp": n,
-        "expect_created": 2 * n, "assigned": n}
+        "seen": n, "parsed": n, "rewritten_headers": n, "rewritten_sdp": n,
+        "expectations_created": 2 * n, "auto_assigned": n}
 
 
 # --- slab objects and kmemleak ---
@@ -396,7 +396,7 @@ def test_config_flips_under_traffic(mod, calls, ctl, socks):
         t.tcp_reset(phone, server)
     k = stats()
     assert k["malformed"] == k["dropped"] == 0, k
-    assert k["parsed"] >= k["rewritten_hdr"] > 0, k
+    assert k["parsed"] >= k["rewritten_headers"] > 0, k
     last = FLIPS - 1
     assert ctl.config(netns=t.ROUTER) == {
         "ports": [{"lo": 5060, "hi": 5060, "protocols": ["udp", "tcp"]}] +
@@ -667,7 +667,7 @@ def test_memory_back_after_expiry(mod, calls, ctl):
         before = stats()
         c.signal([request("BYE", f"fault-{SIG}-{i}", 2, port=SIG + i)
                   for i in range(CALLS)])
-        assert delta(before, stats())["expect_removed"] == CALLS, stats()
+        assert delta(before, stats())["expectations_removed"] == CALLS, stats()
         t0 = time.monotonic()
         wait_for(lambda: n_expect() == 0, "the registrations to expire",
                  detail=expectations)
@@ -735,9 +735,9 @@ def test_conntrack_table_full(mod, calls):
         i = src[1] - 43000
         assert data == c.public(i, c.invites[i])
     d = delta(before, stats())
-    assert d == {"seen": passed, "parsed": passed, "rewritten_hdr": passed,
-                 "rewritten_sdp": passed, "expect_created": 2 * passed,
-                 "assigned": passed}, (d, passed)
+    assert d == {"seen": passed, "parsed": passed, "rewritten_headers": passed,
+                 "rewritten_sdp": passed, "expectations_created": 2 * passed,
+                 "auto_assigned": passed}, (d, passed)
 
 
 # --- b. the router's netns deleted with live calls (last: the router

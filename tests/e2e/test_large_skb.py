@@ -139,7 +139,7 @@ def test_one_segment_larger_than_its_room(big_mtu, module_path, socks):
             assert got == want, d
             # one packet: all of it parsed up to the first message that
             # did not fit, counted once as truncated, nothing dropped
-            assert d.get("rewritten_hdr") == rewritten, d
+            assert d.get("rewritten_headers") == rewritten, d
             assert d.get("parsed") == rewritten + 1, d
             assert d.get("truncated") == 1, d
             assert "dropped" not in d and "malformed" not in d, d

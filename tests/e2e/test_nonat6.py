@@ -54,8 +54,8 @@ def test_no_nat_parsed_not_rewritten_media_expected(firewall, alg, socks):
     server.sendto(ok, (t.PHONE6, 5010))
     assert phone.recvfrom(65535)[0] == ok
     d = delta(before, stats())
-    assert d.get("parsed") == 2 and d.get("expect_created", 0) >= 2, d
-    assert not {"rewritten_hdr", "rewritten_sdp", "malformed"} & set(d), d
+    assert d.get("parsed") == 2 and d.get("expectations_created", 0) >= 2, d
+    assert not {"rewritten_headers", "rewritten_sdp", "malformed"} & set(d), d
 
     # the firewall is closed where nothing is expected ...
     closed = socks(t.PHONE, t.PHONE6, 10020)

@@ -76,8 +76,8 @@ def test_odd_sdp_passes_without_pinhole(alg, socks, case):
     assert got == to_public(msg)
     assert expected_ports() == set()
     d = delta(before, stats())
-    assert d.get("parsed") == 1 and d.get("rewritten_hdr") == 1, d
-    assert not {"malformed", "dropped", "expect_created"} & set(d), d
+    assert d.get("parsed") == 1 and d.get("rewritten_headers") == 1, d
+    assert not {"malformed", "dropped", "expectations_created"} & set(d), d
 
 
 def test_multipart_body_untouched(alg, socks):
@@ -100,7 +100,7 @@ def test_multipart_body_untouched(alg, socks):
     assert f"Content-Length: {len(body)}\r\n".encode() in got
     assert expected_ports() == set()
     d = delta(before, stats())
-    assert d.get("rewritten_hdr") == 1 and "rewritten_sdp" not in d, d
+    assert d.get("rewritten_headers") == 1 and "rewritten_sdp" not in d, d
     assert not {"malformed", "dropped"} & set(d), d
 
 
@@ -120,8 +120,8 @@ def test_failed_plan_leaves_no_pinhole(alg, socks):
     assert expected_ports() == set()
     d = delta(before, stats())
     assert d.get("parsed") == 1, d
-    assert d.get("expect_created") == d.get("expect_removed") == 2, d
-    assert not {"rewritten_hdr", "rewritten_sdp", "dropped"} & set(d), d
+    assert d.get("expectations_created") == d.get("expectations_removed") == 2, d
+    assert not {"rewritten_headers", "rewritten_sdp", "dropped"} & set(d), d
 
 
 STUN = bytes.fromhex("000100002112a442") + b"siphelperstn"

@@ -72,7 +72,7 @@ def test_every_new_flow_helped(conf, socks):
     if "zone" in conf:
         assert all("zone=1" in f for f in flows), flows
     d = delta(before, stats())
-    assert d.get("assigned") == FLOWS and d.get("rewritten_hdr") == FLOWS, d
+    assert d.get("auto_assigned") == FLOWS and d.get("rewritten_headers") == FLOWS, d
 
 
 @pytest.mark.siphelper_only

@@ -279,7 +279,7 @@ def test_expectation_flood_bounded_per_flow(alg, socks):
                              for i in range(300)])
     assert 0 < n_expect() <= 32
     k = h.stats()
-    assert k["expect_created"] >= 1200, k    # two per INVITE were made
+    assert k["expectations_created"] >= 1200, k    # two per INVITE were made
     # many REGISTER refreshes: one registration expectation per flow
     for i in range(100):
         phone.sendto(register(expires=60 + i), (t.SERVER_IP, 5060))

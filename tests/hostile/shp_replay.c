@@ -18,7 +18,7 @@
  * datapath may choose (the UA's port or one of the next 15 pairs, RTCP =
  * RTP + 1, only for streams that get expectations). The counters the
  * module must show are printed as one line of key=value pairs:
- *   records parsed malformed rewritten_hdr rewritten_sdp lost mismatch
+ *   records parsed malformed rewritten_headers rewritten_sdp lost mismatch
  * Mismatches are described on stderr. Exit 0 when there is none, 1 when
  * there is, 2 on bad input.
  */
@@ -200,7 +200,7 @@ int main(int argc, char **argv)
 		}
 		n++;
 	}
-	printf("records=%lu parsed=%lu malformed=%lu rewritten_hdr=%lu "
+	printf("records=%lu parsed=%lu malformed=%lu rewritten_headers=%lu "
 	       "rewritten_sdp=%lu lost=%lu mismatch=%lu\n", n, parsed,
 	       malformed, hdr, sdp, lost, mismatch);
 	return lost || mismatch ? 1 : 0;

@@ -81,7 +81,7 @@ def kernel(*headers):
 
 def stat_names():
     """{SIPHELPER_A_STAT_* number: counter name}, the name being the
-    enumerator's suffix in lower case ("seen", "rewritten_hdr", ...)."""
+    enumerator's suffix in lower case ("seen", "rewritten_headers", ...)."""
     prefix = "SIPHELPER_A_STAT_"
     return {v: k[len(prefix):].lower() for k, v in globals().items()
             if k.startswith(prefix) and

@@ -324,24 +324,13 @@ void Client::set_config(const ConfigPatch &p)
 
 Stats Client::get_stats()
 {
-	static const std::array<const char *, SIPHELPER_A_STAT_MAX + 1> names = [] {
-		std::array<const char *, SIPHELPER_A_STAT_MAX + 1> n{};
-		n[SIPHELPER_A_STAT_SEEN] = "seen";
-		n[SIPHELPER_A_STAT_PARSED] = "parsed";
-		n[SIPHELPER_A_STAT_REWRITTEN_HDR] = "rewritten_headers";
-		n[SIPHELPER_A_STAT_REWRITTEN_SDP] = "rewritten_sdp";
-		n[SIPHELPER_A_STAT_EXPECT_CREATED] = "expectations_created";
-		n[SIPHELPER_A_STAT_EXPECT_REMOVED] = "expectations_removed";
-		n[SIPHELPER_A_STAT_REGISTRATIONS] = "registrations";
-		n[SIPHELPER_A_STAT_MALFORMED] = "malformed";
-		n[SIPHELPER_A_STAT_TRUNCATED] = "truncated";
-		n[SIPHELPER_A_STAT_DROPPED] = "dropped";
-		n[SIPHELPER_A_STAT_ASSIGNED] = "auto_assigned";
-		n[SIPHELPER_A_STAT_EVENTS_SENT] = "events_sent";
-		n[SIPHELPER_A_STAT_EVENTS_RATELIMITED] = "events_ratelimited";
-		n[SIPHELPER_A_STAT_EVENTS_FAILED] = "events_failed";
-		return n;
-	}();
+	/* generated from the uapi header (CMakeLists.txt) */
+	static constexpr struct {
+		int attr;
+		const char *name;
+	} names[] = {
+#include "stat_names.inc"
+	};
 	std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
 	nlmsghdr *nlh = start(buf, family_, SIPHELPER_CMD_GET_STATS,
 			      SIPHELPER_GENL_VERSION);
@@ -356,8 +345,10 @@ Stats Client::get_stats()
 			if (t == SIPHELPER_A_STAT_PAD ||
 			    mnl_attr_validate(a, MNL_TYPE_U64) < 0)
 				return;
-			std::string name = t < names.size() && names[t] ?
-				names[t] : "stat" + std::to_string(t);
+			std::string name = "stat" + std::to_string(t);
+			for (const auto &n : names)
+				if (n.attr == t)
+					name = n.name;
 			s.emplace_back(name, mnl_attr_get_u64(a));
 		});
 	});
