@@ -14,13 +14,6 @@
 
 #include "datapath.h"
 
-#define SHP_PORT_TRIES	16	/* pairs tried per stream: bounded work */
-
-static bool shp_media_proto_ok(u8 proto)
-{
-	return proto != SHP_SDP_PROTO_TCP && proto != SHP_SDP_PROTO_OTHER;
-}
-
 /*
  * An expectation for UDP to dst:port (from src, or from anywhere when src
  * is NULL). With NAT it is destination-NATed to to:to_port by
@@ -88,7 +81,7 @@ struct shp_media_dst {
 static u16 shp_media_pair(struct shp_net *sn, struct nf_conn *ct,
 			  const struct shp_media_dst *md, u16 rtp, u16 rtcp)
 {
-	unsigned int tries, max = md->to ? SHP_PORT_TRIES : 1;
+	unsigned int tries, max = md->to ? SHP_MEDIA_PORT_TRIES : 1;
 	struct nf_conntrack_expect *e1, *e2;
 	u16 p = rtp;
 	int err;
@@ -144,10 +137,14 @@ void shp_media_expect(struct shp_net *sn, const struct shp_config *cfg,
 	 * sides' SDP is handled and one must not supersede the other.
 	 */
 	u32 key = call | (dir == IP_CT_DIR_REPLY);
+	struct shp_addr sender = { .family = family };
 	struct shp_media_dst md;
 	union nf_inet_addr to;
 	unsigned int i;
 	u16 p;
+
+	memcpy(sender.a, &ct->tuplehash[dir].tuple.src.u3,
+	       family == 4 ? 4 : 16);
 
 	shp_media_forget(sn, ct, key, ~0U);
 	/* The media comes from the peer, to the sender's address as the
@@ -159,29 +156,14 @@ void shp_media_expect(struct shp_net *sn, const struct shp_config *cfg,
 	md.dst = fl->nat ? &peer->dst.u3 : &to;
 	for (i = 0; i < msg->sdp.n_media; i++) {
 		const struct shp_sdp_media *m = &msg->sdp.media[i];
-		u16 rtcp;
 
-		if (!m->port || m->nports > 1 || !shp_media_proto_ok(m->proto))
-			continue;
-		rtcp = m->rtcp_port ? m->rtcp_port : m->port + 1;
-		/* Never a pinhole onto a privileged port (the router's or
-		 * the UA's own services).
-		 */
-		if (m->port < 1024 || rtcp < 1024)
-			continue;
-		/* Only media to the sender itself: its SDP may not open a
-		 * pinhole forwarding to another host (a LAN host naming its
-		 * neighbour, the router, anything else). Under NAT an
-		 * address that is already the public one fails this too: a
-		 * NAT-aware UA's own business.
-		 */
-		if (m->addr.family != family ||
-		    memcmp(m->addr.a, &ct->tuplehash[dir].tuple.src.u3,
-			   family == 4 ? 4 : 16))
+		/* the core's media policy (kmod/core/shp_media.c) */
+		if (!shp_media_wanted(m, &sender))
 			continue;
 		memset(&to, 0, sizeof(to));
 		memcpy(&to, m->addr.a, family == 4 ? 4 : 16);
-		p = shp_media_pair(sn, ct, &md, m->port, rtcp);
+		p = shp_media_pair(sn, ct, &md, m->port,
+				   shp_media_rtcp_port(m));
 		if (!p) {
 			net_dbg_ratelimited("siphelper: no public port for media\n");
 			continue;

@@ -15,6 +15,7 @@
 #include "../kmod/core/shp_addr.c"
 #include "../kmod/core/shp_parse.c"
 #include "../kmod/core/shp_plan.c"
+#include "../kmod/core/shp_media.c"
 #include "../kmod/core/shp_names.c"
 #include "../tests/vectors/sip_vectors.c"
 
@@ -69,10 +70,34 @@ static void shp_core_test_stream(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, shp_sip_parse(v->in, n, true, m), (int)n);
 }
 
+/* The media policy of the seed INVITE's stream, and its limits. */
+static void shp_core_test_media_policy(struct kunit *test)
+{
+	const struct shp_vector *v = &shp_vectors[1];	/* seed_invite */
+	struct shp_sip_msg *m;
+	struct shp_sdp_media x;
+	struct shp_addr phone;
+
+	KUNIT_ASSERT_EQ(test, shp_addr_parse("192.168.0.31", 12, &phone), 0);
+	m = kunit_kzalloc(test, sizeof(*m), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, m);
+	KUNIT_ASSERT_GT(test, shp_sip_parse(v->in, strlen(v->in), false, m), 0);
+	KUNIT_EXPECT_TRUE(test, shp_media_wanted(&m->sdp.media[0], &phone));
+	x = m->sdp.media[0];
+	x.port = 1023;
+	KUNIT_EXPECT_FALSE(test, shp_media_wanted(&x, &phone));
+	x = m->sdp.media[0];
+	x.rtcp_port = 514;
+	KUNIT_EXPECT_FALSE(test, shp_media_wanted(&x, &phone));
+	KUNIT_EXPECT_TRUE(test, shp_media_port_possible(10006, 10036));
+	KUNIT_EXPECT_FALSE(test, shp_media_port_possible(10006, 10038));
+}
+
 static struct kunit_case shp_core_test_cases[] = {
 	KUNIT_CASE(shp_core_test_vectors),
 	KUNIT_CASE(shp_core_test_seed_fields),
 	KUNIT_CASE(shp_core_test_stream),
+	KUNIT_CASE(shp_core_test_media_policy),
 	{}
 };
 

@@ -344,6 +344,23 @@ int shp_plan_apply(const char *in, size_t in_len, const struct shp_plan *plan,
 int shp_out_append(char *out, size_t cap, size_t *opos, const char *in,
 		   size_t len, const struct shp_plan *plan);
 
+/*
+ * The media policy (shp_media.c). A stream gets an RTP and an RTCP pinhole
+ * when shp_media_wanted(); its public RTP port is its own or one of the
+ * next SHP_MEDIA_PORT_TRIES - 1 even offsets (shp_media_port_possible()),
+ * its RTCP port the next one.
+ */
+#define SHP_MEDIA_PORT_TRIES	16	/* pairs tried per stream: bounded */
+#define SHP_MEDIA_MIN_PORT	1024	/* never a pinhole below */
+
+/* the stream's RTCP port: a=rtcp, else RTP + 1 (0 past 65535) */
+u16 shp_media_rtcp_port(const struct shp_sdp_media *m);
+/* a usable stream whose media goes to @sender itself */
+bool shp_media_wanted(const struct shp_sdp_media *m,
+		      const struct shp_addr *sender);
+/* may the datapath have given the stream at @want the public port @got? */
+bool shp_media_port_possible(u16 want, unsigned int got);
+
 /* shp_names.c (tests and tools only, not in the module) */
 const char *shp_strerror(int err);
 const char *shp_method_name(unsigned int method);

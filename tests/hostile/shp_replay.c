@@ -15,9 +15,10 @@
  * message (trailing bytes after Content-Length kept). The only input the
  * kernel has that this tool has not is which public media ports were free:
  * they are read from the received message and checked to be ones the
- * datapath may choose (the UA's port or one of the next 15 pairs, RTCP =
- * RTP + 1, only for streams that get expectations). The counters the
- * module must show are printed as one line of key=value pairs:
+ * datapath may choose (kmod/core/shp_media.c, the module's own policy:
+ * the UA's port or one of the next 15 pairs, RTCP = RTP + 1, only for
+ * streams that get expectations). The counters the module must show are
+ * printed as one line of key=value pairs:
  *   records parsed malformed rewritten_headers rewritten_sdp lost mismatch
  * Mismatches are described on stderr. Exit 0 when there is none, 1 when
  * there is, 2 on bad input.
@@ -29,7 +30,6 @@
 #include "shp_sip.h"
 
 #define NO_RECV		0xffffffffu
-#define PORT_TRIES	16	/* kmod/media.c SHP_PORT_TRIES */
 #define MAX_REPORTS	10
 
 static struct shp_sip_msg msg, rmsg;
@@ -85,15 +85,6 @@ static bool offer_answer(const struct shp_sip_msg *m)
 	       me == SHP_M_PRACK;
 }
 
-/* kmod/media.c shp_media_expect(): streams that may get a public port */
-static bool stream_expected(const struct shp_sdp_media *m)
-{
-	return m->port && m->nports <= 1 && m->proto != SHP_SDP_PROTO_TCP &&
-	       m->proto != SHP_SDP_PROTO_OTHER &&
-	       m->addr.family == ctx.map.priv.family &&
-	       shp_addr_equal(&m->addr, &ctx.map.priv);
-}
-
 /*
  * Media ports from the received copy; false if it shows a port the
  * datapath cannot have chosen.
@@ -109,14 +100,13 @@ static bool media_ports(size_t rlen)
 		const struct shp_sdp_media *m = &msg.sdp.media[i];
 		unsigned int p = rmsg.sdp.media[i].port;
 
-		if (!stream_expected(m)) {
+		/* the module's own policy (kmod/core/shp_media.c) */
+		if (!shp_media_wanted(m, &ctx.map.priv)) {
 			if (p != m->port)
 				return false;
 			continue;
 		}
-		if (p != m->port &&
-		    (p < m->port || (p - m->port) % 2 ||
-		     (p - m->port) / 2 >= PORT_TRIES || p >= 65535))
+		if (!shp_media_port_possible(m->port, p))
 			return false;
 		/* an expectation pair at p: a=rtcp becomes p + 1 too */
 		ctx.media_port[i] = p;

@@ -188,6 +188,58 @@ TEST(Seed, InviteBecomesPublicForm)
 		  "sip:*43@avantelecom.avantele.com;user=phone");
 }
 
+// The media policy the module (kmod/media.c) and shp_replay share.
+TEST(MediaPolicy, WhichStreamsGetPinholes)
+{
+	const shp_addr phone = addr("192.168.0.31");
+	shp_sdp_media m;
+	memset(&m, 0, sizeof(m));
+	m.port = 10006;
+	m.nports = 1;
+	m.proto = SHP_SDP_PROTO_RTP_AVP;
+	m.addr = phone;
+	EXPECT_TRUE(shp_media_wanted(&m, &phone));
+	EXPECT_EQ(shp_media_rtcp_port(&m), 10007);
+
+	shp_sdp_media x = m;
+	x.port = 0;				// disabled stream
+	EXPECT_FALSE(shp_media_wanted(&x, &phone));
+	x = m;
+	x.nports = 2;				// a port range
+	EXPECT_FALSE(shp_media_wanted(&x, &phone));
+	x = m;
+	x.proto = SHP_SDP_PROTO_TCP;
+	EXPECT_FALSE(shp_media_wanted(&x, &phone));
+	x = m;
+	x.port = 1023;				// privileged RTP port
+	EXPECT_FALSE(shp_media_wanted(&x, &phone));
+	x = m;
+	x.rtcp_port = 514;			// privileged a=rtcp port
+	EXPECT_FALSE(shp_media_wanted(&x, &phone));
+	x = m;
+	x.port = 65535;				// RTCP would be port 0
+	EXPECT_EQ(shp_media_rtcp_port(&x), 0);
+	EXPECT_FALSE(shp_media_wanted(&x, &phone));
+	x = m;
+	x.addr = addr("192.168.0.32");		// media to a neighbour
+	EXPECT_FALSE(shp_media_wanted(&x, &phone));
+	x.addr = addr("fd00::31");		// another family
+	EXPECT_FALSE(shp_media_wanted(&x, &phone));
+}
+
+TEST(MediaPolicy, PublicPortsTheDatapathMayChoose)
+{
+	EXPECT_TRUE(shp_media_port_possible(10006, 10006));
+	EXPECT_TRUE(shp_media_port_possible(10006, 10008));
+	EXPECT_TRUE(shp_media_port_possible(10006,
+					    10006 + 2 * (SHP_MEDIA_PORT_TRIES - 1)));
+	EXPECT_FALSE(shp_media_port_possible(10006,
+					     10006 + 2 * SHP_MEDIA_PORT_TRIES));
+	EXPECT_FALSE(shp_media_port_possible(10006, 10007));	// odd offset
+	EXPECT_FALSE(shp_media_port_possible(10006, 10004));	// below
+	EXPECT_FALSE(shp_media_port_possible(65533, 65535));	// no RTCP port
+}
+
 TEST(Seed, NatAwarePhoneUntouched)
 {
 	for (const char *name : {"seed_register_nat_aware",
