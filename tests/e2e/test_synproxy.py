@@ -26,14 +26,16 @@ table ip shp_synproxy {
 @pytest.fixture
 def synproxy(net, module_path):
     load(module_path)
+    loose = "net.netfilter.nf_conntrack_tcp_loose"
+    old = t.sysctl(t.ROUTER, loose)
     try:
-        t.sysctl(t.ROUTER, "net.netfilter.nf_conntrack_tcp_loose", 0)
+        t.sysctl(t.ROUTER, loose, 0)
         t.nft(t.ROUTER, SYNPROXY)
         t.flush()
         yield
     finally:
         t.nsexec(t.ROUTER, "nft delete table ip shp_synproxy", check=False)
-        t.sysctl(t.ROUTER, "net.netfilter.nf_conntrack_tcp_loose", 1)
+        t.sysctl(t.ROUTER, loose, old)
         t.flush()
         unload()
 

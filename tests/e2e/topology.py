@@ -128,7 +128,24 @@ table ip6 shp_nat6 {
   chain post { type nat hook postrouting priority 100;
     oifname "wan0" masquerade; }
 }""")
-    profile_apply(_env_profile())
+    global _env_undo
+    _env_undo = profile_apply(_env_profile())
+
+
+@contextmanager
+def profile_only(parts):
+    """The router with exactly PARTS of the profile: the run's own
+    SHP_ROUTER_PROFILE is off meanwhile, and back after."""
+    global _env_undo
+    if _env_undo:
+        _env_undo()
+        _env_undo = None
+    undo = profile_apply(parts)
+    try:
+        yield
+    finally:
+        undo()
+        _env_undo = profile_apply(_env_profile())
 
 
 # The conntrack settings routers run (SHP_ROUTER_PROFILE="all" or a comma
@@ -243,6 +260,7 @@ def events_listener(ns):
 
 _listeners = []
 _active = set()
+_env_undo = None        # undoes setup()'s SHP_ROUTER_PROFILE
 
 
 def _env_profile():
@@ -283,6 +301,8 @@ def profile_zone():
 
 
 def teardown():
+    global _env_undo
+    _env_undo = None
     stop_listeners()
     _active.clear()
     for ns in (PHONE, ROUTER, SERVER):
