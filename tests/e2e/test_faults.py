@@ -375,6 +375,11 @@ def test_config_flips_under_traffic(mod, calls, ctl, socks):
             assert g.set(flip_attrs(k)) == (0, ""), k
             if k % 10 == 0:     # TCP between the sets
                 for phone, msg, _, _ in streams:
+                    # each REGISTER alone in its segment: one queued
+                    # behind an unacked one would be cut at the MSS, and
+                    # a message split over segments passes unrewritten
+                    # (#18), which is not what this test is about
+                    t.wait_sent(phone)
                     phone.sendall(msg)
                 tcp_writes += 1
         t_flips = time.monotonic() - t0

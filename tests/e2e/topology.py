@@ -8,11 +8,14 @@ The router masquerades to 212.19.6.166. Sockets are opened directly in a
 namespace with setns(2) through ctypes (Python 3.11 has no os.setns), so
 the tests need no helper processes."""
 import ctypes
+import fcntl
 import os
 import re
 import socket
 import struct
 import subprocess
+import termios
+import time
 from contextlib import contextmanager
 
 from conftest import sh
@@ -365,6 +368,16 @@ def tcp_connect(socks, phone_ip, server_ip, port=5010, timeout=2):
     listener.close()        # free 5060 for the next connection
     server.settimeout(timeout)
     return phone, server, src
+
+
+def wait_sent(sock, timeout=10):
+    """Wait until everything written to TCP socket SOCK is acknowledged
+    (SIOCOUTQ 0), so that the next write leaves in segments of its own."""
+    end = time.monotonic() + timeout
+    while struct.unpack("i", fcntl.ioctl(sock, termios.TIOCOUTQ,
+                                         b"\0" * 4))[0]:
+        assert time.monotonic() < end, "TCP data not acknowledged"
+        time.sleep(0.01)
 
 
 def tcp_reset(*socks):
