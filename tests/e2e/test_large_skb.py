@@ -12,12 +12,9 @@ kernel, silent corruption elsewhere.)
 
 The links get a 65535-byte MTU so that the phone's one write is one
 segment, the same on every run (a GSO packet's size depends on timing)."""
-import fcntl
 import os
 import re
 import socket
-import struct
-import termios
 import threading
 import time
 
@@ -199,9 +196,9 @@ def test_hostile_stream_in_64k_segments(big_mtu, module_path, socks):
             _send_one_segment(phone, seg)
             # all of it acknowledged: the marker goes alone
             deadline = time.monotonic() + 60
-            while _unacked(phone) and time.monotonic() < deadline:
+            while t.unacked(phone) and time.monotonic() < deadline:
                 time.sleep(0.05)
-            assert not _unacked(phone), (_unacked(phone),
+            assert not t.unacked(phone), (t.unacked(phone),
                                          delta(before, stats()))
             marker = request("OPTIONS", "hostilemark", 1, host=t.PHONE6,
                              proto="TCP", ruri="sip:avantelecom.avantele.com")
@@ -223,12 +220,6 @@ def test_hostile_stream_in_64k_segments(big_mtu, module_path, socks):
     finally:
         t.flush()
         unload()
-
-
-def _unacked(sock):
-    """Bytes sent on sock and not yet acknowledged (SIOCOUTQ)."""
-    return struct.unpack("i", fcntl.ioctl(sock, termios.TIOCOUTQ,
-                                          b"\0" * 4))[0]
 
 
 def _send_one_segment(phone, data):

@@ -370,12 +370,17 @@ def tcp_connect(socks, phone_ip, server_ip, port=5010, timeout=2):
     return phone, server, src
 
 
+def unacked(sock):
+    """Bytes sent on TCP socket SOCK and not yet acknowledged (SIOCOUTQ)."""
+    return struct.unpack("i", fcntl.ioctl(sock, termios.TIOCOUTQ,
+                                          b"\0" * 4))[0]
+
+
 def wait_sent(sock, timeout=10):
-    """Wait until everything written to TCP socket SOCK is acknowledged
-    (SIOCOUTQ 0), so that the next write leaves in segments of its own."""
+    """Wait until everything written to TCP socket SOCK is acknowledged,
+    so that the next write leaves in segments of its own."""
     end = time.monotonic() + timeout
-    while struct.unpack("i", fcntl.ioctl(sock, termios.TIOCOUTQ,
-                                         b"\0" * 4))[0]:
+    while unacked(sock):
         assert time.monotonic() < end, "TCP data not acknowledged"
         time.sleep(0.01)
 
