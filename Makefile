@@ -13,7 +13,9 @@
 #                      siphelperctl, man page, bash completion, systemd
 #                      unit, /etc examples (the module: make dkms-install)
 #   make check         sparse over the module for every kernel of the matrix
-#   make fuzz [FUZZ_SECONDS=600]   make clean
+#   make fuzz [FUZZ_SECONDS=600] [FUZZ_JOBS=nproc] [FUZZ_RUNS=N]
+#                      stops at SECONDS or after N inputs in all
+#   make clean
 #   make bench         core + kernel benchmarks, rewrites docs/performance.md
 #   make compare       siphelper vs the in-tree helper, rewrites
 #                      docs/comparison.md (make test writes it under build/)
@@ -31,6 +33,8 @@ KVER ?= $(shell if [ -d /lib/modules/$$(uname -r)/build ]; then uname -r; \
 	else ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n1 | \
 	cut -d/ -f4; fi)
 FUZZ_SECONDS ?= 600
+export FUZZ_JOBS ?= $(shell nproc)
+export FUZZ_RUNS ?= -1
 PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
