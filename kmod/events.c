@@ -173,7 +173,7 @@ static int shp_put_edits(struct sk_buff *skb, const char *buf,
 		const char *field = ed->kind < ARRAY_SIZE(shp_edit_field) ?
 				    shp_edit_field[ed->kind] : NULL;
 
-		e = nla_nest_start(skb, SIPHELPER_A_EVENT_EDIT);
+		e = nla_nest_start(skb, SIPHELPER_A_EVENT_EDITS_EDIT);
 		if (!e ||
 		    (field && nla_put_string(skb, SIPHELPER_A_EDIT_FIELD,
 					     field)) ||

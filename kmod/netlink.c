@@ -35,6 +35,11 @@ static const struct genl_multicast_group shp_mcgrps[] = {
 	},
 };
 
+/*
+ * The policies are the spec's (uapi/siphelper.yaml), written here by hand
+ * because the generated ones need 6.2+ (genl_split_ops); test_control.py
+ * compares the running kernel's policy dump with the spec.
+ */
 static const struct nla_policy shp_port_policy[SIPHELPER_A_PORT_MAX + 1] = {
 	[SIPHELPER_A_PORT_LO] = NLA_POLICY_MIN(NLA_U16, 1),
 	[SIPHELPER_A_PORT_HI] = NLA_POLICY_MIN(NLA_U16, 1),

@@ -6,7 +6,8 @@
 # the cache has none, then what needs it) beside the stock kernels; then
 # both lanes share the debug kernel's e2e, split in parts.
 #
-# Layers: unit (CTest+GoogleTest), style (checkpatch, sparse), modules (W=1 builds
+# Layers: unit (CTest+GoogleTest), style (checkpatch, sparse, the uapi
+# header against its spec), modules (W=1 builds
 # for 6.1, 6.12; modules-debug for the debug kernel), dkms (the router
 # install path), harness (the VM harness proves itself), kunit (debug
 # kernel), e2e on 6.1 with the DKMS-built module and on 6.12 (there under
@@ -113,6 +114,12 @@ style_layer() {
 			f=$((f + 1))
 		fi
 	done
+	# the uapi header is what the family's spec gives
+	if scripts/ynl-gen.sh --check >/dev/null; then
+		p=$((p + 1))
+	else
+		f=$((f + 1))
+	fi
 	# make check: sparse over the module for every kernel
 	for k in 6.1 6.12 debug; do
 		if SHP_SPARSE=1 scripts/build-module.sh "$k" >/dev/null; then

@@ -50,9 +50,11 @@ import struct  # noqa: E402
 
 import uapi  # noqa: E402
 
-from kernel_uapi import (NETLINK_CAP_ACK, NETLINK_EXT_ACK,  # noqa: E402
-                         NLM_F_ACK, NLM_F_ACK_TLVS, NLM_F_REQUEST, NLMSG_ERROR,
-                         SOL_NETLINK)
+from kernel_uapi import (CTRL_ATTR_FAMILY_ID,  # noqa: E402
+                         CTRL_ATTR_FAMILY_NAME, CTRL_CMD_GETFAMILY,
+                         GENL_ID_CTRL, NETLINK_CAP_ACK, NETLINK_EXT_ACK,
+                         NLM_F_ACK, NLM_F_ACK_TLVS, NLM_F_DUMP, NLM_F_REQUEST,
+                         NLMSG_DONE, NLMSG_ERROR, SOL_NETLINK)
 # short names for uapi/linux/siphelper.h (tests/lib/uapi.py reads it)
 CMD_GET_CONFIG = uapi.SIPHELPER_CMD_GET_CONFIG
 CMD_SET_CONFIG = uapi.SIPHELPER_CMD_SET_CONFIG
@@ -114,10 +116,13 @@ class Genl:
         self.s.setsockopt(SOL_NETLINK, NETLINK_EXT_ACK, 1)
         self.s.setsockopt(SOL_NETLINK, NETLINK_CAP_ACK, 1)
         self.seq = 0
-        err, _, replies = self.request(0x10, 3, attr(2, b"siphelper\0"),
-                                       version=1)
+        err, _, replies = self.request(GENL_ID_CTRL, CTRL_CMD_GETFAMILY,
+                                       attr(CTRL_ATTR_FAMILY_NAME,
+                                            b"siphelper\0"))
         assert err == 0, err
-        self.family = struct.unpack_from("=H", self._attrs(replies[0])[1])[0]
+        self.family_attrs = self._attrs(replies[0])
+        self.family = struct.unpack_from(
+            "=H", self.family_attrs[CTRL_ATTR_FAMILY_ID])[0]
 
     @staticmethod
     def _attrs(payload):
@@ -128,11 +133,15 @@ class Genl:
             off += (n + 3) & ~3
         return out
 
-    def request(self, family, cmd, attrs=b"", version=1, reserved=0):
+    def request(self, family, cmd, attrs=b"", version=1, reserved=0,
+                dump=False):
+        """(errno, extack message, [reply payloads]); a dump's error is 0
+        at NLMSG_DONE."""
         self.seq += 1
         body = struct.pack("=BBH", cmd, version, reserved) + attrs
-        hdr = struct.pack("=IHHII", 16 + len(body), family,
-                          NLM_F_REQUEST | NLM_F_ACK, self.seq, 0)
+        flags = NLM_F_REQUEST | (NLM_F_DUMP if dump else NLM_F_ACK)
+        hdr = struct.pack("=IHHII", 16 + len(body), family, flags, self.seq,
+                          0)
         self.s.send(hdr + body)
         replies = []
         while True:
@@ -142,6 +151,8 @@ class Genl:
                 n, t, flags, _, _ = struct.unpack_from("=IHHII", data, off)
                 msg = data[off + 16:off + n]
                 off += (n + 3) & ~3
+                if t == NLMSG_DONE:
+                    return 0, "", replies
                 if t != NLMSG_ERROR:
                     replies.append(msg[4:])   # skip genlmsghdr
                     continue

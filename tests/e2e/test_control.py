@@ -214,6 +214,114 @@ def test_kernel_accepts_and_defaults(siphelper, ctl):
                            "protocols": ["udp", "tcp"]}]
 
 
+
+# --- the kernel's policy and ops are what the spec says ---
+import uapi  # noqa: E402
+from kernel_uapi import (CTRL_ATTR_FAMILY_NAME,  # noqa: E402
+                         CTRL_ATTR_MCAST_GROUPS,
+                         CTRL_ATTR_MCAST_GRP_NAME, CTRL_ATTR_OP_FLAGS,
+                         CTRL_ATTR_OP_ID, CTRL_ATTR_OPS, CTRL_ATTR_POLICY,
+                         CTRL_CMD_GETPOLICY, GENL_ADMIN_PERM, GENL_CMD_CAP_DO,
+                         GENL_ID_CTRL, GENL_UNS_ADMIN_PERM,
+                         NL_ATTR_TYPE_NESTED, NL_ATTR_TYPE_U8,
+                         NL_ATTR_TYPE_U16, NL_ATTR_TYPE_U32, NL_ATTR_TYPE_U64,
+                         NL_POLICY_TYPE_ATTR_MAX_VALUE_U,
+                         NL_POLICY_TYPE_ATTR_MIN_VALUE_U,
+                         NL_POLICY_TYPE_ATTR_POLICY_IDX,
+                         NL_POLICY_TYPE_ATTR_TYPE)
+
+SPEC = uapi.spec()
+SPEC_SETS = {s["name"]: s for s in SPEC["attribute-sets"]}
+SPEC_CONSTS = {d["name"]: d["value"] for d in SPEC["definitions"]
+               if d["type"] == "const"}
+INT_TYPES = {"u8": (NL_ATTR_TYPE_U8, 8), "u16": (NL_ATTR_TYPE_U16, 16),
+             "u32": (NL_ATTR_TYPE_U32, 32), "u64": (NL_ATTR_TYPE_U64, 64)}
+
+
+def _c_name(prefix, name):
+    return getattr(uapi, (prefix + name).upper().replace("-", "_"))
+
+
+def _spec_policy(set_name, accepted=None):
+    """{attribute number: (NL_ATTR_TYPE_*, min, max or nested policy)} of
+    a set as the spec has the kernel accept it: every attribute of a
+    nested set, the requests' attributes at the top."""
+    aset = SPEC_SETS[set_name]
+    out = {}
+    for a in aset["attributes"]:
+        if a["type"] in ("unused", "pad") or \
+                (accepted is not None and a["name"] not in accepted):
+            continue
+        num = _c_name(aset["name-prefix"], a["name"])
+        if a["type"] == "nest":
+            out[num] = (NL_ATTR_TYPE_NESTED,
+                        _spec_policy(a["nested-attributes"]))
+            continue
+        nl_type, bits = INT_TYPES[a["type"]]
+        checks = a.get("checks", {})
+        lim = [SPEC_CONSTS.get(checks.get(k), checks.get(k, d))
+               for k, d in (("min", 0), ("max", (1 << bits) - 1))]
+        out[num] = (nl_type, *lim)
+    return out
+
+
+def _kernel_policy():
+    """The family's policies as nlctrl dumps them, in _spec_policy()'s
+    form, starting from the first command's do policy."""
+    g = Genl()
+    err, _, msgs = g.request(GENL_ID_CTRL, CTRL_CMD_GETPOLICY,
+                             attr(CTRL_ATTR_FAMILY_NAME, b"siphelper\0"),
+                             dump=True)
+    assert err == 0, err
+    pols = {}
+    for m in msgs:
+        for idx, pol in Genl._attrs(Genl._attrs(m).get(CTRL_ATTR_POLICY,
+                                                       b"")).items():
+            for num, desc in Genl._attrs(pol).items():
+                pols.setdefault(idx, {})[num] = {
+                    k: int.from_bytes(v, "little")
+                    for k, v in Genl._attrs(desc).items()}
+
+    def walk(idx):
+        out = {}
+        for num, d in pols[idx].items():
+            if d[NL_POLICY_TYPE_ATTR_TYPE] == NL_ATTR_TYPE_NESTED:
+                out[num] = (NL_ATTR_TYPE_NESTED,
+                            walk(d[NL_POLICY_TYPE_ATTR_POLICY_IDX]))
+            else:
+                out[num] = (d[NL_POLICY_TYPE_ATTR_TYPE],
+                            d[NL_POLICY_TYPE_ATTR_MIN_VALUE_U],
+                            d[NL_POLICY_TYPE_ATTR_MAX_VALUE_U])
+        return out
+    return walk(0)
+
+
+def test_kernel_policy_is_the_spec(siphelper):
+    ops = SPEC["operations"]["list"]
+    requests = {a for op in ops
+                for a in op.get("do", {}).get("request", {})
+                .get("attributes", [])}
+    assert _kernel_policy() == _spec_policy(SPEC["name"], requests)
+
+
+def test_kernel_ops_and_groups_are_the_spec(siphelper):
+    fam = Genl().family_attrs
+    got = {}
+    for op in Genl._attrs(fam[CTRL_ATTR_OPS]).values():
+        a = Genl._attrs(op)
+        flags = int.from_bytes(a[CTRL_ATTR_OP_FLAGS], "little")
+        got[int.from_bytes(a[CTRL_ATTR_OP_ID], "little")] = (
+            bool(flags & GENL_CMD_CAP_DO),
+            bool(flags & (GENL_ADMIN_PERM | GENL_UNS_ADMIN_PERM)))
+    prefix = SPEC["operations"]["name-prefix"]
+    want = {_c_name(prefix, op["name"]): (True, "admin-perm" in
+                                          op.get("flags", []))
+            for op in SPEC["operations"]["list"] if "do" in op}
+    assert got == want
+    groups = {Genl._attrs(g)[CTRL_ATTR_MCAST_GRP_NAME].rstrip(b"\0").decode()
+              for g in Genl._attrs(fam[CTRL_ATTR_MCAST_GROUPS]).values()}
+    assert groups == {g["name"] for g in SPEC["mcast-groups"]["list"]}
+
 NFT_HELPER = """table inet shp_t {
     ct helper h { type "siphelper" protocol udp; }
     chain out {

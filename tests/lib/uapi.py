@@ -1,29 +1,34 @@
 # SPDX-License-Identifier: GPL-2.0
-"""The siphelper netlink ABI for the Python tests, read from the one source,
-uapi/linux/siphelper.h, when imported: every enumerator and #define of the
-header becomes an attribute (uapi.SIPHELPER_A_STATS, ...), so the tests
-carry no copy of a number.
+"""The siphelper netlink ABI for the Python tests, read when imported from
+uapi/linux/siphelper.h, the header generated from the family's spec
+(uapi/siphelper.yaml): every enumerator and #define of the header becomes
+an attribute (uapi.SIPHELPER_A_STATS, ...), so the tests carry no copy of
+a number. spec() is the spec itself (what test_control.py checks the
+kernel's policy against).
 
     import uapi
     uapi.SIPHELPER_CMD_GET_STATS
     uapi.stat_names()      # {attribute number: "seen", ...}
+    uapi.spec()            # uapi/siphelper.yaml, parsed
     uapi.kernel("linux/netlink.h").NLM_F_REQUEST   # the kernel's own
 """
 import os
 import re
 import types
 
-HEADER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
-                      "uapi", "linux", "siphelper.h")
+UAPI = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                    "uapi")
+HEADER = os.path.join(UAPI, "linux", "siphelper.h")
+SPEC = os.path.join(UAPI, "siphelper.yaml")
 
 
-def _parse(text, strict=True):
+def _parse(text, strict=True, known=None):
     """{name: value} of the #defines and enumerators of a C header. Strict
     (siphelper's header): every #define is SIPHELPER_* and evaluates. Not
     strict (the kernel's own headers): what does not evaluate is left out
     (function-like macros, #define X X after an enumerator)."""
     text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
-    names = {}
+    names = dict(known or {})     # earlier headers' names, usable here
 
     def value(expr):
         expr = expr.strip()
@@ -75,7 +80,7 @@ def kernel(*headers):
     names = {}
     for h in headers:
         with open(os.path.join("/usr/include", h)) as f:
-            names.update(_parse(f.read(), strict=False))
+            names.update(_parse(f.read(), strict=False, known=names))
     return types.SimpleNamespace(**names)
 
 
@@ -86,3 +91,10 @@ def stat_names():
     return {v: k[len(prefix):].lower() for k, v in globals().items()
             if k.startswith(prefix) and
             k[len(prefix):] not in ("UNSPEC", "PAD", "MAX")}
+
+
+def spec():
+    """The family's YNL spec, uapi/siphelper.yaml, as parsed YAML."""
+    import yaml
+    with open(SPEC) as f:
+        return yaml.safe_load(f)

@@ -214,7 +214,7 @@ Event parse_event(std::span<const uint8_t> payload)
 			case SIPHELPER_A_EVENT_CT_ID: e.ct_id = get<uint32_t>(a); break;
 			case SIPHELPER_A_EVENT_EDITS:
 				for (const Attr &ed : attrs_of(a.data))
-					if (ed.type == SIPHELPER_A_EVENT_EDIT)
+					if (ed.type == SIPHELPER_A_EVENT_EDITS_EDIT)
 						e.edits.push_back(parse_edit(ed.data));
 				break;
 			case SIPHELPER_A_EVENT_BEFORE: e.before = bytes(a); break;

@@ -79,9 +79,9 @@ std::vector<uint8_t> rewrite_event(std::string before, uint32_t full_len)
 	inet_pton(AF_INET, "192.168.0.31", &src);
 	inet_pton(AF_INET, "212.19.6.1", &dst);
 	Nla edits;
-	edits.nest(SIPHELPER_A_EVENT_EDIT,
+	edits.nest(SIPHELPER_A_EVENT_EDITS_EDIT,
 		   edit("Via", 65, "192.168.0.31:5010", "212.19.6.166:5010"))
-		.nest(SIPHELPER_A_EVENT_EDIT,
+		.nest(SIPHELPER_A_EVENT_EDITS_EDIT,
 		      edit("Contact", 128, "192.168.0.31:5010",
 			   "212.19.6.166:5010"));
 	Nla ev;
