@@ -98,34 +98,10 @@ static void shp_flow_init(struct shp_flow *fl, struct nf_conn *ct,
 	map->pub_port = ntohs(pub->dst.u.all);
 }
 
-static bool shp_sdp_offer_answer(const struct shp_sip_msg *msg)
-{
-	unsigned int m;
-
-	if (!(msg->flags & SHP_F_SDP))
-		return false;
-	if (msg->type == SHP_MSG_REQUEST)
-		m = msg->method;
-	else if (msg->status < 300)
-		m = msg->cseq_method;
-	else
-		return false;
-	return m == SHP_M_INVITE || m == SHP_M_UPDATE || m == SHP_M_ACK ||
-	       m == SHP_M_PRACK;
-}
-
 static bool shp_register_final(const struct shp_sip_msg *msg)
 {
 	return msg->type == SHP_MSG_RESPONSE &&
 	       msg->cseq_method == SHP_M_REGISTER && msg->status >= 200;
-}
-
-static bool shp_call_ends(const struct shp_sip_msg *msg)
-{
-	if (msg->type == SHP_MSG_REQUEST)
-		return msg->method == SHP_M_BYE || msg->method == SHP_M_CANCEL;
-	return msg->type == SHP_MSG_RESPONSE && msg->status >= 300 &&
-	       msg->cseq_method == SHP_M_INVITE;
 }
 
 /* What one message did to the packet's output. */
@@ -178,14 +154,14 @@ shp_message(struct shp_net *sn, const struct shp_config *cfg,
 	if (msg->call_id.len)
 		call = (jhash(buf + msg->call_id.off, msg->call_id.len, 0) |
 			2) & ~1U;
-	if (call && shp_call_ends(msg))
+	if (call && shp_media_call_ends(msg))
 		shp_media_forget(sn, fl->ct, call, ~1U);
 	if (!fl->nat) {
 		/* Firewall only: expectations for either side's media,
 		 * nothing rewritten.
 		 */
 		if (call && !(fl->ct->status & IPS_NAT_MASK) &&
-		    shp_sdp_offer_answer(msg))
+		    shp_media_offer_answer(msg))
 			shp_media_expect(sn, cfg, fl, dir, msg, call, NULL);
 		goto copy;
 	}
@@ -194,7 +170,7 @@ shp_message(struct shp_net *sn, const struct shp_config *cfg,
 	memset(&ctx->media_pub, 0, sizeof(ctx->media_pub));
 	memset(ctx->media_port, 0, sizeof(ctx->media_port));
 	memset(ctx->rtcp_port, 0, sizeof(ctx->rtcp_port));
-	if (out && call && shp_sdp_offer_answer(msg)) {
+	if (out && call && shp_media_offer_answer(msg)) {
 		/* Room to take back what this message opens. */
 		if (s->n_undo + msg->sdp.n_media > ARRAY_SIZE(s->undo))
 			return SHP_MSG_NOROOM;

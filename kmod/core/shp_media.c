@@ -1,11 +1,38 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * siphelper core: the media policy. Which SDP streams get pinholes, and
- * which public ports the datapath may give them: kmod/media.c opens the
- * expectations by it, tests/hostile/shp_replay.c checks received copies
- * by it, so the two cannot drift.
+ * siphelper core: the media policy. Which messages offer or answer media
+ * and which end it, which SDP streams get pinholes, and which public
+ * ports the datapath may give them: kmod/datapath.c and kmod/media.c open
+ * and remove the expectations by it, tests/hostile/shp_replay.c checks
+ * received copies by it, so the two cannot drift.
  */
 #include "shp_internal.h"
+
+bool shp_media_offer_answer(const struct shp_sip_msg *msg)
+{
+	unsigned int m;
+
+	if (!(msg->flags & SHP_F_SDP))
+		return false;
+	if (msg->type == SHP_MSG_REQUEST)
+		m = msg->method;
+	else if (msg->status < 300)
+		m = msg->cseq_method;	/* a provisional or 2xx answer */
+	else
+		return false;
+	/* RFC 3264 in INVITE/ACK, RFC 3262 PRACK, RFC 3311 UPDATE */
+	return m == SHP_M_INVITE || m == SHP_M_UPDATE || m == SHP_M_ACK ||
+	       m == SHP_M_PRACK;
+}
+
+bool shp_media_call_ends(const struct shp_sip_msg *msg)
+{
+	if (msg->type == SHP_MSG_REQUEST)
+		return msg->method == SHP_M_BYE || msg->method == SHP_M_CANCEL;
+	/* a final error to the INVITE: the call never was */
+	return msg->type == SHP_MSG_RESPONSE && msg->status >= 300 &&
+	       msg->cseq_method == SHP_M_INVITE;
+}
 
 u16 shp_media_rtcp_port(const struct shp_sdp_media *m)
 {

@@ -345,14 +345,20 @@ int shp_out_append(char *out, size_t cap, size_t *opos, const char *in,
 		   size_t len, const struct shp_plan *plan);
 
 /*
- * The media policy (shp_media.c). A stream gets an RTP and an RTCP pinhole
- * when shp_media_wanted(); its public RTP port is its own or one of the
- * next SHP_MEDIA_PORT_TRIES - 1 even offsets (shp_media_port_possible()),
- * its RTCP port the next one.
+ * The media policy (shp_media.c). The SDP of a message that offers or
+ * answers replaces what its sender had offered or answered in the call
+ * before; a message that ends the call removes its pinholes. A stream
+ * gets an RTP and an RTCP pinhole when shp_media_wanted(); its public RTP
+ * port is its own or one of the next SHP_MEDIA_PORT_TRIES - 1 even
+ * offsets (shp_media_port_possible()), its RTCP port the next one.
  */
 #define SHP_MEDIA_PORT_TRIES	16	/* pairs tried per stream: bounded */
 #define SHP_MEDIA_MIN_PORT	1024	/* never a pinhole below */
 
+/* does @msg carry an SDP offer or answer that supersedes its sender's? */
+bool shp_media_offer_answer(const struct shp_sip_msg *msg);
+/* does @msg end its call's media (BYE, CANCEL, final error to INVITE)? */
+bool shp_media_call_ends(const struct shp_sip_msg *msg);
 /* the stream's RTCP port: a=rtcp, else RTP + 1 (0 past 65535) */
 u16 shp_media_rtcp_port(const struct shp_sdp_media *m);
 /* a usable stream whose media goes to @sender itself */

@@ -68,23 +68,6 @@ static void report(unsigned long i, const char *why, const char *a,
 	fputc('\n', stderr);
 }
 
-/* kmod/datapath.c shp_sdp_offer_answer() */
-static bool offer_answer(const struct shp_sip_msg *m)
-{
-	unsigned int me;
-
-	if (!(m->flags & SHP_F_SDP))
-		return false;
-	if (m->type == SHP_MSG_REQUEST)
-		me = m->method;
-	else if (m->status < 300)
-		me = m->cseq_method;
-	else
-		return false;
-	return me == SHP_M_INVITE || me == SHP_M_UPDATE || me == SHP_M_ACK ||
-	       me == SHP_M_PRACK;
-}
-
 /*
  * Media ports from the received copy; false if it shows a port the
  * datapath cannot have chosen.
@@ -155,7 +138,7 @@ int main(int argc, char **argv)
 			malformed++;
 		} else {
 			parsed++;
-			if (out && msg.call_id.len && offer_answer(&msg) &&
+			if (out && msg.call_id.len && shp_media_offer_answer(&msg) &&
 			    rlen != NO_RECV)
 				ok = media_ports(rlen);
 			k = 0;

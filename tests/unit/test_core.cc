@@ -227,6 +227,49 @@ TEST(MediaPolicy, WhichStreamsGetPinholes)
 	EXPECT_FALSE(shp_media_wanted(&x, &phone));
 }
 
+// Which messages offer or answer media, and which end it.
+TEST(MediaPolicy, OfferAnswerAndCallEnd)
+{
+	shp_sip_msg m;
+	memset(&m, 0, sizeof(m));
+	m.flags = SHP_F_SDP;
+	m.type = SHP_MSG_REQUEST;
+	for (unsigned int meth : {SHP_M_INVITE, SHP_M_UPDATE, SHP_M_ACK,
+				  SHP_M_PRACK}) {
+		m.method = meth;
+		EXPECT_TRUE(shp_media_offer_answer(&m)) << meth;
+		EXPECT_FALSE(shp_media_call_ends(&m)) << meth;
+	}
+	m.method = SHP_M_MESSAGE;		// SDP, but no offer/answer
+	EXPECT_FALSE(shp_media_offer_answer(&m));
+	m.method = SHP_M_INVITE;
+	m.flags = 0;				// no SDP
+	EXPECT_FALSE(shp_media_offer_answer(&m));
+	m.method = SHP_M_BYE;
+	EXPECT_TRUE(shp_media_call_ends(&m));
+	m.method = SHP_M_CANCEL;
+	EXPECT_TRUE(shp_media_call_ends(&m));
+
+	m.type = SHP_MSG_RESPONSE;
+	m.flags = SHP_F_SDP;
+	m.cseq_method = SHP_M_INVITE;
+	for (unsigned int st : {180u, 183u, 200u, 299u}) {
+		m.status = st;
+		EXPECT_TRUE(shp_media_offer_answer(&m)) << st;
+		EXPECT_FALSE(shp_media_call_ends(&m)) << st;
+	}
+	for (unsigned int st : {300u, 486u, 603u}) {
+		m.status = st;
+		EXPECT_FALSE(shp_media_offer_answer(&m)) << st;
+		EXPECT_TRUE(shp_media_call_ends(&m)) << st;
+	}
+	m.cseq_method = SHP_M_OPTIONS;		// SDP in a 200 to OPTIONS
+	m.status = 200;
+	EXPECT_FALSE(shp_media_offer_answer(&m));
+	m.status = 404;				// an error to anything else
+	EXPECT_FALSE(shp_media_call_ends(&m));
+}
+
 TEST(MediaPolicy, PublicPortsTheDatapathMayChoose)
 {
 	EXPECT_TRUE(shp_media_port_possible(10006, 10006));
