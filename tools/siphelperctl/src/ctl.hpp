@@ -11,13 +11,23 @@
 #include <utility>
 #include <vector>
 
+#include <linux/siphelper.h>
+
 namespace shp {
 
-inline constexpr unsigned kMaxPortEntries = 32;
-inline constexpr uint32_t kMaxSipTimeout = 86400;
+// The ABI's limits and values, from the header generated from the spec.
+inline constexpr unsigned kMaxPortEntries = SIPHELPER_MAX_PORT_ENTRIES;
+inline constexpr uint32_t kMaxSipTimeout = SIPHELPER_MAX_SIP_TIMEOUT;
 
-enum Proto : uint8_t { kUdp = 1, kTcp = 2, kBoth = 3 };
-enum class Malformed : uint8_t { kAccept = 0, kDrop = 1 };
+enum Proto : uint8_t {
+	kUdp = SIPHELPER_PROTO_UDP,
+	kTcp = SIPHELPER_PROTO_TCP,
+	kBoth = SIPHELPER_PROTO_BOTH,
+};
+enum class Malformed : uint8_t {
+	kAccept = SIPHELPER_MALFORMED_ACCEPT,
+	kDrop = SIPHELPER_MALFORMED_DROP,
+};
 
 // Exit status 2: the command line is wrong; nothing was sent.
 struct UsageError : std::runtime_error {
@@ -68,7 +78,8 @@ Malformed parse_malformed(std::string_view s);
 ConfigPatch parse_set_args(const std::vector<std::string> &args);
 
 enum class Cmd { kNone, kShow, kSet, kStats, kStatsReset, kFlush, kMonitor,
-		 kHelp, kVersion, kApply, kNftInstall, kNftRemove, kNftShow };
+		 kHelp, kVersion, kApply, kNftInstall, kNftRemove, kNftShow,
+		 kCompletion };
 
 struct Invocation {
 	Cmd cmd = Cmd::kNone;
@@ -80,9 +91,9 @@ struct Invocation {
 	unsigned count = 0;      // for kMonitor: stop after N events, 0 never
 };
 
-// argv without argv[0].
+// argv without argv[0]; by the command table (commands.cpp).
 Invocation parse_command_line(const std::vector<std::string> &args);
-std::string usage(std::string_view topic);
+std::string usage(std::string_view topic);  // "" or a command's first word
 
 // Output.
 std::string format_ports(const std::vector<PortRange> &ports);

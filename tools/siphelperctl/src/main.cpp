@@ -4,6 +4,7 @@
 #include <cstring>
 #include <iostream>
 
+#include "commands.hpp"
 #include "conf.hpp"
 #include "ctl.hpp"
 #include "nft.hpp"
@@ -16,21 +17,6 @@
 
 namespace {
 
-const char *what_needs_admin(shp::Cmd c)
-{
-	switch (c) {
-	case shp::Cmd::kSet: return "set";
-	case shp::Cmd::kStatsReset: return "stats reset";
-	case shp::Cmd::kFlush: return "flush";
-	case shp::Cmd::kApply: return "apply";
-	case shp::Cmd::kNftInstall: return "nft install";
-	case shp::Cmd::kNftRemove: return "nft remove";
-	case shp::Cmd::kNftShow: return "nft show (reading nftables)";
-	case shp::Cmd::kMonitor: return "monitor";
-	default: return "this command";
-	}
-}
-
 int run(const shp::Invocation &inv)
 {
 	using shp::Cmd;
@@ -40,6 +26,9 @@ int run(const shp::Invocation &inv)
 		return 0;
 	case Cmd::kVersion:
 		std::cout << "siphelperctl " SIPHELPER_VERSION "\n";
+		return 0;
+	case Cmd::kCompletion:
+		std::cout << shp::bash_completion();
 		return 0;
 	default:
 		break;
@@ -108,13 +97,13 @@ int main(int argc, char **argv)
 	} catch (const shp::FamilyMissing &e) {
 		std::cerr << "siphelperctl: " << e.what() << "\n";
 	} catch (const shp::NlError &e) {
+		const shp::Command &c = shp::command(inv.cmd);
 		if (e.err == EPERM || e.err == EACCES)
-			std::cerr << "siphelperctl: " << what_needs_admin(inv.cmd)
+			std::cerr << "siphelperctl: " << c.words
 				  << ": permission denied: "
-				  << (inv.cmd == shp::Cmd::kMonitor ?
-					      "listening to siphelper events needs" :
-					      "needs")
-				  << " CAP_NET_ADMIN (run as root)\n";
+				  << (c.denied.empty() ? "" : c.denied)
+				  << (c.denied.empty() ? "" : " ")
+				  << "needs CAP_NET_ADMIN (run as root)\n";
 		else
 			std::cerr << "siphelperctl: " << e.what() << "\n";
 	} catch (const std::exception &e) {
