@@ -30,10 +30,6 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 
-#ifndef NETLINK_EXT_ACK
-#define NETLINK_EXT_ACK 11
-#endif
-
 namespace shp {
 namespace {
 
@@ -63,41 +59,13 @@ template <class T> T *checked(T *p)
 	return p;
 }
 
-// The extended-ack message of an NLMSG_ERROR, "" if none.
-std::string extack_of(const nlmsghdr *nlh)
-{
-	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
-		return "";
-	auto *e = static_cast<const nlmsgerr *>(mnl_nlmsg_get_payload(nlh));
-	size_t off = sizeof(nlmsghdr) + sizeof(nlmsgerr);
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-		off += e->msg.nlmsg_len - sizeof(nlmsghdr);
-	const char *p = reinterpret_cast<const char *>(nlh) + off;
-	const char *end = reinterpret_cast<const char *>(nlh) + nlh->nlmsg_len;
-	auto *a = reinterpret_cast<const nlattr *>(p);
-	while (mnl_attr_ok(a, static_cast<int>(
-			      end - reinterpret_cast<const char *>(a)))) {
-		if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
-		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
-			return mnl_attr_get_str(a);
-		a = mnl_attr_next(a);
-	}
-	return "";
-}
-
-std::string reason(int err, const std::string &ext)
-{
-	return ext.empty() ? std::string(strerror(err)) :
-			     ext + " (" + strerror(err) + ")";
-}
-
 NlError nft_error(int err, const std::string &what, const std::string &ext)
 {
 	if (err == EPERM || err == EACCES)
 		return NlError(err, "permission denied");  // main explains
 	if (err == EOPNOTSUPP || err == EPROTONOSUPPORT)
 		return NlError(err, kNfTablesHint);
-	return NlError(err, what + ": " + reason(err, ext));
+	return NlError(err, what + ": " + nl_reason(err, ext), ext);
 }
 
 // The rule expressions of `<l4> dport lo[-hi] ct helper set "<helper>"`,
@@ -298,72 +266,37 @@ private:
 
 } // namespace
 
-void Nft::SockDeleter::operator()(mnl_socket *s) const
+// nf_tables answers on NETLINK_NETFILTER; a kernel without nfnetlink has
+// no such protocol.
+static NlSocket open_nfnetlink()
 {
-	mnl_socket_close(s);
+	try {
+		return NlSocket(NETLINK_NETFILTER, "netfilter");
+	} catch (const NlError &e) {
+		if (e.err == EPROTONOSUPPORT)
+			throw NlError(e.err, kNfTablesHint);
+		throw;
+	}
 }
 
-Nft::Nft()
+Nft::Nft() : sock_(open_nfnetlink())
 {
-	sock_.reset(mnl_socket_open(NETLINK_NETFILTER));
-	if (!sock_) {
-		if (errno == EPROTONOSUPPORT)
-			throw NlError(errno, kNfTablesHint);
-		throw NlError(errno, std::string("cannot open a netfilter "
-						 "netlink socket: ") +
-					     strerror(errno));
-	}
-	if (mnl_socket_bind(sock_.get(), 0, MNL_SOCKET_AUTOPID) < 0)
-		throw NlError(errno, std::string("cannot bind the netfilter "
-						 "netlink socket: ") +
-					     strerror(errno));
-	int one = 1;
-	// Best effort: small acks with the kernel's reason when it has one.
-	mnl_socket_setsockopt(sock_.get(), NETLINK_EXT_ACK, &one, sizeof(one));
-	mnl_socket_setsockopt(sock_.get(), NETLINK_CAP_ACK, &one, sizeof(one));
-	portid_ = mnl_socket_get_portid(sock_.get());
-	seq_ = static_cast<uint32_t>(time(nullptr));
 }
 
 // Send a batch and collect every answer. The kernel processes a batch
 // synchronously inside sendmsg(), so all acks are queued when it returns
 // (the way nft reads them too). Every message asked for an ack, so a
 // success is an ack for each of them.
-static void talk(mnl_socket *sock, Batch &b)
+static void talk(NlSocket &sock, Batch &b)
 {
 	iovec v = b.iov();
-	if (mnl_socket_sendto(sock, v.iov_base, v.iov_len) < 0)
-		throw NlError(errno, std::string("netlink send failed: ") +
-					     strerror(errno));
-	std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE * 4);
+	sock.send(v.iov_base, v.iov_len);
 	std::optional<NlError> first;
-	size_t acks = 0;
-	for (;;) {
-		ssize_t n = recv(mnl_socket_get_fd(sock), buf.data(),
-				 buf.size(), MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				break;
-			throw NlError(errno, std::string("netlink receive "
-							 "failed: ") +
-						     strerror(errno));
-		}
-		int len = static_cast<int>(n);
-		for (auto *nlh = reinterpret_cast<const nlmsghdr *>(buf.data());
-		     mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
-			if (nlh->nlmsg_type != NLMSG_ERROR ||
-			    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(nlmsgerr)))
-				continue;
-			auto *e = static_cast<const nlmsgerr *>(
-				mnl_nlmsg_get_payload(nlh));
-			if (!e->error)
-				acks++;
-			else if (!first)  // the first is the cause
-				first = nft_error(-e->error,
-						  b.what(nlh->nlmsg_seq),
-						  extack_of(nlh));
-		}
-	}
+	size_t acks = sock.read_acks([&](uint32_t seq, int err,
+					 const std::string &ext) {
+		if (!first)  // the first is the cause
+			first = nft_error(err, b.what(seq), ext);
+	});
 	if (first)
 		throw *first;
 	if (acks != b.messages())
@@ -376,7 +309,7 @@ static void talk(mnl_socket *sock, Batch &b)
 
 void Nft::install(const NftPlan &plan)
 {
-	Batch b(seq_);
+	Batch b(sock_.seq());
 	auto table = make_table();
 	// Add, delete, add: an existing table is replaced and a missing one
 	// created, in the same transaction (DESTROYTABLE needs 6.3).
@@ -438,12 +371,12 @@ void Nft::install(const NftPlan &plan)
 		b.next();
 	}
 	b.finish();
-	talk(sock_.get(), b);
+	talk(sock_, b);
 }
 
 bool Nft::remove()
 {
-	Batch b(seq_);
+	Batch b(sock_.seq());
 	auto table = make_table();
 	nftnl_table_nlmsg_build_payload(
 		b.add(NFT_MSG_DELTABLE, 0, "deleting table inet siphelper"),
@@ -451,7 +384,7 @@ bool Nft::remove()
 	b.next();
 	b.finish();
 	try {
-		talk(sock_.get(), b);
+		talk(sock_, b);
 	} catch (const NlError &e) {
 		if (e.err == ENOENT)
 			return false;
@@ -460,54 +393,16 @@ bool Nft::remove()
 	return true;
 }
 
-// One request (a get or a dump) to nf_tables; on_msg sees every reply.
-static void request(mnl_socket *sock, uint32_t portid, nlmsghdr *nlh,
-		    const std::function<void(const nlmsghdr *)> &on_msg)
-{
-	if (mnl_socket_sendto(sock, nlh, nlh->nlmsg_len) < 0)
-		throw NlError(errno, std::string("netlink send failed: ") +
-					     strerror(errno));
-	std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE * 4);
-	uint32_t seq = nlh->nlmsg_seq;
-	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(sock, buf.data(), buf.size());
-		if (n < 0)
-			throw NlError(errno, std::string("netlink receive "
-							 "failed: ") +
-						     strerror(errno));
-		int len = static_cast<int>(n);
-		for (auto *m = reinterpret_cast<const nlmsghdr *>(buf.data());
-		     mnl_nlmsg_ok(m, len); m = mnl_nlmsg_next(m, &len)) {
-			if (m->nlmsg_seq != seq || m->nlmsg_pid != portid)
-				continue;
-			if (m->nlmsg_type == NLMSG_DONE)
-				return;
-			if (m->nlmsg_type == NLMSG_ERROR) {
-				if (m->nlmsg_len <
-				    mnl_nlmsg_size(sizeof(nlmsgerr)))
-					throw NlError(EBADMSG, "truncated "
-						      "netlink error");
-				auto *e = static_cast<const nlmsgerr *>(
-					mnl_nlmsg_get_payload(m));
-				if (e->error == 0)
-					return;
-				throw NlError(-e->error, extack_of(m));
-			}
-			on_msg(m);
-		}
-	}
-}
-
 NftState Nft::state()
 {
 	NftState st;
 	std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
 	auto table = make_table();
 	nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETTABLE,
-					      NFPROTO_INET, NLM_F_ACK, ++seq_);
+					      NFPROTO_INET, NLM_F_ACK, ++sock_.seq());
 	nftnl_table_nlmsg_build_payload(nlh, table.get());
 	try {
-		request(sock_.get(), portid_, nlh, [](const nlmsghdr *) {});
+		sock_.request(nlh, [](const nlmsghdr *) {});
 	} catch (const NlError &e) {
 		if (e.err == ENOENT)
 			return st;
@@ -515,17 +410,17 @@ NftState Nft::state()
 		if (e.err == EINVAL)
 			throw NlError(e.err, kNfTablesHint);
 		throw nft_error(e.err, "reading table inet siphelper",
-				e.what());
+				e.extack);
 	}
 	st.installed = true;
 
 	RulePtr filter(checked(nftnl_rule_alloc()));
 	nftnl_rule_set_str(filter.get(), NFTNL_RULE_TABLE, kNftTable);
 	nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETRULE, NFPROTO_INET,
-				    NLM_F_DUMP, ++seq_);
+				    NLM_F_DUMP, ++sock_.seq());
 	nftnl_rule_nlmsg_build_payload(nlh, filter.get());
 	try {
-		request(sock_.get(), portid_, nlh, [&st](const nlmsghdr *m) {
+		sock_.request(nlh, [&st](const nlmsghdr *m) {
 			RulePtr r(checked(nftnl_rule_alloc()));
 			if (nftnl_rule_nlmsg_parse(m, r.get()) < 0)
 				return;
@@ -539,7 +434,7 @@ NftState Nft::state()
 		});
 	} catch (const NlError &e) {
 		throw nft_error(e.err, "listing the rules of table inet "
-				       "siphelper", e.what());
+				       "siphelper", e.extack);
 	}
 	return st;
 }

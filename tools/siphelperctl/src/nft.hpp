@@ -8,9 +8,8 @@
 
 #include "ctl.hpp"
 #include "nft_plan.hpp"
+#include "netlink.hpp"
 #include "nl.hpp"
-
-struct mnl_socket;
 
 namespace shp {
 
@@ -24,12 +23,7 @@ public:
 	NftState state();
 
 private:
-	struct SockDeleter {
-		void operator()(mnl_socket *s) const;
-	};
-	std::unique_ptr<mnl_socket, SockDeleter> sock_;
-	uint32_t portid_ = 0;
-	uint32_t seq_ = 0;
+	NlSocket sock_;
 };
 
 // `siphelperctl nft install|remove|show` with the genl client c.

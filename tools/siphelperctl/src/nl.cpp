@@ -15,10 +15,6 @@
 #include <linux/netlink.h>
 #include <linux/siphelper.h>
 
-#ifndef NETLINK_EXT_ACK
-#define NETLINK_EXT_ACK 11
-#endif
-
 namespace shp {
 namespace {
 
@@ -33,99 +29,6 @@ struct Fd {
 	Fd(const Fd &) = delete;
 	Fd &operator=(const Fd &) = delete;
 };
-
-// libmnl's mnl_attr_for_each* macros do not compile as C++ (void *).
-template <class F> void for_each_attr(const nlmsghdr *nlh, size_t off, F f)
-{
-	const char *tail = static_cast<const char *>(
-		mnl_nlmsg_get_payload_tail(nlh));
-	auto *a = reinterpret_cast<const nlattr *>(
-		static_cast<const char *>(mnl_nlmsg_get_payload(nlh)) + off);
-	while (mnl_attr_ok(a, static_cast<int>(
-			      tail - reinterpret_cast<const char *>(a)))) {
-		f(a);
-		a = mnl_attr_next(a);
-	}
-}
-
-template <class F> void for_each_nested(const nlattr *nest, F f)
-{
-	const char *tail = reinterpret_cast<const char *>(nest) +
-			   mnl_attr_get_len(nest);
-	auto *a = static_cast<const nlattr *>(mnl_attr_get_payload(nest));
-	while (mnl_attr_ok(a, static_cast<int>(
-			      tail - reinterpret_cast<const char *>(a)))) {
-		f(a);
-		a = mnl_attr_next(a);
-	}
-}
-
-struct RecvState {
-	const std::function<void(const nlmsghdr *)> *on_reply;
-	int err = 0;
-	std::string extack;
-	std::exception_ptr exc;  // thrown by on_reply: never through libmnl
-};
-
-int data_cb(const nlmsghdr *nlh, void *data)
-{
-	auto *st = static_cast<RecvState *>(data);
-	try {
-		(*st->on_reply)(nlh);
-	} catch (...) {
-		st->exc = std::current_exception();
-		return MNL_CB_ERROR;
-	}
-	return MNL_CB_OK;
-}
-
-int error_cb(const nlmsghdr *nlh, void *data)
-{
-	auto *st = static_cast<RecvState *>(data);
-	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(nlmsgerr))) {
-		st->err = EBADMSG;
-		return MNL_CB_ERROR;
-	}
-	auto *e = static_cast<const nlmsgerr *>(mnl_nlmsg_get_payload(nlh));
-	if (e->error == 0)
-		return MNL_CB_STOP;  // the ack
-	st->err = -e->error;
-	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
-		unsigned off = sizeof(nlmsgerr);
-		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-			off += e->msg.nlmsg_len - sizeof(nlmsghdr);
-		for_each_attr(nlh, off, [st](const nlattr *a) {
-			if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
-			    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
-				st->extack = mnl_attr_get_str(a);
-		});
-	}
-	return MNL_CB_ERROR;
-}
-
-// Parse the top-level attributes of a genetlink message into tb.
-template <size_t N>
-void parse_attrs(const nlmsghdr *nlh, size_t hdrlen,
-		 std::array<const nlattr *, N> &tb)
-{
-	tb.fill(nullptr);
-	for_each_attr(nlh, hdrlen, [&tb](const nlattr *a) {
-		auto t = mnl_attr_get_type(a);
-		if (t < N)
-			tb[t] = a;
-	});
-}
-
-template <size_t N>
-void parse_nested(const nlattr *nest, std::array<const nlattr *, N> &tb)
-{
-	tb.fill(nullptr);
-	for_each_nested(nest, [&tb](const nlattr *a) {
-		auto t = mnl_attr_get_type(a);
-		if (t < N)
-			tb[t] = a;
-	});
-}
 
 NlError bad_reply(const char *what)
 {
@@ -148,32 +51,13 @@ void enter_netns(const std::string &name)
 				     ": " + strerror(errno));
 }
 
-void Client::SockDeleter::operator()(mnl_socket *s) const
+Client::Client() : sock_(NETLINK_GENERIC, "generic")
 {
-	mnl_socket_close(s);
-}
-
-Client::Client()
-{
-	sock_.reset(mnl_socket_open(NETLINK_GENERIC));
-	if (!sock_)
-		throw NlError(errno, std::string("cannot open a generic "
-						 "netlink socket: ") +
-					     strerror(errno));
-	if (mnl_socket_bind(sock_.get(), 0, MNL_SOCKET_AUTOPID) < 0)
-		throw NlError(errno, std::string("cannot bind the netlink "
-						 "socket: ") + strerror(errno));
-	int one = 1;
-	// Best effort: older kernels lack them, messages then lack detail.
-	mnl_socket_setsockopt(sock_.get(), NETLINK_EXT_ACK, &one, sizeof(one));
-	mnl_socket_setsockopt(sock_.get(), NETLINK_CAP_ACK, &one, sizeof(one));
-	portid_ = mnl_socket_get_portid(sock_.get());
-
 	std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
 	nlmsghdr *nlh = start(buf, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1);
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, SIPHELPER_GENL_NAME);
 	try {
-		transact(nlh, [this](const nlmsghdr *r) {
+		sock_.request(nlh, [this](const nlmsghdr *r) {
 			std::array<const nlattr *, CTRL_ATTR_MAX + 1> tb;
 			parse_attrs(r, sizeof(genlmsghdr), tb);
 			if (tb[CTRL_ATTR_FAMILY_ID])
@@ -212,45 +96,12 @@ nlmsghdr *Client::start(std::vector<char> &buf, uint16_t type, uint8_t cmd,
 	nlmsghdr *nlh = mnl_nlmsg_put_header(buf.data());
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = ++seq_;
+	nlh->nlmsg_seq = ++sock_.seq();
 	auto *g = static_cast<genlmsghdr *>(
 		mnl_nlmsg_put_extra_header(nlh, sizeof(genlmsghdr)));
 	g->cmd = cmd;
 	g->version = version;
 	return nlh;
-}
-
-void Client::transact(nlmsghdr *nlh,
-		      const std::function<void(const nlmsghdr *)> &on_reply)
-{
-	if (mnl_socket_sendto(sock_.get(), nlh, nlh->nlmsg_len) < 0)
-		throw NlError(errno, std::string("netlink send failed: ") +
-					     strerror(errno));
-	std::array<mnl_cb_t, NLMSG_MIN_TYPE> ctl{};
-	ctl[NLMSG_ERROR] = error_cb;
-	RecvState st{&on_reply, 0, {}, {}};
-	std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
-	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(sock_.get(), buf.data(),
-						buf.size());
-		if (n < 0)
-			throw NlError(errno, std::string("netlink receive "
-							 "failed: ") +
-						     strerror(errno));
-		int r = mnl_cb_run2(buf.data(), n, nlh->nlmsg_seq, portid_,
-				    data_cb, &st, ctl.data(), ctl.size());
-		if (r == MNL_CB_STOP)
-			return;
-		if (st.exc)
-			std::rethrow_exception(st.exc);
-		if (r < 0) {
-			int err = st.err ? st.err : errno;
-			std::string m = st.extack.empty() ?
-				std::string(strerror(err)) :
-				st.extack + " (" + strerror(err) + ")";
-			throw NlError(err, m);
-		}
-	}
 }
 
 Config Client::get_config()
@@ -260,7 +111,7 @@ Config Client::get_config()
 			      SIPHELPER_GENL_VERSION);
 	Config c;
 	bool got = false;
-	transact(nlh, [&](const nlmsghdr *r) {
+	sock_.request(nlh, [&](const nlmsghdr *r) {
 		std::array<const nlattr *, SIPHELPER_A_MAX + 1> tb;
 		parse_attrs(r, sizeof(genlmsghdr), tb);
 		if (!tb[SIPHELPER_A_PORTS] || !tb[SIPHELPER_A_SIP_TIMEOUT] ||
@@ -319,7 +170,7 @@ void Client::set_config(const ConfigPatch &p)
 	if (p.malformed)
 		mnl_attr_put_u8(nlh, SIPHELPER_A_MALFORMED_POLICY,
 				static_cast<uint8_t>(*p.malformed));
-	transact(nlh, [](const nlmsghdr *) {});
+	sock_.request(nlh, [](const nlmsghdr *) {});
 }
 
 Stats Client::get_stats()
@@ -335,7 +186,7 @@ Stats Client::get_stats()
 	nlmsghdr *nlh = start(buf, family_, SIPHELPER_CMD_GET_STATS,
 			      SIPHELPER_GENL_VERSION);
 	Stats s;
-	transact(nlh, [&](const nlmsghdr *r) {
+	sock_.request(nlh, [&](const nlmsghdr *r) {
 		std::array<const nlattr *, SIPHELPER_A_MAX + 1> tb;
 		parse_attrs(r, sizeof(genlmsghdr), tb);
 		if (!tb[SIPHELPER_A_STATS])
@@ -358,7 +209,7 @@ Stats Client::get_stats()
 void Client::reset_stats()
 {
 	std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
-	transact(start(buf, family_, SIPHELPER_CMD_RESET_STATS,
+	sock_.request(start(buf, family_, SIPHELPER_CMD_RESET_STATS,
 		       SIPHELPER_GENL_VERSION),
 		 [](const nlmsghdr *) {});
 }
@@ -367,7 +218,7 @@ FlushResult Client::flush()
 {
 	std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
 	FlushResult f;
-	transact(start(buf, family_, SIPHELPER_CMD_FLUSH,
+	sock_.request(start(buf, family_, SIPHELPER_CMD_FLUSH,
 		       SIPHELPER_GENL_VERSION),
 		 [&](const nlmsghdr *r) {
 			 std::array<const nlattr *, SIPHELPER_A_MAX + 1> tb;
@@ -396,14 +247,14 @@ void Client::join_events()
 	// terminal is slow: SO_RCVBUF is capped by net.core.rmem_max (about
 	// 50 events), SO_RCVBUFFORCE is not (we hold CAP_NET_ADMIN anyway).
 	int sz = 4 << 20;
-	int fd = mnl_socket_get_fd(sock_.get());
+	int fd = sock_.fd();
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 }
 
 int Client::fd() const
 {
-	return mnl_socket_get_fd(sock_.get());
+	return sock_.fd();
 }
 
 bool Client::read_events(

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-// siphelperctl netlink layer: a thin RAII client of the siphelper generic
-// netlink family (uapi/linux/siphelper.h) over libmnl.
+// siphelperctl's client of the siphelper generic netlink family
+// (uapi/siphelper.yaml), over the netlink layer (netlink.hpp).
 #pragma once
 
 #include <cerrno>
@@ -12,18 +12,9 @@
 #include <string>
 
 #include "ctl.hpp"
-
-struct mnl_socket;
-struct nlmsghdr;
+#include "netlink.hpp"
 
 namespace shp {
-
-// A request failed. err is the errno (0 if none); msg includes the
-// kernel's extended ack message when it sent one.
-struct NlError : std::runtime_error {
-	int err;
-	NlError(int e, const std::string &m) : std::runtime_error(m), err(e) {}
-};
 
 // The siphelper family is not registered (module not loaded).
 struct FamilyMissing : NlError {
@@ -53,19 +44,11 @@ public:
 		const std::function<void(std::span<const uint8_t>)> &on_event);
 
 private:
-	struct SockDeleter {
-		void operator()(mnl_socket *s) const;
-	};
-	// Send nlh (in buf) and call on_reply for each reply until the ack.
-	void transact(nlmsghdr *nlh,
-		      const std::function<void(const nlmsghdr *)> &on_reply);
 	nlmsghdr *start(std::vector<char> &buf, uint16_t type, uint8_t cmd,
 			uint8_t version);
 
-	std::unique_ptr<mnl_socket, SockDeleter> sock_;
+	NlSocket sock_;
 	uint16_t family_ = 0;
-	uint32_t portid_ = 0;
-	uint32_t seq_ = 0;
 	uint32_t events_grp_ = 0;  // multicast group id, 0 if none
 };
 
