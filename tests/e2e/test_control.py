@@ -151,7 +151,7 @@ def test_stats(siphelper, ctl):
 def test_flush(siphelper, ctl):
     r = json.loads(ctl.ok("-j", "flush"))
     assert r == {"conntracks": 0, "expectations": 0}
-    assert "flushed" in ctl.ok("flush")
+    assert "conntracks:" in ctl.ok("flush")
 
 
 def test_rmmod_with_open_config(siphelper, ctl, netns):

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 // siphelperctl core: parsing and formatting (no kernel dependency).
 #include "ctl.hpp"
+#include "output.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -197,32 +198,6 @@ std::string format_duration(uint32_t s)
 	return std::to_string(s) + "s";
 }
 
-// Any bytes (names, or whole SIP messages for monitor): control and
-// non-ASCII bytes as \u00XX, so the exact bytes come back with
-// .encode("latin-1").
-std::string json_escape(std::string_view s)
-{
-	std::string o = "\"";
-	for (unsigned char c : s) {
-		if (c == '"' || c == '\\') {
-			o += '\\';
-			o += static_cast<char>(c);
-		} else if (c < 0x20 || c >= 0x7f) {
-			char buf[8];
-			snprintf(buf, sizeof(buf), "\\u%04x", c);
-			o += buf;
-		} else {
-			o += static_cast<char>(c);
-		}
-	}
-	return o + "\"";
-}
-
-static const char *yes_no(bool b)
-{
-	return b ? "yes" : "no";
-}
-
 static const char *malformed_name(Malformed m)
 {
 	return m == Malformed::kDrop ? "drop" : "accept";
@@ -230,63 +205,44 @@ static const char *malformed_name(Malformed m)
 
 std::string format_config(const Config &c, bool json)
 {
-	std::ostringstream o;
-	if (json) {
-		o << "{\"ports\":[";
-		for (size_t i = 0; i < c.ports.size(); i++) {
-			const auto &r = c.ports[i];
-			o << (i ? "," : "") << "{\"lo\":" << r.lo
-			  << ",\"hi\":" << r.hi << ",\"protocols\":[";
-			if (r.protos & kUdp)
-				o << "\"udp\"";
-			if (r.protos & kTcp)
-				o << ((r.protos & kUdp) ? "," : "") << "\"tcp\"";
-			o << "]}";
-		}
-		o << "],\"sip_timeout\":" << c.sip_timeout
-		  << ",\"sip_direct_media\":"
-		  << (c.direct_media ? "true" : "false")
-		  << ",\"auto_assign\":" << (c.auto_assign ? "true" : "false")
-		  << ",\"malformed\":\"" << malformed_name(c.malformed)
-		  << "\"}\n";
-		return o.str();
+	std::string ports;
+	for (const auto &r : c.ports) {
+		std::string protos;
+		if (r.protos & kUdp)
+			protos = "\"udp\"";
+		if (r.protos & kTcp)
+			protos += std::string(protos.empty() ? "" : ",") +
+				  "\"tcp\"";
+		ports += std::string(ports.empty() ? "" : ",") + "{\"lo\":" +
+			 std::to_string(r.lo) + ",\"hi\":" +
+			 std::to_string(r.hi) + ",\"protocols\":[" + protos +
+			 "]}";
 	}
-	o << "ports: " << format_ports(c.ports) << "\n"
-	  << "sip-timeout: " << format_duration(c.sip_timeout) << "\n"
-	  << "sip-direct-media: " << yes_no(c.direct_media) << "\n"
-	  << "auto-assign: " << yes_no(c.auto_assign) << "\n"
-	  << "malformed: " << malformed_name(c.malformed) << "\n";
-	return o.str();
+	return Output(json)
+		.raw("ports", "ports", "[" + ports + "]", format_ports(c.ports))
+		.raw("sip_timeout", "sip-timeout",
+		     std::to_string(c.sip_timeout),
+		     format_duration(c.sip_timeout))
+		.yes_no("sip_direct_media", "sip-direct-media", c.direct_media)
+		.yes_no("auto_assign", "auto-assign", c.auto_assign)
+		.str("malformed", "malformed", malformed_name(c.malformed))
+		.done();
 }
 
 std::string format_stats(const Stats &s, bool json)
 {
-	std::ostringstream o;
-	if (json) {
-		o << "{";
-		for (size_t i = 0; i < s.size(); i++)
-			o << (i ? "," : "") << json_escape(s[i].first) << ":"
-			  << s[i].second;
-		o << "}\n";
-		return o.str();
-	}
-	size_t w = 0;
-	for (const auto &[k, v] : s)
-		w = std::max(w, k.size());
-	for (const auto &[k, v] : s)
-		o << k << ":" << std::string(w - k.size() + 1, ' ') << v
-		  << "\n";
-	return o.str();
+	Output o(json, true);
+	for (const auto &[name, v] : s)
+		o.num(name, name, v);
+	return o.done();
 }
 
 std::string format_flush(const FlushResult &r, bool json)
 {
-	if (json)
-		return "{\"conntracks\":" + std::to_string(r.conntracks) +
-		       ",\"expectations\":" + std::to_string(r.expects) + "}\n";
-	return "flushed " + std::to_string(r.conntracks) +
-	       " conntrack entries, " + std::to_string(r.expects) +
-	       " expectations\n";
+	return Output(json, true)
+		.num("conntracks", "conntracks", r.conntracks)
+		.num("expectations", "expectations", r.expects)
+		.done();
 }
 
 } // namespace shp

@@ -101,6 +101,5 @@ std::string format_duration(uint32_t seconds);
 std::string format_config(const Config &c, bool json);
 std::string format_stats(const Stats &s, bool json);
 std::string format_flush(const FlushResult &r, bool json);
-std::string json_escape(std::string_view s);
 
 } // namespace shp

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 // siphelperctl monitor: event decoding and printing (see monitor.hpp).
 #include "monitor.hpp"
+#include "output.hpp"
 
 #include <arpa/inet.h>
 #include <cstring>

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "ctl.hpp"
+#include "output.hpp"
 
 using namespace shp;
 
@@ -219,6 +220,19 @@ TEST(Format, Json)
 	EXPECT_EQ(format_flush({2, 1}, true),
 		  "{\"conntracks\":2,\"expectations\":1}\n");
 	EXPECT_EQ(json_escape("a\"b\\\n"), "\"a\\\"b\\\\\\u000a\"");
+}
+
+TEST(Format, OneDescriptionTwoRenderings)
+{
+	Output o(false, true);
+	o.num("n", "count", 7).yes_no("b", "on", true).str("s", "name", "a\"b");
+	EXPECT_EQ(o.done(), "count: 7\non:    yes\nname:  a\"b\n");
+	Output j(true);
+	j.num("n", "count", 7).yes_no("b", "on", true).str("s", "name", "a\"b");
+	EXPECT_EQ(j.done(), "{\"n\":7,\"b\":true,\"s\":\"a\\\"b\"}\n");
+	EXPECT_EQ(Output(true).done(), "{}\n");
+	EXPECT_EQ(format_flush({2, 1}, false),
+		  "conntracks:   2\nexpectations: 1\n");
 }
 
 TEST(Format, StatsText)
