@@ -248,15 +248,17 @@ Event parse_event(std::span<const uint8_t> payload)
 
 const char *event_name(uint32_t type)
 {
-	switch (type) {
-	case SIPHELPER_EVENT_CONFIG_CHANGED: return "config-changed";
-	case SIPHELPER_EVENT_EXPECT_CREATED: return "expect-created";
-	case SIPHELPER_EVENT_EXPECT_REMOVED: return "expect-removed";
-	case SIPHELPER_EVENT_REWRITE: return "rewrite";
-	case SIPHELPER_EVENT_MALFORMED: return "malformed";
-	case SIPHELPER_EVENT_FLUSH: return "flush";
-	default: return "unknown";
-	}
+	/* generated from the uapi header (CMakeLists.txt) */
+	static constexpr struct {
+		uint32_t type;
+		const char *name;
+	} names[] = {
+#include "event_names.inc"
+	};
+	for (const auto &n : names)
+		if (n.type == type)
+			return n.name;
+	return "unknown";
 }
 
 std::string unified_lines(const std::string &before, const std::string &after)
