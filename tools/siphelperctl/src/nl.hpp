@@ -16,10 +16,16 @@
 
 namespace shp {
 
-// The siphelper family is not registered (module not loaded).
+// The siphelper family is not registered: the module is not loaded, and
+// the lookup's autoload (MODULE_ALIAS_GENL_FAMILY) could not load it.
 struct FamilyMissing : NlError {
-	FamilyMissing() : NlError(ENOENT, "siphelper module not loaded: run "
-				  "'modprobe siphelper'") {}
+	FamilyMissing()
+		: NlError(ENOENT, "siphelper module not loaded, and the kernel "
+				  "could not load it: install it (make "
+				  "dkms-install), or run 'modprobe siphelper' "
+				  "to see why")
+	{
+	}
 };
 
 // Enter the network namespace /run/netns/NAME (before opening a Client).
