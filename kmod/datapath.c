@@ -179,6 +179,9 @@ shp_message(struct shp_net *sn, const struct shp_config *cfg,
 			if (ctx->media_port[i])
 				s->undo[s->n_undo++] = ctx->media_port[i];
 	}
+	/* the server does its own NAT handling: pinholes, no edits */
+	if (cfg->pinholes_only)
+		goto copy;
 
 	r = shp_sip_plan(buf, msg, ctx, &s->plan);
 	if (r <= 0) {

@@ -72,16 +72,18 @@ struct shp_media_dst {
 	const union nf_inet_addr *dst;	/* public (NAT) or SDP address */
 	enum ip_conntrack_dir dir;
 	const union nf_inet_addr *to;	/* NAT: the UA's SDP address */
+	unsigned int tries;		/* public pairs to try */
 };
 
 /*
- * With NAT, try public pairs from the UA's RTP port up; without, only the
- * SDP's own ports. Returns the public RTP port or 0.
+ * With NAT, try public pairs from the UA's RTP port up; without, or when
+ * the SDP is not rewritten (pinholes only), only the SDP's own ports.
+ * Returns the public RTP port or 0.
  */
 static u16 shp_media_pair(struct shp_net *sn, struct nf_conn *ct,
 			  const struct shp_media_dst *md, u16 rtp, u16 rtcp)
 {
-	unsigned int tries, max = md->to ? SHP_MEDIA_PORT_TRIES : 1;
+	unsigned int tries, max = md->tries;
 	struct nf_conntrack_expect *e1, *e2;
 	u16 p = rtp;
 	int err;
@@ -153,6 +155,7 @@ void shp_media_expect(struct shp_net *sn, const struct shp_config *cfg,
 	md.src = cfg->direct_media ? NULL : &peer->src.u3;
 	md.dir = !dir;
 	md.to = fl->nat ? &to : NULL;
+	md.tries = fl->nat && !cfg->pinholes_only ? SHP_MEDIA_PORT_TRIES : 1;
 	md.dst = fl->nat ? &peer->dst.u3 : &to;
 	for (i = 0; i < msg->sdp.n_media; i++) {
 		const struct shp_sdp_media *m = &msg->sdp.media[i];

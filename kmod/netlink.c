@@ -71,6 +71,7 @@ static const struct nla_policy shp_policy[SIPHELPER_A_MAX + 1] = {
 	[SIPHELPER_A_FLUSH_EXPECTS] = { .type = NLA_REJECT },
 	[SIPHELPER_A_EVENT] = { .type = NLA_REJECT },
 	[SIPHELPER_A_PAD] = { .type = NLA_REJECT },
+	[SIPHELPER_A_PINHOLES_ONLY] = NLA_POLICY_MAX(NLA_U8, 1),
 };
 
 static struct genl_family shp_genl_family;
@@ -125,7 +126,8 @@ static int shp_put_config(struct sk_buff *skb, const struct shp_config *cfg)
 	    nla_put_u8(skb, SIPHELPER_A_DIRECT_MEDIA, cfg->direct_media) ||
 	    nla_put_u8(skb, SIPHELPER_A_AUTO_ASSIGN, cfg->auto_assign) ||
 	    nla_put_u8(skb, SIPHELPER_A_MALFORMED_POLICY,
-		       cfg->malformed_policy))
+		       cfg->malformed_policy) ||
+	    nla_put_u8(skb, SIPHELPER_A_PINHOLES_ONLY, cfg->pinholes_only))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -282,6 +284,8 @@ static int shp_nl_set_config(struct sk_buff *in, struct genl_info *info)
 	if (tb[SIPHELPER_A_MALFORMED_POLICY])
 		cfg->malformed_policy =
 			nla_get_u8(tb[SIPHELPER_A_MALFORMED_POLICY]);
+	if (tb[SIPHELPER_A_PINHOLES_ONLY])
+		cfg->pinholes_only = nla_get_u8(tb[SIPHELPER_A_PINHOLES_ONLY]);
 
 	err = shp_config_validate(cfg, &why);
 	if (err) {

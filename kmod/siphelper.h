@@ -55,6 +55,7 @@ struct shp_config {
 	bool direct_media;
 	bool auto_assign;
 	u8 malformed_policy;		/* enum shp_malformed_policy */
+	bool pinholes_only;		/* pinholes, never an edit */
 	struct rcu_head rcu;
 };
 

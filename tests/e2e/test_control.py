@@ -8,12 +8,14 @@ import pytest
 from conftest import insmod, rmmod, sh
 from ctl import ctl  # noqa: F401  (fixture)
 import topology as t
+import uapi
 
 NOBODY = "setpriv --reuid=65534 --regid=65534 --clear-groups"
 DEFAULT = {"ports": [{"lo": 5060, "hi": 5060, "protocols": ["udp", "tcp"]},
                      {"lo": 5061, "hi": 5061, "protocols": ["udp", "tcp"]}],
            "sip_timeout": 3600, "sip_direct_media": True,
-           "auto_assign": True, "malformed": "accept"}
+           "auto_assign": True, "malformed": "accept",
+           "pinholes_only": False}
 
 
 @pytest.fixture
@@ -45,14 +47,14 @@ def test_defaults_and_text(siphelper, ctl):
 def test_set_show_round_trip(siphelper, ctl):
     ctl.ok("set", "ports", "5060,5070-5080/udp,6000/tcp", "sip-timeout",
            "10m", "sip-direct-media", "no", "auto-assign", "no",
-           "malformed", "drop")
+           "malformed", "drop", "pinholes-only", "yes")
     c = ctl.config()
     assert c == {"ports": [
         {"lo": 5060, "hi": 5060, "protocols": ["udp", "tcp"]},
         {"lo": 5070, "hi": 5080, "protocols": ["udp"]},
         {"lo": 6000, "hi": 6000, "protocols": ["tcp"]}],
         "sip_timeout": 600, "sip_direct_media": False,
-        "auto_assign": False, "malformed": "drop"}
+        "auto_assign": False, "malformed": "drop", "pinholes_only": True}
     # a subset changes only itself
     ctl.ok("set", "sip-timeout", "90s")
     c2 = ctl.config()
@@ -114,6 +116,7 @@ def test_capability_dropped_refused(siphelper, ctl):
     ("sip-timeout", "0"), ("sip-timeout", "86401"), ("sip-timeout", "2d"),
     ("sip-timeout", "soon"), ("sip-direct-media", "maybe"),
     ("auto-assign", "2"), ("malformed", "reject"), ("colour", "red"),
+    ("pinholes-only", "maybe"),
     ("ports",), (),
 ])
 def test_invalid_refused(siphelper, ctl, args):
@@ -174,6 +177,7 @@ from ctl import (Genl, attr, nest, u8, u16, u32, port, A_PORTS,  # noqa: E402
     ("timeout wrong size", u16(A_SIP_TIMEOUT, 60), ""),
     ("direct-media 2", u8(A_DIRECT_MEDIA, 2), ""),
     ("malformed 2", u8(A_MALFORMED_POLICY, 2), ""),
+    ("pinholes-only 2", u8(uapi.SIPHELPER_A_PINHOLES_ONLY, 2), ""),
     ("unknown attribute", u32(99, 1), ""),
     ("reply-only attribute", attr(A_STATS, b""), ""),
     ("version attribute", u32(A_VERSION, 1), ""),
@@ -217,7 +221,6 @@ def test_kernel_accepts_and_defaults(siphelper, ctl):
 
 
 # --- the kernel's policy and ops are what the spec says ---
-import uapi  # noqa: E402
 from kernel_uapi import (CTRL_ATTR_FAMILY_NAME,  # noqa: E402
                          CTRL_ATTR_MCAST_GROUPS,
                          CTRL_ATTR_MCAST_GRP_NAME, CTRL_ATTR_OP_FLAGS,

@@ -409,7 +409,8 @@ def test_config_flips_under_traffic(mod, calls, ctl, socks):
          if last % 2 else
          [{"lo": 5061, "hi": 5061, "protocols": ["tcp"]}]),
         "sip_timeout": 60 + last, "sip_direct_media": last % 3 == 0,
-        "auto_assign": last % 4 != 1, "malformed": "accept"}
+        "auto_assign": last % 4 != 1, "malformed": "accept",
+        "pinholes_only": False}
     # a known last state, then new traffic must follow it exactly
     ctl.ok("-n", t.ROUTER, "set", "ports", "5060,5062/udp", "sip-timeout",
            "1234", "sip-direct-media", "no", "auto-assign", "yes")

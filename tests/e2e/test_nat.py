@@ -9,7 +9,9 @@ import re
 import pytest
 
 import topology as t
+import uapi
 from conftest import HELPER, expectations, load, unload
+from ctl import Genl, u8
 from sipmsg import (PRIV, PUB, bye, crlf, invite, public_form, register,
                     register_ok)
 
@@ -166,6 +168,39 @@ def test_tcp_messages_rewritten(alg, socks):
             .replace(f"@{PUB}>".encode(), f"@{PRIV}>".encode())
     finally:
         server.close()
+
+
+def test_pinholes_only(alg, socks):
+    """pinholes-only: every message passes byte for byte, yet the media
+    pinholes (at the UA's own ports) and the registration pinhole open,
+    and RTP and a request from another port reach the phone."""
+    with t.netns(t.ROUTER):
+        g = Genl()
+    assert g.set(u8(uapi.SIPHELPER_A_PINHOLES_ONLY, 1)) == (0, "")
+    phone = socks(t.PHONE, t.PHONE_IP, 5010)
+    server = socks(t.SERVER, t.SERVER_IP, 5060)
+    rtp_in = socks(t.PHONE, t.PHONE_IP, 10006)
+    for msg in (register(), invite()):
+        phone.sendto(msg, (t.SERVER_IP, 5060))
+        got, src = server.recvfrom(65535)
+        assert src == (t.PUBLIC_IP, 5010)
+        assert got == msg
+    # a registrar that echoes the UA's (private) Contact
+    ok = register_ok().replace(f"@{PUB}>".encode(), f"@{PRIV}>".encode())
+    server.sendto(ok, (t.PUBLIC_IP, 5010))
+    assert phone.recvfrom(65535)[0] == ok
+    exp = expectations()
+    for port in (5010, 10006, 10007):
+        assert f"dport={port} " in exp, exp
+
+    media = socks(t.SERVER, t.SERVER_IP, 20000)
+    media.sendto(b"\x80\x08rtp-payload", (t.PUBLIC_IP, 10006))
+    data, src = rtp_in.recvfrom(2048)
+    assert data == b"\x80\x08rtp-payload" and src[0] == t.SERVER_IP
+    other = socks(t.SERVER, t.SERVER_IP, 5070)
+    other.sendto(b"OPTIONS-probe", (t.PUBLIC_IP, 5010))
+    data, src = phone.recvfrom(65535)
+    assert data == b"OPTIONS-probe" and src == (t.SERVER_IP, 5070)
 
 
 def test_busy_media_port_moves_to_next_pair(alg, socks):

@@ -82,6 +82,8 @@ constexpr std::array kSetKeys = {
 	       "yes no"},
 	SetKey{"malformed", "malformed-policy", "accept|drop",
 	       "what to do with SIP that does not parse", "accept drop"},
+	SetKey{"pinholes-only", "", "yes|no",
+	       "open pinholes, never edit a message", "yes no"},
 };
 
 std::string q(std::string_view s)
@@ -371,6 +373,8 @@ ConfigPatch parse_set_args(const std::vector<std::string> &args)
 			p.direct_media = parse_yes_no(key->name, v);
 		else if (key->name == "auto-assign")
 			p.auto_assign = parse_yes_no(key->name, v);
+		else if (key->name == "pinholes-only")
+			p.pinholes_only = parse_yes_no(key->name, v);
 		else
 			p.malformed = parse_malformed(v);
 	}

@@ -3,6 +3,8 @@
 // `siphelperctl set`, so the file and the command line cannot diverge.
 #include "conf.hpp"
 
+#include "commands.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -33,10 +35,9 @@ std::vector<std::string> tokens(std::string_view line)
 // The canonical key of a `set` key (the aliases set accepts).
 std::string canonical(const std::string &k)
 {
-	if (k == "direct-media")
-		return "sip-direct-media";
-	if (k == "malformed-policy")
-		return "malformed";
+	for (const auto &key : set_keys())
+		if (k == key.alias)
+			return std::string(key.name);
 	return k;
 }
 
@@ -90,6 +91,7 @@ ConfigPatch parse_conf(std::string_view text, const std::string &name)
 		take(all.direct_media, p.direct_media);
 		take(all.auto_assign, p.auto_assign);
 		take(all.malformed, p.malformed);
+		take(all.pinholes_only, p.pinholes_only);
 	}
 	if (all.empty())
 		throw UsageError(name + ": no settings: write KEY VALUE lines "

@@ -226,6 +226,7 @@ std::string format_config(const Config &c, bool json)
 		.yes_no("sip_direct_media", "sip-direct-media", c.direct_media)
 		.yes_no("auto_assign", "auto-assign", c.auto_assign)
 		.str("malformed", "malformed", malformed_name(c.malformed))
+		.yes_no("pinholes_only", "pinholes-only", c.pinholes_only)
 		.done();
 }
 

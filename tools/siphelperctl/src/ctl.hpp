@@ -47,6 +47,7 @@ struct Config {
 	bool direct_media = true;
 	bool auto_assign = true;
 	Malformed malformed = Malformed::kAccept;
+	bool pinholes_only = false;
 };
 
 // The subset of a Config that `set` changes.
@@ -56,10 +57,11 @@ struct ConfigPatch {
 	std::optional<bool> direct_media;
 	std::optional<bool> auto_assign;
 	std::optional<Malformed> malformed;
+	std::optional<bool> pinholes_only;
 	bool empty() const
 	{
 		return !ports && !sip_timeout && !direct_media && !auto_assign &&
-		       !malformed;
+		       !malformed && !pinholes_only;
 	}
 };
 

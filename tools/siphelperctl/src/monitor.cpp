@@ -122,6 +122,9 @@ Config parse_config(const std::vector<Attr> &top)
 			c.malformed = get<uint8_t>(a) ? Malformed::kDrop :
 							Malformed::kAccept;
 			break;
+		case SIPHELPER_A_PINHOLES_ONLY:
+			c.pinholes_only = get<uint8_t>(a);
+			break;
 		default:
 			break;
 		}
@@ -361,7 +364,8 @@ std::string format_event(const Event &e, bool json)
 		  << format_duration(c.sip_timeout) << " sip-direct-media "
 		  << (c.direct_media ? "yes" : "no") << " auto-assign "
 		  << (c.auto_assign ? "yes" : "no") << " malformed "
-		  << (c.malformed == Malformed::kDrop ? "drop" : "accept");
+		  << (c.malformed == Malformed::kDrop ? "drop" : "accept")
+		  << " pinholes-only " << (c.pinholes_only ? "yes" : "no");
 	}
 	o << "\n";
 	if (e.type != SIPHELPER_EVENT_REWRITE)

@@ -137,6 +137,10 @@ Config Client::get_config()
 				      tb[SIPHELPER_A_MALFORMED_POLICY]) ?
 				      Malformed::kDrop :
 				      Malformed::kAccept;
+		// absent from modules before pinholes-only existed
+		if (tb[SIPHELPER_A_PINHOLES_ONLY])
+			c.pinholes_only = mnl_attr_get_u8(
+				tb[SIPHELPER_A_PINHOLES_ONLY]);
 		got = true;
 	});
 	if (!got)
@@ -170,6 +174,9 @@ void Client::set_config(const ConfigPatch &p)
 	if (p.malformed)
 		mnl_attr_put_u8(nlh, SIPHELPER_A_MALFORMED_POLICY,
 				static_cast<uint8_t>(*p.malformed));
+	if (p.pinholes_only)
+		mnl_attr_put_u8(nlh, SIPHELPER_A_PINHOLES_ONLY,
+				*p.pinholes_only);
 	sock_.request(nlh, [](const nlmsghdr *) {});
 }
 

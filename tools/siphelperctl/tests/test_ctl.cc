@@ -213,7 +213,8 @@ TEST(Format, Json)
 		  "{\"ports\":[{\"lo\":5060,\"hi\":5060,\"protocols\":"
 		  "[\"udp\",\"tcp\"]},{\"lo\":5070,\"hi\":5080,\"protocols\":"
 		  "[\"udp\"]}],\"sip_timeout\":3600,\"sip_direct_media\":false,"
-		  "\"auto_assign\":true,\"malformed\":\"drop\"}\n");
+		  "\"auto_assign\":true,\"malformed\":\"drop\","
+		  "\"pinholes_only\":false}\n");
 	EXPECT_EQ(format_stats({{"seen", 3}, {"parsed", 2}}, true),
 		  "{\"seen\":3,\"parsed\":2}\n");
 	EXPECT_EQ(format_stats({}, true), "{}\n");

@@ -222,11 +222,12 @@ TEST(Monitor, ConfigChanged)
 		.num<uint32_t>(SIPHELPER_A_SIP_TIMEOUT, 60)
 		.num<uint8_t>(SIPHELPER_A_DIRECT_MEDIA, 1)
 		.num<uint8_t>(SIPHELPER_A_AUTO_ASSIGN, 0)
-		.num<uint8_t>(SIPHELPER_A_MALFORMED_POLICY, 1);
+		.num<uint8_t>(SIPHELPER_A_MALFORMED_POLICY, 1)
+		.num<uint8_t>(SIPHELPER_A_PINHOLES_ONLY, 1);
 	Event e = parse_event(top.b);
 	EXPECT_EQ(format_event(e, false),
 		  "config-changed: ports 5060 sip-timeout 1m sip-direct-media "
-		  "yes auto-assign no malformed drop\n");
+		  "yes auto-assign no malformed drop pinholes-only yes\n");
 	EXPECT_EQ(format_event(e, true).rfind(
 			  "{\"event\":\"config-changed\",\"config\":{\"ports\":",
 			  0),
