@@ -149,7 +149,7 @@ def test_apply_round_trip(siphelper, ctl, tmp_path):
         "ports": [{"lo": 5070, "hi": 5070, "protocols": ["udp", "tcp"]},
                   {"lo": 5080, "hi": 5090, "protocols": ["udp"]}],
         "sip_timeout": 600, "sip_direct_media": False,
-        "auto_assign": True, "malformed": "drop"}
+        "auto_assign": True, "malformed": "drop", "pinholes_only": False}
 
     # the shipped example is the seed contract
     ctl.ok("apply", "-f", EXAMPLE_CONF)
