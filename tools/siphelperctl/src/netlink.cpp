@@ -43,6 +43,12 @@ std::string extack_of(const nlmsghdr *nlh)
 	return msg;
 }
 
+NlError recv_error()
+{
+	return NlError(errno, std::string("netlink receive failed: ") +
+				      strerror(errno));
+}
+
 NlSocket::NlSocket(int bus, const std::string &what)
 {
 	sock_.reset(mnl_socket_open(bus));
@@ -80,35 +86,37 @@ void NlSocket::request(const nlmsghdr *nlh,
 	send(nlh, nlh->nlmsg_len);
 	std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE * 4);
 	uint32_t seq = nlh->nlmsg_seq;
-	for (;;) {
+	bool done = false;
+	while (!done) {
 		ssize_t n = mnl_socket_recvfrom(sock_.get(), buf.data(),
 						buf.size());
 		if (n < 0)
-			throw NlError(errno, std::string("netlink receive "
-							 "failed: ") +
-						     strerror(errno));
-		int len = static_cast<int>(n);
-		for (auto *m = reinterpret_cast<const nlmsghdr *>(buf.data());
-		     mnl_nlmsg_ok(m, len); m = mnl_nlmsg_next(m, &len)) {
-			if (m->nlmsg_seq != seq || m->nlmsg_pid != portid_)
-				continue;
-			if (m->nlmsg_type == NLMSG_DONE)
+			throw recv_error();
+		for_each_msg(buf.data(), n, [&](const nlmsghdr *m) {
+			if (done || m->nlmsg_seq != seq ||
+			    m->nlmsg_pid != portid_)
 				return;
+			if (m->nlmsg_type == NLMSG_DONE) {
+				done = true;
+				return;
+			}
 			if (m->nlmsg_type != NLMSG_ERROR) {
 				on_msg(m);
-				continue;
+				return;
 			}
 			if (m->nlmsg_len < mnl_nlmsg_size(sizeof(nlmsgerr)))
 				throw NlError(EBADMSG, "truncated netlink "
 						       "error");
 			auto *e = static_cast<const nlmsgerr *>(
 				mnl_nlmsg_get_payload(m));
-			if (e->error == 0)
-				return;  // the ack
+			if (e->error == 0) {
+				done = true;  // the ack
+				return;
+			}
 			std::string ext = extack_of(m);
 			throw NlError(-e->error, nl_reason(-e->error, ext),
 				      ext);
-		}
+		});
 	}
 }
 
@@ -123,16 +131,12 @@ size_t NlSocket::read_acks(
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return acks;
-			throw NlError(errno, std::string("netlink receive "
-							 "failed: ") +
-						     strerror(errno));
+			throw recv_error();
 		}
-		int len = static_cast<int>(n);
-		for (auto *m = reinterpret_cast<const nlmsghdr *>(buf.data());
-		     mnl_nlmsg_ok(m, len); m = mnl_nlmsg_next(m, &len)) {
+		for_each_msg(buf.data(), n, [&](const nlmsghdr *m) {
 			if (m->nlmsg_type != NLMSG_ERROR ||
 			    m->nlmsg_len < mnl_nlmsg_size(sizeof(nlmsgerr)))
-				continue;
+				return;
 			auto *e = static_cast<const nlmsgerr *>(
 				mnl_nlmsg_get_payload(m));
 			if (!e->error)
@@ -140,7 +144,7 @@ size_t NlSocket::read_acks(
 			else
 				on_error(m->nlmsg_seq, -e->error,
 					 extack_of(m));
-		}
+		});
 	}
 }
 

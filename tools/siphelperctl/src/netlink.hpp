@@ -14,6 +14,8 @@
 #include <stdexcept>
 #include <string>
 
+#include <sys/types.h>
+
 #include <libmnl/libmnl.h>
 
 namespace shp {
@@ -65,6 +67,18 @@ private:
 	uint32_t portid_ = 0;
 	uint32_t seq_ = 0;
 };
+
+// A failed recv() on a netlink socket, errno as it is.
+NlError recv_error();
+
+// Each netlink message of n bytes received in buf.
+template <class F> void for_each_msg(const char *buf, ssize_t n, F f)
+{
+	int len = static_cast<int>(n);
+	for (auto *m = reinterpret_cast<const nlmsghdr *>(buf);
+	     mnl_nlmsg_ok(m, len); m = mnl_nlmsg_next(m, &len))
+		f(m);
+}
 
 // libmnl's mnl_attr_for_each* macros do not compile as C++ (void *).
 template <class F> void for_each_attr(const nlmsghdr *nlh, size_t off, F f)

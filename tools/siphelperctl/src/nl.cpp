@@ -272,23 +272,20 @@ bool Client::read_events(
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EINTR)
 			return false;
-		throw NlError(errno, std::string("netlink receive failed: ") +
-					     strerror(errno));
+		throw recv_error();
 	}
-	auto *nlh = reinterpret_cast<const nlmsghdr *>(buf.data());
-	int len = static_cast<int>(n);
-	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+	for_each_msg(buf.data(), n, [&](const nlmsghdr *nlh) {
 		if (nlh->nlmsg_type != family_ ||
 		    nlh->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN)
-			continue;
+			return;
 		auto *g = static_cast<const genlmsghdr *>(
 			mnl_nlmsg_get_payload(nlh));
 		if (g->cmd != SIPHELPER_CMD_EVENT)
-			continue;
+			return;
 		auto *p = reinterpret_cast<const uint8_t *>(g) + GENL_HDRLEN;
 		on_event(std::span<const uint8_t>(
 			p, nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN));
-	}
+	});
 	return true;
 }
 
