@@ -4,7 +4,6 @@
 #include "commands.hpp"
 
 #include <array>
-#include <charconv>
 #include <optional>
 
 namespace shp {
@@ -163,13 +162,11 @@ const Option *find_option(std::string_view a, std::string *inline_arg)
 
 unsigned parse_count(const std::string &v)
 {
-	unsigned long long n = 0;
-	auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-	if (v.empty() || v.size() > 10 || ec != std::errc() ||
-	    p != v.data() + v.size() || n == 0 || n > 1000000000)
+	auto n = to_uint(v);
+	if (!n || *n == 0 || *n > 1000000000)
 		throw UsageError("invalid count " + q(v) +
 				 ": give 1..1000000000 events");
-	return static_cast<unsigned>(n);
+	return static_cast<unsigned>(*n);
 }
 
 } // namespace

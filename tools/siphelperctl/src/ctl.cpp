@@ -17,18 +17,6 @@ std::string q(std::string_view s)
 	return "'" + std::string(s) + "'";
 }
 
-// A decimal number without sign, spaces or leading '+'; nullopt otherwise.
-std::optional<uint64_t> to_uint(std::string_view s)
-{
-	if (s.empty() || s.size() > 12)
-		return std::nullopt;
-	uint64_t v = 0;
-	auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-	if (ec != std::errc() || p != s.data() + s.size())
-		return std::nullopt;
-	return v;
-}
-
 std::vector<std::string_view> split(std::string_view s, char sep)
 {
 	std::vector<std::string_view> out;
@@ -60,6 +48,17 @@ const char *proto_name(uint8_t p)
 }
 
 } // namespace
+
+std::optional<uint64_t> to_uint(std::string_view s)
+{
+	if (s.empty() || s.size() > 12)
+		return std::nullopt;
+	uint64_t v = 0;
+	auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+	if (ec != std::errc() || p != s.data() + s.size())
+		return std::nullopt;
+	return v;
+}
 
 std::vector<PortRange> parse_ports(std::string_view s)
 {

@@ -72,6 +72,10 @@ struct FlushResult {
 	uint32_t expects = 0;
 };
 
+// A decimal number without sign, spaces or leading '+' (at most 12
+// characters); nullopt otherwise.
+std::optional<uint64_t> to_uint(std::string_view s);
+
 // Value parsers: throw UsageError naming the value and what is allowed.
 std::vector<PortRange> parse_ports(std::string_view s);
 uint32_t parse_duration(std::string_view s);  // "3600", "1h", "10m", "1h30m"
