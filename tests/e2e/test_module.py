@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from conftest import insmod, modprobe, rmmod, sh
+from conftest import NAT_MODULES, insmod, modprobe, rmmod, sh
 from ctl import ctl  # noqa: F401  (fixture)
 
 # siphelper's own module life cycle: skipped with SIPHELPER_ALG=intree
@@ -77,24 +77,30 @@ def test_reload_cycles(module_path):
         rmmod("siphelper")
 
 
-def test_family_lookup_loads_installed_module(module_path, ctl):
-    """MODULE_ALIAS_GENL_FAMILY: with the module installed (here into the
-    VM's writable /lib/modules overlay) and not loaded, the first
-    siphelperctl command loads it through the genl family lookup."""
+def test_family_lookup_loads_installed_module(module_path, ctl, tmp_path):
+    """MODULE_ALIAS_GENL_FAMILY: with the module installed and not loaded,
+    the first siphelperctl command loads it through the genl family lookup.
+
+    "Installed" is a module tree holding siphelper alone, bind-mounted over
+    /lib/modules/RELEASE for the test: depmod over a stock kernel's 4 000
+    modules on 9p took ~60 s a run, this one takes well under a second.
+    The kernel's modprobe finds siphelper's dependencies already loaded."""
     rmmod("siphelper", check=False)
+    modprobe(*NAT_MODULES)
     rel = os.uname().release
     suffix = module_path[module_path.index(".ko"):]
-    dest = f"/lib/modules/{rel}/extra/siphelper{suffix}"
-    os.makedirs(os.path.dirname(dest), exist_ok=True)
-    shutil.copy(module_path, dest)
+    tree = tmp_path / "lib" / "modules" / rel
+    os.makedirs(tree / "extra")
+    shutil.copy(module_path, tree / "extra" / f"siphelper{suffix}")
+    sh(f"depmod -b {tmp_path} {rel}")
+    assert "siphelper" in (tree / "modules.alias").read_text()
+    sh(f"mount --bind {tree} /lib/modules/{rel}")
     try:
-        sh(f"depmod -a {rel}")
         assert not os.path.exists("/sys/module/siphelper")
         r = ctl.run("-j")           # no command: show
         assert r.returncode == 0, r.stderr
         assert json.loads(r.stdout)["sip_timeout"] == 3600
         assert os.path.exists("/sys/module/siphelper")
     finally:
+        sh(f"umount /lib/modules/{rel}")
         rmmod("siphelper", check=False)
-        os.unlink(dest)
-        sh(f"depmod -a {rel}")
