@@ -22,8 +22,11 @@
 
 #define SHP_EV_CALL_ID_MAX	128
 #define SHP_EV_FIELD_MAX	16
-/* type, l3, l4, two ports, dir, ct id, suppressed, before and after len */
-#define SHP_EV_SCALARS		10
+/*
+ * type, l3, l4, four ports (before and after NAT), dir, ct id, suppressed,
+ * before and after len
+ */
+#define SHP_EV_SCALARS		12
 
 void shp_events_init(struct shp_events *ev)
 {
@@ -91,7 +94,7 @@ static size_t shp_event_size(unsigned int blen, unsigned int alen,
 
 	return nla_total_size(0) +			/* SIPHELPER_A_EVENT */
 	       SHP_EV_SCALARS * nla_total_size(sizeof(u32)) +
-	       2 * nla_total_size(16) +			/* addresses */
+	       4 * nla_total_size(16) +			/* addresses */
 	       nla_total_size(SHP_EV_CALL_ID_MAX + 1) +
 	       nla_total_size(32) +			/* method/status */
 	       nla_total_size(0) + nedits * edit +
@@ -111,9 +114,13 @@ static int shp_put_flow(struct sk_buff *skb, const struct nf_conn *ct,
 			enum ip_conntrack_dir dir, bool out)
 {
 	const struct nf_conntrack_tuple *t = &ct->tuplehash[dir].tuple;
+	const struct nf_conntrack_tuple *r = &ct->tuplehash[!dir].tuple;
 	int alen = nf_ct_l3num(ct) == NFPROTO_IPV4 ? 4 : 16;
 
-	/* The tuple of the packet's direction: addresses before NAT. */
+	/*
+	 * The tuple of the packet's direction: addresses as it came in. The
+	 * other direction's tuple, inverted: as it leaves, after NAT.
+	 */
 	if (nla_put_u8(skb, SIPHELPER_A_EVENT_L3PROTO, nf_ct_l3num(ct)) ||
 	    nla_put_u8(skb, SIPHELPER_A_EVENT_L4PROTO, nf_ct_protonum(ct)) ||
 	    nla_put(skb, SIPHELPER_A_EVENT_SRC_ADDR, alen, &t->src.u3) ||
@@ -122,6 +129,12 @@ static int shp_put_flow(struct sk_buff *skb, const struct nf_conn *ct,
 			ntohs(t->src.u.all)) ||
 	    nla_put_u16(skb, SIPHELPER_A_EVENT_DST_PORT,
 			ntohs(t->dst.u.all)) ||
+	    nla_put(skb, SIPHELPER_A_EVENT_NAT_SRC_ADDR, alen, &r->dst.u3) ||
+	    nla_put(skb, SIPHELPER_A_EVENT_NAT_DST_ADDR, alen, &r->src.u3) ||
+	    nla_put_u16(skb, SIPHELPER_A_EVENT_NAT_SRC_PORT,
+			ntohs(r->dst.u.all)) ||
+	    nla_put_u16(skb, SIPHELPER_A_EVENT_NAT_DST_PORT,
+			ntohs(r->src.u.all)) ||
 	    nla_put_u8(skb, SIPHELPER_A_EVENT_DIR,
 		       out ? SIPHELPER_DIR_OUT : SIPHELPER_DIR_IN) ||
 	    nla_put_u32(skb, SIPHELPER_A_EVENT_CT_ID, shp_ct_id(ct)))
