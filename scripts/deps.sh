@@ -28,7 +28,7 @@ TEST_PKGS=(
 	cpio rsync xz-utils zstd busybox-static qemu-system-x86
 	nftables conntrack iproute2 procps util-linux ethtool
 	python3 python3-scapy python3-pytest python3-yaml python3-jsonschema
-	sip-tester tshark kamailio
+	sip-tester tshark sngrep kamailio
 	sparse clang libclang-rt-14-dev libgtest-dev libgmock-dev googletest
 	libbenchmark-dev linux-source-6.12
 )

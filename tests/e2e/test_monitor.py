@@ -15,10 +15,11 @@ import signal
 import subprocess
 import time
 
+import peers
 import topology as t
 from conftest import rmmod
 from ctl import ctl  # noqa: F401  (fixture)
-from sipmsg import PRIV, PUB, public_form, register
+from sipmsg import PRIV, PUB, public_form, register, register_ok
 
 NOBODY = "setpriv --reuid=65534 --regid=65534 --clear-groups"
 DEADLINE = 30           # seconds for the first event to show up
@@ -182,6 +183,74 @@ def test_rate_limit_accounts_for_every_rewrite(alg, socks, ctl):
         assert sum(e.get("suppressed", 0) for e in evs) == \
             s["events_ratelimited"], s
     print(d)        # how many the bucket let through (pytest -rP)
+
+
+def test_write_pcapng_before_and_after(alg, socks, ctl, tmp_path):
+    """monitor -w: every rewrite as two packets, the message as it came in
+    and as it left, on interfaces lan and wan with each side's addresses;
+    tshark decodes them all as SIP (peers.validate: no malformed packet,
+    no expert error, Content-Length right), and they are byte for byte
+    what the phone and the registrar sent and received."""
+    path = tmp_path / "rewrites.pcapng"
+    phone = socks(t.PHONE, t.PHONE_IP, 5010)
+    server = socks(t.SERVER, t.SERVER_IP, 5060)
+    registrar = socks(t.SERVER, t.SERVER_IP, 5070)
+    header = None
+    with monitor(ctl, "-w", str(path)) as p:
+        # the REGISTER until the monitor is listening: the file grows
+        deadline = time.monotonic() + DEADLINE
+        while True:
+            assert time.monotonic() < deadline, "nothing written"
+            if header is None and path.exists() and path.stat().st_size:
+                header = path.stat().st_size
+            phone.sendto(register(), (t.SERVER_IP, 5060))
+            assert server.recvfrom(65535)[0] == public_form(register())
+            time.sleep(0.2)
+            if header and path.stat().st_size > header:
+                break
+            assert p.poll() is None, p.communicate(timeout=10)
+        # the registrar's answer, then a request from its other port (the
+        # answer opened the way in): the other way round
+        server.sendto(register_ok(), (t.PUBLIC_IP, 5010))
+        ok = phone.recvfrom(65535)[0]
+        assert ok == register_ok().replace(PUB.encode(), PRIV.encode())
+        invite = (f"INVITE sip:011@{PUB} SIP/2.0\r\n"
+                  f"Via: SIP/2.0/UDP {t.SERVER_IP}:5070;branch=z9hG4bKw\r\n"
+                  f"From: <sip:100@{t.SERVER_IP}>;tag=w1\r\n"
+                  f"To: <sip:011@{PUB}>\r\nCall-ID: pcapng-in\r\n"
+                  f"CSeq: 1 INVITE\r\n"
+                  f"Contact: <sip:100@{t.SERVER_IP}:5070>\r\n"
+                  "Content-Length: 0\r\n\r\n").encode()
+        registrar.sendto(invite, (t.PUBLIC_IP, 5010))
+        got = phone.recvfrom(65535)[0]
+        assert got == invite.replace(PUB.encode(), PRIV.encode())
+        deadline = time.monotonic() + DEADLINE
+        while b"pcapng-in" not in path.read_bytes():
+            assert time.monotonic() < deadline, "incoming not written"
+            time.sleep(0.2)
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=10)
+    assert p.returncode == 0, err
+    assert out == "" and " rewrites (" in err, (out, err)
+    frames = peers.dissect(str(path))
+    msgs = peers.validate(frames)
+    assert len(msgs) == len(frames) and len(msgs) % 2 == 0, frames
+    ports = [(f["srcport"], f["dstport"]) for f in frames]
+    # every REGISTER: in on lan from the phone, out on wan from the router
+    reg = register()
+    for i in range(0, len(msgs) - 4, 2):
+        assert msgs[i] == ("lan", t.PHONE_IP, t.SERVER_IP, reg)
+        assert msgs[i + 1] == ("wan", t.PUBLIC_IP, t.SERVER_IP,
+                               public_form(reg))
+        assert ports[i] == ports[i + 1] == ("5010", "5060")
+    # the answer and the INVITE: in on wan to the public address, out on
+    # lan to the phone
+    assert msgs[-4] == ("wan", t.SERVER_IP, t.PUBLIC_IP, register_ok())
+    assert msgs[-3] == ("lan", t.SERVER_IP, t.PHONE_IP, ok)
+    assert ports[-4] == ports[-3] == ("5060", "5010")
+    assert msgs[-2] == ("wan", t.SERVER_IP, t.PUBLIC_IP, invite)
+    assert msgs[-1] == ("lan", t.SERVER_IP, t.PHONE_IP, got)
+    assert ports[-2] == ports[-1] == ("5070", "5010")
 
 
 def test_needs_cap_net_admin(alg, ctl):

@@ -45,13 +45,16 @@ constexpr std::array kCommands = {
 		"remove SIP conntrack entries",
 		"Remove the SIP conntrack entries and expectations of "
 		"siphelper\n(e.g. a stale entry after an outage).\n"},
-	Command{"monitor", Cmd::kMonitor, "", kOptCount, true,
+	Command{"monitor", Cmd::kMonitor, "", kOptCount | kOptWrite, true,
 		"listening to siphelper events",
 		"show each rewrite, before and after",
 		"Print each SIP message siphelper rewrites, as it happens: the "
 		"flow,\nthe edits, and the message before and after (changed "
 		"lines marked\n- before, + after). -j: one JSON object per "
-		"line. Stop with Ctrl-C.\n"},
+		"line. -w FILE: write\neach rewrite to FILE as pcapng instead "
+		"(- for standard output), the\nmessage before and after on "
+		"interfaces lan and wan, for Wireshark or\nsngrep -I. Stop "
+		"with Ctrl-C.\n"},
 	Command{"completion", Cmd::kCompletion, "", 0, false, "",
 		"print the bash completion script", ""},
 	Command{"help", Cmd::kHelp, "[COMMAND]", 0, false, "",
@@ -62,8 +65,10 @@ constexpr std::array kOptions = {
 	Option{'j', "json", "", 0, "JSON output", ""},
 	Option{'n', "netns", "NAME", 0, "act in /run/netns/NAME", ""},
 	Option{'f', "file", "FILE", kOptFile, "the file for apply", ""},
-	Option{'c', "count", "N", kOptCount, "monitor: stop after N events",
-	       "1 10 100"},
+	Option{'c', "count", "N", kOptCount,
+	       "monitor: stop after N events (-w: N rewrites)", "1 10 100"},
+	Option{'w', "write", "FILE", kOptWrite,
+	       "monitor: rewrites to FILE as pcapng", ""},
 	Option{'h', "help", "", 0, "help (also: COMMAND --help)", ""},
 	Option{'V', "version", "", 0, "print the version", ""},
 };
@@ -224,6 +229,7 @@ Invocation parse_command_line(const std::vector<std::string> &args)
 		case 'n': inv.netns = v; break;
 		case 'f': inv.file = v; break;
 		case 'c': inv.count = parse_count(v); break;
+		case 'w': inv.write = v; break;
 		case 'h': help = true; break;
 		case 'V': inv.cmd = Cmd::kVersion; return inv;
 		}
@@ -438,7 +444,8 @@ std::string bash_completion()
 	       "\t-n | --netns)\n"
 	       "\t\tCOMPREPLY=($(compgen -W \"$(ls /run/netns 2>/dev/null)\" "
 	       "-- \"$cur\")); return ;;\n"
-	       "\t-f | --file)\n\t\t_filedir; return ;;\n" + values +
+	       "\t-f | --file | -w | --write)\n\t\t_filedir; return ;;\n" +
+	       values +
 	       "\tesac\n"
 	       "\tcase $cmd in\n"
 	       "\t\"\")\n\t\tCOMPREPLY=($(compgen -W \"" + cmds +

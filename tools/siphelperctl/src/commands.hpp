@@ -15,7 +15,7 @@
 namespace shp {
 
 // Options a command takes besides the global -j, -n, -h.
-enum CmdOpt : unsigned { kOptFile = 1, kOptCount = 2 };
+enum CmdOpt : unsigned { kOptFile = 1, kOptCount = 2, kOptWrite = 4 };
 
 struct Command {
 	std::string_view words;    // "stats reset"

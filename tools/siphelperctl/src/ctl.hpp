@@ -95,6 +95,7 @@ struct Invocation {
 	ConfigPatch patch;       // for kSet
 	std::string file;        // for kApply: -f FILE (default in conf.hpp)
 	unsigned count = 0;      // for kMonitor: stop after N events, 0 never
+	std::string write;       // for kMonitor: -w FILE (pcapng), "" none
 };
 
 // argv without argv[0]; by the command table (commands.cpp).

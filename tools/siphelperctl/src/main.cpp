@@ -70,7 +70,7 @@ int run(const shp::Invocation &inv)
 		shp::run_nft(inv, c);
 		break;
 	case Cmd::kMonitor:
-		return shp::run_monitor(c, inv.json, inv.count);
+		return shp::run_monitor(c, inv);
 	default:
 		break;
 	}

@@ -232,6 +232,18 @@ Event parse_event(std::span<const uint8_t> payload)
 			case SIPHELPER_A_EVENT_SUPPRESSED:
 				e.suppressed = get<uint32_t>(a);
 				break;
+			case SIPHELPER_A_EVENT_NAT_SRC_ADDR:
+				e.nat_src = addr(a);
+				break;
+			case SIPHELPER_A_EVENT_NAT_DST_ADDR:
+				e.nat_dst = addr(a);
+				break;
+			case SIPHELPER_A_EVENT_NAT_SRC_PORT:
+				e.nat_sport = get<uint16_t>(a);
+				break;
+			case SIPHELPER_A_EVENT_NAT_DST_PORT:
+				e.nat_dport = get<uint16_t>(a);
+				break;
 			default:
 				break;  // newer kernel: ignore
 			}

@@ -32,6 +32,9 @@ struct Event {
 	uint8_t l4 = 0;     // IPPROTO_UDP, IPPROTO_TCP
 	std::string src, dst;  // printable addresses
 	uint16_t sport = 0, dport = 0;
+	// the same packet as it leaves the router, after NAT
+	std::string nat_src, nat_dst;
+	uint16_t nat_sport = 0, nat_dport = 0;
 	std::optional<uint8_t> dir;     // enum siphelper_event_dir
 	std::optional<uint32_t> ct_id;
 	std::string method;  // request method, or "200 REGISTER"

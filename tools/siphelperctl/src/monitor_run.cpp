@@ -5,12 +5,16 @@
 #include "monitor_run.hpp"
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstring>
+#include <fstream>
 #include <iostream>
+#include <memory>
 #include <poll.h>
 
 #include "monitor.hpp"
+#include "pcapng.hpp"
 
 namespace shp {
 namespace {
@@ -60,13 +64,71 @@ private:
 	sigset_t wait_mask_;
 };
 
+// Where the events go: the terminal (text or JSON), or a pcapng file.
+class Sink {
+public:
+	explicit Sink(const Invocation &inv) : json_(inv.json), path_(inv.write)
+	{
+		if (path_.empty())
+			return;
+		std::ostream *os = &std::cout;
+		if (path_ != "-") {
+			file_.open(path_, std::ios::binary | std::ios::trunc);
+			if (!file_)
+				throw std::runtime_error(
+					"monitor: cannot write " + path_ +
+					": " + strerror(errno) +
+					" (give a writable file, or - for "
+					"standard output)");
+			os = &file_;
+		}
+		pcap_ = std::make_unique<PcapngWriter>(*os);
+	}
+	~Sink()
+	{
+		if (pcap_ && path_ != "-")
+			std::cerr << "siphelperctl: monitor: " << written_ / 2
+				  << " rewrites (" << written_
+				  << " packets) written to " << path_ << "\n";
+	}
+	Sink(const Sink &) = delete;
+	Sink &operator=(const Sink &) = delete;
+
+	// Whether the event counts for -c: every event on the terminal, a
+	// rewrite in the capture.
+	bool put(const Event &e)
+	{
+		if (!pcap_) {
+			std::cout << format_event(e, json_) << std::flush;
+			return true;
+		}
+		auto now = std::chrono::system_clock::now().time_since_epoch();
+		unsigned n = pcap_->write(e, std::chrono::duration_cast<
+				std::chrono::microseconds>(now).count());
+		if (file_.is_open() && !file_)
+			throw std::runtime_error("monitor: writing " + path_ +
+						 " failed: " +
+						 strerror(errno));
+		written_ += n;
+		return n > 0;
+	}
+
+private:
+	bool json_;
+	std::string path_;
+	std::ofstream file_;
+	std::unique_ptr<PcapngWriter> pcap_;
+	unsigned long written_ = 0;
+};
+
 } // namespace
 
-int run_monitor(Client &c, bool json, unsigned count)
+int run_monitor(Client &c, const Invocation &inv)
 {
+	Sink sink(inv);
 	SignalGuard sig;
 	c.join_events();
-	unsigned seen = 0;
+	unsigned seen = 0, count = inv.count;
 	auto done = [&] { return g_stop || (count && seen >= count); };
 	while (!done()) {
 		pollfd p = {c.fd(), POLLIN, 0};
@@ -81,10 +143,8 @@ int run_monitor(Client &c, bool json, unsigned count)
 			       c.read_events([&](std::span<const uint8_t> a) {
 				       if (done())
 					       return;
-				       std::cout << format_event(parse_event(a),
-								 json)
-						 << std::flush;
-				       seen++;
+				       if (sink.put(parse_event(a)))
+					       seen++;
 			       }))
 				;
 		} catch (const NlError &e) {

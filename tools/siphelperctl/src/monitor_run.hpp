@@ -6,8 +6,10 @@
 
 namespace shp {
 
-// Prints events until SIGINT/SIGTERM or, if count is not 0, count events.
-// Returns the exit status (0); throws NlError on netlink errors.
-int run_monitor(Client &c, bool json, unsigned count);
+// Prints events (or, with -w FILE, writes the rewrites to FILE as pcapng)
+// until SIGINT/SIGTERM or, if -c N is given, N events. Returns the exit
+// status (0); throws NlError on netlink errors, std::runtime_error when
+// FILE cannot be written.
+int run_monitor(Client &c, const Invocation &inv);
 
 } // namespace shp

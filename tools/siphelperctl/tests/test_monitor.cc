@@ -75,9 +75,10 @@ Nla edit(const std::string &field, uint32_t off, const std::string &o,
 std::vector<uint8_t> rewrite_event(std::string before, uint32_t full_len)
 {
 	std::string after = after_of(before);
-	in_addr src, dst;
+	in_addr src, dst, pub;
 	inet_pton(AF_INET, "192.168.0.31", &src);
 	inet_pton(AF_INET, "212.19.6.1", &dst);
+	inet_pton(AF_INET, "212.19.6.166", &pub);
 	Nla edits;
 	edits.nest(SIPHELPER_A_EVENT_EDITS_EDIT,
 		   edit("Via", 65, "192.168.0.31:5010", "212.19.6.166:5010"))
@@ -92,6 +93,10 @@ std::vector<uint8_t> rewrite_event(std::string before, uint32_t full_len)
 		.put(SIPHELPER_A_EVENT_DST_ADDR, &dst, 4)
 		.num<uint16_t>(SIPHELPER_A_EVENT_SRC_PORT, 5010)
 		.num<uint16_t>(SIPHELPER_A_EVENT_DST_PORT, 5060)
+		.put(SIPHELPER_A_EVENT_NAT_SRC_ADDR, &pub, 4)
+		.put(SIPHELPER_A_EVENT_NAT_DST_ADDR, &dst, 4)
+		.num<uint16_t>(SIPHELPER_A_EVENT_NAT_SRC_PORT, 1024)
+		.num<uint16_t>(SIPHELPER_A_EVENT_NAT_DST_PORT, 5060)
 		.num<uint8_t>(SIPHELPER_A_EVENT_DIR, SIPHELPER_DIR_OUT)
 		.num<uint32_t>(SIPHELPER_A_EVENT_CT_ID, 77)
 		.str(SIPHELPER_A_EVENT_METHOD, "REGISTER")
@@ -118,6 +123,10 @@ TEST(Monitor, ParsesRewrite)
 	EXPECT_EQ(e.dst, "212.19.6.1");
 	EXPECT_EQ(e.sport, 5010);
 	EXPECT_EQ(e.dport, 5060);
+	EXPECT_EQ(e.nat_src, "212.19.6.166");
+	EXPECT_EQ(e.nat_dst, "212.19.6.1");
+	EXPECT_EQ(e.nat_sport, 1024);
+	EXPECT_EQ(e.nat_dport, 5060);
 	EXPECT_EQ(e.dir, std::optional<uint8_t>(SIPHELPER_DIR_OUT));
 	EXPECT_EQ(e.ct_id, std::optional<uint32_t>(77));
 	EXPECT_EQ(e.method, "REGISTER");
