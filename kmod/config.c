@@ -13,6 +13,7 @@
 #include <linux/kernel.h>
 #include <linux/string.h>
 #include <linux/mutex.h>
+#include <linux/sysfs.h>
 
 #include "siphelper.h"
 
@@ -28,9 +29,48 @@ static bool direct_media = true;
 module_param(direct_media, bool, 0444);
 MODULE_PARM_DESC(direct_media, "default: media may come from the SDP's peer, not only the signalling peer (default Y)");
 
-static bool auto_assign = true;
-module_param(auto_assign, bool, 0444);
-MODULE_PARM_DESC(auto_assign, "default: attach to new flows to the configured ports without an nft rule (default Y)");
+/*
+ * Where auto-assign starts on: "init", the initial netns only (default),
+ * "all" or "none". Its hooks cost every packet of a netns that has them,
+ * and most namespaces of a host (containers) route no SIP; the one a
+ * router routes in is the initial one (docs/datapath.md). Y/N and 1/0,
+ * what this bool parameter used to take, mean "all" and "none".
+ */
+enum shp_assign_where { SHP_ASSIGN_NONE, SHP_ASSIGN_INIT, SHP_ASSIGN_ALL };
+static const char * const shp_assign_where_names[] = {
+	[SHP_ASSIGN_NONE] = "none",
+	[SHP_ASSIGN_INIT] = "init",
+	[SHP_ASSIGN_ALL] = "all",
+};
+static int auto_assign = SHP_ASSIGN_INIT;
+
+static int shp_param_assign_set(const char *val, const struct kernel_param *kp)
+{
+	int where = sysfs_match_string(shp_assign_where_names, val);
+	bool on;
+
+	if (where < 0) {
+		if (kstrtobool(val, &on))
+			return -EINVAL;
+		where = on ? SHP_ASSIGN_ALL : SHP_ASSIGN_NONE;
+	}
+	*(int *)kp->arg = where;
+	return 0;
+}
+
+static int shp_param_assign_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n",
+			  shp_assign_where_names[*(int *)kp->arg]);
+}
+
+static const struct kernel_param_ops shp_param_assign_ops = {
+	.set = shp_param_assign_set,
+	.get = shp_param_assign_get,
+};
+
+module_param_cb(auto_assign, &shp_param_assign_ops, &auto_assign, 0444);
+MODULE_PARM_DESC(auto_assign, "where auto-assign starts on (the helper on new flows to the ports without an nft rule): init (the initial network namespace, default), all or none");
 
 static bool drop_malformed;
 module_param(drop_malformed, bool, 0444);
@@ -39,8 +79,12 @@ MODULE_PARM_DESC(drop_malformed, "default: drop malformed SIP instead of passing
 /* Writers of any netns serialise here; readers never take it. */
 static DEFINE_MUTEX(shp_config_mutex);
 
-/* The defaults parsed from the module parameters at load time. */
+/*
+ * The defaults parsed from the module parameters at load time: for the
+ * initial netns, and for the others (they differ in auto_assign only).
+ */
 static struct shp_config shp_param_defaults;
+static struct shp_config shp_param_defaults_init;
 
 static int shp_ports_from_param(const char *s, struct shp_config *cfg)
 {
@@ -89,9 +133,10 @@ static int shp_ports_from_param(const char *s, struct shp_config *cfg)
 	return 0;
 }
 
-void shp_config_defaults(struct shp_config *cfg)
+void shp_config_defaults(struct net *net, struct shp_config *cfg)
 {
-	*cfg = shp_param_defaults;
+	*cfg = net_eq(net, &init_net) ? shp_param_defaults_init :
+					shp_param_defaults;
 }
 
 int shp_config_validate(const struct shp_config *cfg, const char **why)
@@ -230,7 +275,9 @@ int shp_config_init(struct net *net)
 	RCU_INIT_POINTER(sn->cfg, NULL);
 	sn->assign_live = false;
 	sn->assign_hooked = false;
-	return shp_config_replace(net, &shp_param_defaults);
+	return shp_config_replace(net, net_eq(net, &init_net) ?
+				       &shp_param_defaults_init :
+				       &shp_param_defaults);
 }
 
 void shp_config_exit(struct shp_net *sn)
@@ -251,7 +298,7 @@ int shp_config_params_init(void)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->sip_timeout = sip_timeout;
 	cfg->direct_media = direct_media;
-	cfg->auto_assign = auto_assign;
+	cfg->auto_assign = auto_assign == SHP_ASSIGN_ALL;
 	cfg->malformed_policy = drop_malformed ? SHP_MALFORMED_DROP :
 						 SHP_MALFORMED_ACCEPT;
 	err = shp_ports_from_param(ports, cfg);
@@ -259,5 +306,7 @@ int shp_config_params_init(void)
 		err = shp_config_validate(cfg, &why);
 	if (err)
 		pr_err("invalid module parameters: %s\n", why);
+	shp_param_defaults_init = *cfg;
+	shp_param_defaults_init.auto_assign = auto_assign != SHP_ASSIGN_NONE;
 	return err;
 }

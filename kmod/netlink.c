@@ -97,7 +97,7 @@ static struct shp_config *shp_config_copy(struct net *net)
 	if (cur)
 		*cfg = *cur;
 	else
-		shp_config_defaults(cfg);
+		shp_config_defaults(net, cfg);
 	rcu_read_unlock();
 	return cfg;
 }

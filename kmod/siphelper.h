@@ -112,7 +112,7 @@ static inline struct shp_net *shp_pernet(const struct net *net)
 /* config.c */
 int shp_config_init(struct net *net);
 void shp_config_exit(struct shp_net *sn);
-void shp_config_defaults(struct shp_config *cfg);
+void shp_config_defaults(struct net *net, struct shp_config *cfg);
 int shp_config_validate(const struct shp_config *cfg, const char **why);
 int shp_config_replace(struct net *net, const struct shp_config *cfg);
 int shp_config_hooks_init(void);

@@ -4,7 +4,9 @@ ko=$1
 step() { printf '\n=== %s\n' "$*"; }
 step "load netfilter and siphelper"
 modprobe -a nf_conntrack nf_nat nf_tables
-insmod "$ko"
+# The demo's router is a network namespace; by default auto-assign is on
+# in the initial one only (where a real router routes): all namespaces.
+insmod "$ko" auto_assign=all
 lsmod | grep -E '^(siphelper|nf_conntrack|nf_nat) '
 step "defaults (RouterOS names: ports, sip-timeout, sip-direct-media)"
 for p in ports sip_timeout direct_media auto_assign drop_malformed; do

@@ -42,7 +42,7 @@ done
 # (what the rules cost is nftables', the same with the in-tree helper).
 if [[ " $parts " == *" plain "* ]]; then
 	measure plain-udp direct $DIRECT_IP -m plain -P 4000
-	for c in fwd nat shp shp-router shp-off shp-nft; do
+	for c in fwd nat shp-default shp-router shp shp-off shp-nft; do
 		measure plain-udp $c $SERVER_IP -m plain -P 4000
 	done
 fi

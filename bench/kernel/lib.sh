@@ -73,12 +73,14 @@ helper_rule() {
 #   fwd       plain forwarding, no conntrack in the router namespace
 #   nat       conntrack + masquerade, no SIP helper
 #   intree    nat + nf_conntrack_sip/nf_nat_sip via an nft ct helper
-#   shp       nat + siphelper, auto-assignment (module defaults: on in
-#             every netns, so the phone and server netns have it too)
-#   shp-router  nat + siphelper loaded with auto_assign=0, turned on in
-#             the router netns only (phone/server stand for other hosts)
-#   shp-off   nat + siphelper loaded with auto_assign=0, no nft rule
-#   shp-nft   nat + siphelper auto_assign=0 via an nft ct helper
+#   shp       nat + siphelper, auto-assignment in every netns
+#             (auto_assign=all: the phone and server netns have it too)
+#   shp-default nat + siphelper with the module defaults: auto-assign in
+#             the initial netns only, which this traffic does not cross
+#   shp-router  nat + siphelper with the module defaults, turned on in
+#             the router netns (phone/server stand for other hosts)
+#   shp-off   nat + siphelper loaded with auto_assign=none, no nft rule
+#   shp-nft   nat + siphelper auto_assign=none via an nft ct helper
 router() {
 	ns $ROUTER nft flush ruleset
 	ns $ROUTER conntrack -F >/dev/null 2>&1 || true
@@ -88,14 +90,16 @@ router() {
 	fwd) return ;;
 	intree) modprobe -a nf_conntrack_sip nf_nat_sip
 		printf "%s\n%s\n" "$NAT" "$(helper_rule sip)" | ns $ROUTER nft -f - ;;
-	shp) insmod "$KO"
+	shp) insmod "$KO" auto_assign=all
 		echo "$NAT" | ns $ROUTER nft -f - ;;
-	shp-router) insmod "$KO" auto_assign=0
+	shp-default) insmod "$KO"
+		echo "$NAT" | ns $ROUTER nft -f - ;;
+	shp-router) insmod "$KO"
 		ns $ROUTER "$CTL" set auto-assign yes >/dev/null
 		echo "$NAT" | ns $ROUTER nft -f - ;;
-	shp-off) insmod "$KO" auto_assign=0
+	shp-off) insmod "$KO" auto_assign=none
 		echo "$NAT" | ns $ROUTER nft -f - ;;
-	shp-nft) insmod "$KO" auto_assign=0
+	shp-nft) insmod "$KO" auto_assign=none
 		printf "%s\n%s\n" "$NAT" "$(helper_rule siphelper)" | ns $ROUTER nft -f - ;;
 	*) echo "$NAT" | ns $ROUTER nft -f - ;;
 	esac

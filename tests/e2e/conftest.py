@@ -100,8 +100,17 @@ def modprobe(*names):
         sh("modprobe -a " + " ".join(names))
 
 
-def insmod(path, params=""):
-    """insmod PATH PARAMS: finit_module(2) on an uncompressed .ko."""
+def insmod(path, params="", netns_router=True):
+    """insmod PATH PARAMS: finit_module(2) on an uncompressed .ko.
+
+    The suite's router is a network namespace, not the initial one where
+    siphelper's default (auto_assign=init) turns auto-assign on: so
+    siphelper is loaded with auto_assign=all, as on a host whose router
+    is a netns, unless PARAMS name auto_assign or NETNS_ROUTER is False
+    (test_assign.py tests the default)."""
+    if netns_router and os.path.basename(path).startswith("siphelper.") \
+            and "auto_assign=" not in params:
+        params = f"{params} auto_assign=all".strip()
     if not path.endswith(".ko"):
         sh(f"insmod {path} {params}")
         return

@@ -93,6 +93,49 @@ def test_hooks_registered_only_while_on(alg, ctl):
     assert assign_hooks(t.ROUTER) == on
 
 
+WHERE = {   # auto_assign=...: sysfs shows, on in the initial netns, in others
+    None: ("init", True, False),        # the default
+    "init": ("init", True, False),
+    "all": ("all", True, True),
+    "Y": ("all", True, True),           # what this bool parameter took
+    "none": ("none", False, False),
+    "0": ("none", False, False),
+}
+
+
+def test_default_is_the_initial_netns_only(net, module_path, ctl):
+    """auto_assign=init, the default: the initial netns starts with
+    auto-assign and its hooks, every other netns (made before or after
+    the load) with neither, so that its traffic keeps netfilter's
+    empty-hook fast path (docs/performance.md, "Non-SIP UDP")."""
+    hooks = nft_hooks_available()
+    rmmod("siphelper", check=False)
+    for value, (shown, init_on, netns_on) in WHERE.items():
+        insmod(module_path, f"auto_assign={value}" if value else "",
+               netns_router=False)
+        try:
+            param = "/sys/module/siphelper/parameters/auto_assign"
+            assert open(param).read() == shown + "\n", value
+            assert ctl.config()["auto_assign"] is init_on, value
+            assert ctl.config(netns=t.ROUTER)["auto_assign"] is netns_on
+            sh("ip netns add shp_late")
+            try:
+                assert ctl.config(netns="shp_late")["auto_assign"] is \
+                    netns_on, value
+            finally:
+                sh("ip netns del shp_late")
+            if hooks:
+                n = 2 if netns_on else 0    # POSTROUTING + INPUT
+                assert assign_hooks(t.ROUTER) == {"ip": n, "ip6": n}
+                n = 2 if init_on else 0
+                assert sh("nft list hooks ip").stdout.count(
+                    "shp_assign_hook") == n, value
+        finally:
+            rmmod("siphelper")
+    with pytest.raises(AssertionError, match="Invalid argument"):
+        insmod(module_path, "auto_assign=sometimes")
+
+
 @pytest.fixture
 def three_netns():
     names = ["shp_on", "shp_off", "shp_flip"]
