@@ -9,6 +9,8 @@
 #                      never a kernel image into the host
 #   make deps-build    only what make and make install need
 #   make dkms-install  sources into /usr/src/siphelper-<version> + dkms add
+#   make deb           Debian packages siphelper-dkms and siphelperctl in
+#                      build/deb (dpkg-buildpackage), checked by lintian
 #   make install [DESTDIR=] [PREFIX=/usr/local]   make uninstall
 #                      siphelperctl, man page, bash completion, systemd
 #                      unit, /etc examples (the module: make dkms-install)
@@ -40,7 +42,7 @@ SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 
 .PHONY: all deps deps-build modules user check test test-quick demo dkms-install fuzz \
-	bench compare debug-kernel clean install uninstall stress
+	bench compare debug-kernel clean install uninstall stress deb
 
 all: deps-build modules user
 
@@ -79,6 +81,12 @@ compare: deps
 
 dkms-install: deps-build
 	@scripts/dkms-install.sh
+
+deb: deps-deb
+	@scripts/deb.sh
+
+deps-deb:
+	@scripts/deps.sh deb
 
 fuzz: deps
 	@fuzz/run.sh $(FUZZ_SECONDS)

@@ -32,6 +32,10 @@ TEST_PKGS=(
 	sparse clang libclang-rt-14-dev libgtest-dev libgmock-dev googletest
 	libbenchmark-dev linux-source-6.12
 )
+# make deb: Debian's packaging tools (make test builds the packages too)
+DEB_PKGS=(
+	debhelper dh-dkms lintian fakeroot
+)
 
 missing() {
 	local p
@@ -102,9 +106,15 @@ if [ "$mode" = build ]; then
 	fi
 	exit 0
 fi
-[ "$mode" = test ] || die "usage: scripts/deps.sh [build|test]"
+if [ "$mode" = deb ]; then
+	mapfile -t need < <(missing "${BUILD_PKGS[@]}" "${DEB_PKGS[@]}")
+	apt_install "${need[@]}"
+	exit 0
+fi
+[ "$mode" = test ] || die "usage: scripts/deps.sh [build|test|deb]"
 
-mapfile -t need < <(missing "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}")
+mapfile -t need < <(missing "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" \
+	"${DEB_PKGS[@]}")
 apt_install "${need[@]}"
 
 # Resolve the matrix (flavour names such as 6.1.0-56-amd64).

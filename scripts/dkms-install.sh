@@ -9,14 +9,6 @@ dest=/usr/src/siphelper-$ver
 if [ -n "$(dkms status -m siphelper -v "$ver" 2>/dev/null)" ]; then
 	dkms remove siphelper/"$ver" --all >/dev/null
 fi
-rm -rf "$dest"
-mkdir -p "$dest/tests"
-for part in Kbuild kmod uapi kunit; do
-	[ -e "$repo/$part" ] && cp -r "$repo/$part" "$dest/"
-done
-cp -r "$repo/tests/vectors" "$dest/tests/"
-find "$dest" \( -name '*.o' -o -name '*.ko' -o -name '.*.cmd' -o -name '*.mod*' \
-	-o -name CMakeLists.txt -o -name '*.py' \) -delete
-sed "s/@VERSION@/$ver/" "$repo/dkms.conf" >"$dest/dkms.conf"
+"$repo/scripts/dkms-source.sh" "$dest"
 dkms add siphelper/"$ver" >/dev/null
 echo "$dest"

@@ -9,7 +9,8 @@
 # Layers: unit (CTest+GoogleTest), style (checkpatch, sparse, the uapi
 # header against its spec), modules (W=1 builds
 # for 6.1, 6.12; modules-debug for the debug kernel), dkms (the router
-# install path), harness (the VM harness proves itself), kunit (debug
+# install path), deb (the Debian packages build, lintian-clean), harness
+# (the VM harness proves itself), kunit (debug
 # kernel), e2e on 6.1 with the DKMS-built module and on 6.12 (there under
 # SHP_ROUTER_PROFILE=all: acct, timestamps, events, labels, zones, GRO,
 # SYNPROXY), compare (the
@@ -91,6 +92,16 @@ dkms_layer() {
 	done
 	echo "dkms: $p passed, $f failed"
 	[ $f -eq 0 ]
+}
+
+# The Debian packages build, and lintian has no error or warning.
+deb_layer() {
+	if scripts/deb.sh; then
+		echo "deb: 1 passed, 0 failed"
+	else
+		echo "deb: 0 passed, 1 failed"
+		return 1
+	fi
 }
 
 # e2e on the stock 6.1 kernel loads the DKMS-built module.
@@ -228,6 +239,8 @@ else
 	layer modules modules_layer modules 6.1 6.12
 	order=5
 	layer dkms dkms_layer
+	order=6
+	layer deb deb_layer
 	touch "$logs/builds.done"
 	order=11
 	layer harness tests/vm/selftest/run.sh 6.1
