@@ -95,3 +95,4 @@ module_exit(shp_exit);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("siphelper developers");
 MODULE_DESCRIPTION("SIP ALG: conntrack helper and NAT for SIP/SDP");
+MODULE_VERSION(SHP_VERSION);

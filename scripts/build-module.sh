@@ -24,7 +24,7 @@ mkdir -p "$dir"
 # the copy, so kbuild rebuilds it even if it was edited during a build.
 rsync -rlpc --delete --exclude '*.o' --exclude '*.ko' --exclude '.*.cmd' \
 	--exclude '*.mod*' --exclude compat/shp_autoconf.h \
-	--include '/Kbuild' --include '/kmod/***' --include '/uapi/***' \
+	--include '/Kbuild' --include '/VERSION' --include '/kmod/***' --include '/uapi/***' \
 	--include '/kunit/***' --include '/tests/' --include '/tests/vectors/***' \
 	--exclude '*' "$repo/" "$dir/src/"
 mkdir -p "$dir/src/uapi"

@@ -30,7 +30,7 @@ TEST_PKGS=(
 	python3 python3-scapy python3-pytest python3-yaml python3-jsonschema
 	sip-tester tshark sngrep kamailio
 	sparse clang libclang-rt-14-dev libgtest-dev libgmock-dev googletest
-	libbenchmark-dev linux-source-6.12
+	libbenchmark-dev linux-source-6.12 debootstrap
 )
 # make deb: Debian's packaging tools (make test builds the packages too)
 DEB_PKGS=(

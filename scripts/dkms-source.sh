@@ -9,7 +9,7 @@ dest=$1
 ver=$(cat "$repo/VERSION")
 rm -rf "$dest"
 mkdir -p "$dest/tests"
-for part in Kbuild kmod uapi kunit; do
+for part in Kbuild VERSION kmod uapi kunit; do
 	[ -e "$repo/$part" ] && cp -r "$repo/$part" "$dest/"
 done
 cp -r "$repo/tests/vectors" "$dest/tests/"

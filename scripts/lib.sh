@@ -39,8 +39,15 @@ kernel_release() {
 }
 
 # kernel_root REL: the directory holding boot/ and lib/modules/ of REL.
+# SHP_KERNEL_ROOT, when it has REL, comes first: the package install test
+# boots the kernel and modules of the Debian root it installed into.
 kernel_root() {
 	local d
+	if [ -n "${SHP_KERNEL_ROOT:-}" ] &&
+	   [ -d "$SHP_KERNEL_ROOT/lib/modules/$1" ]; then
+		echo "$SHP_KERNEL_ROOT"
+		return
+	fi
 	if [ -d "$KCACHE/$1/lib/modules/$1" ]; then
 		echo "$KCACHE/$1"
 		return

@@ -9,8 +9,11 @@
 # Layers: unit (CTest+GoogleTest), style (checkpatch, sparse, the uapi
 # header against its spec), modules (W=1 builds
 # for 6.1, 6.12; modules-debug for the debug kernel), dkms (the router
-# install path), deb (the Debian packages build, lintian-clean), harness
-# (the VM harness proves itself), kunit (debug
+# install path), deb (the Debian packages build, lintian-clean),
+# deb-install (they install on a clean Debian root, DKMS builds for both
+# stock kernels, the seed's NAT scenarios run through the packaged module
+# in that root's kernel, the purge leaves nothing), harness (the VM
+# harness proves itself), kunit (debug
 # kernel), e2e on 6.1 with the DKMS-built module and on 6.12 (there under
 # SHP_ROUTER_PROFILE=all: acct, timestamps, events, labels, zones, GRO,
 # SYNPROXY), compare (the
@@ -242,6 +245,8 @@ else
 	order=6
 	layer deb deb_layer
 	touch "$logs/builds.done"
+	order=7
+	layer deb-install tests/packaging/install-test.sh
 	order=11
 	layer harness tests/vm/selftest/run.sh 6.1
 	order=12
