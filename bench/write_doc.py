@@ -23,7 +23,7 @@ CONFIGS = [("direct", "no router (phone-server veth)"),
            ("nat", "(a) conntrack + masquerade"),
            ("intree", "(b) + nf_conntrack_sip/nf_nat_sip (nft ct helper)"),
            ("shp", "(c) + siphelper (auto-assign, `auto_assign=all`)"),
-           ("shp-nft", "(c') + siphelper (nft ct helper, auto_assign=0)")]
+           ("shp-nft", "(c') + siphelper (nft ct helper, auto_assign=none)")]
 
 
 def core_table():
