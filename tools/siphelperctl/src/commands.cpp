@@ -90,11 +90,6 @@ constexpr std::array kSetKeys = {
 	       "open pinholes, never edit a message", "yes no"},
 };
 
-std::string q(std::string_view s)
-{
-	return "'" + std::string(s) + "'";
-}
-
 std::string_view first_word(std::string_view w)
 {
 	return w.substr(0, w.find(' '));

@@ -10,12 +10,13 @@
 #include <sstream>
 
 namespace shp {
-namespace {
 
 std::string q(std::string_view s)
 {
 	return "'" + std::string(s) + "'";
 }
+
+namespace {
 
 std::vector<std::string_view> split(std::string_view s, char sep)
 {

@@ -75,6 +75,8 @@ struct FlushResult {
 // A decimal number without sign, spaces or leading '+' (at most 12
 // characters); nullopt otherwise.
 std::optional<uint64_t> to_uint(std::string_view s);
+// A value from the command line as messages quote it: 'value'.
+std::string q(std::string_view s);
 
 // Value parsers: throw UsageError naming the value and what is allowed.
 std::vector<PortRange> parse_ports(std::string_view s);
