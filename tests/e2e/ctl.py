@@ -10,6 +10,18 @@ import pytest
 import topology as t
 
 
+# `siphelperctl -j show` of a netns with the module's defaults (the seed's
+# contract: ports 5060,5061, sip-timeout 3600 s, direct media yes), as
+# the suite loads it (auto_assign=all: conftest.insmod()). Tests that set
+# other values write what differs: {**DEFAULT_CONFIG, "sip_timeout": 600}.
+PORT_BOTH = ["udp", "tcp"]
+DEFAULT_CONFIG = {
+    "ports": [{"lo": 5060, "hi": 5060, "protocols": PORT_BOTH},
+              {"lo": 5061, "hi": 5061, "protocols": PORT_BOTH}],
+    "sip_timeout": 3600, "sip_direct_media": True, "auto_assign": True,
+    "malformed": "accept", "pinholes_only": False}
+
+
 class Ctl:
     def __init__(self, path):
         self.path = path

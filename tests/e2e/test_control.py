@@ -6,16 +6,12 @@ import json
 import pytest
 
 from conftest import insmod, rmmod, sh
-from ctl import ctl  # noqa: F401  (fixture)
+from ctl import DEFAULT_CONFIG, ctl  # noqa: F401  (fixture)
 import topology as t
 import uapi
 
 NOBODY = "setpriv --reuid=65534 --regid=65534 --clear-groups"
-DEFAULT = {"ports": [{"lo": 5060, "hi": 5060, "protocols": ["udp", "tcp"]},
-                     {"lo": 5061, "hi": 5061, "protocols": ["udp", "tcp"]}],
-           "sip_timeout": 3600, "sip_direct_media": True,
-           "auto_assign": True, "malformed": "accept",
-           "pinholes_only": False}
+DEFAULT = DEFAULT_CONFIG
 
 
 @pytest.fixture
@@ -55,6 +51,7 @@ def test_set_show_round_trip(siphelper, ctl):
         {"lo": 6000, "hi": 6000, "protocols": ["tcp"]}],
         "sip_timeout": 600, "sip_direct_media": False,
         "auto_assign": False, "malformed": "drop", "pinholes_only": True}
+    assert c.keys() == DEFAULT.keys()   # every key is set above
     # a subset changes only itself
     ctl.ok("set", "sip-timeout", "90s")
     c2 = ctl.config()

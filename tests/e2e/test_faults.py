@@ -25,7 +25,8 @@ import topology as t
 from conftest import (NAT_MODULES, expectations, insmod, modprobe, rmmod,
                       sh)
 from ctl import (Genl, nest, u8, u32, port, A_PORTS, A_SIP_TIMEOUT,
-                 A_DIRECT_MEDIA, A_AUTO_ASSIGN, ctl)  # noqa: F401
+                 A_DIRECT_MEDIA, A_AUTO_ASSIGN, DEFAULT_CONFIG,
+                 ctl)  # noqa: F401
 from dialog import request, response, to_private, to_public
 from bulk_calls import (DEBUG_KERNEL, INTREE_5070, MEDIA, SIG,  # noqa: F401
                         SRV_MEDIA, Traffic, bulk, calls)
@@ -404,13 +405,13 @@ def test_config_flips_under_traffic(mod, calls, ctl, socks):
     assert k["parsed"] >= k["rewritten_headers"] > 0, k
     last = FLIPS - 1
     assert ctl.config(netns=t.ROUTER) == {
+        **DEFAULT_CONFIG,
         "ports": [{"lo": 5060, "hi": 5060, "protocols": ["udp", "tcp"]}] +
         ([{"lo": 5062, "hi": 5064 + last % 7, "protocols": ["udp"]}]
          if last % 2 else
          [{"lo": 5061, "hi": 5061, "protocols": ["tcp"]}]),
         "sip_timeout": 60 + last, "sip_direct_media": last % 3 == 0,
-        "auto_assign": last % 4 != 1, "malformed": "accept",
-        "pinholes_only": False}
+        "auto_assign": last % 4 != 1}
     # a known last state, then new traffic must follow it exactly
     ctl.ok("-n", t.ROUTER, "set", "ports", "5060,5062/udp", "sip-timeout",
            "1234", "sip-direct-media", "no", "auto-assign", "yes")

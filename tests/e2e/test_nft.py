@@ -12,7 +12,7 @@ import re
 import pytest
 
 import topology as t
-from ctl import ctl, json_stats  # noqa: F401  (fixture)
+from ctl import DEFAULT_CONFIG, ctl, json_stats  # noqa: F401  (fixture)
 from sipmsg import bye, invite, invite6, public_form, register
 
 NOBODY = "setpriv --reuid=65534 --regid=65534 --clear-groups"
@@ -146,10 +146,10 @@ def test_apply_round_trip(siphelper, ctl, tmp_path):
                     "malformed drop\n")
     assert ctl.ok("apply", "-f", str(conf)) == ""
     assert ctl.config() == {
+        **DEFAULT_CONFIG,
         "ports": [{"lo": 5070, "hi": 5070, "protocols": ["udp", "tcp"]},
                   {"lo": 5080, "hi": 5090, "protocols": ["udp"]}],
-        "sip_timeout": 600, "sip_direct_media": False,
-        "auto_assign": True, "malformed": "drop", "pinholes_only": False}
+        "sip_timeout": 600, "sip_direct_media": False, "malformed": "drop"}
 
     # the shipped example is the seed contract
     ctl.ok("apply", "-f", EXAMPLE_CONF)
