@@ -151,14 +151,14 @@ style_layer() {
 # done (a part is claimed by renaming its file, which is atomic). Longest
 # part first; test_hostile.py runs with 20 000 hostile datagrams. A file
 # that is not listed runs in the last part. Two parts: a debug boot costs
-# ~200 s besides its tests (boot, python and pytest over 9p, kmemleak
-# scans), and with the debug kernel cached the debug lane starts its part
-# ~1 000 s before the stock lane is done, so the first part is the
-# larger by about that much (docs/testing.md has the figures).
+# ~120 s besides its tests (boot, python, pytest, kmemleak scans), and
+# with the debug kernel cached the debug lane starts its part ~1 300 s
+# before the stock lane is done, so the first part is the larger by
+# about that much (docs/testing.md has the figures).
 # Every part runs under the router profile: KASAN and lockdep see the
 # conntrack extensions routers add (docs/testing.md).
 DEBUG_PARTS=(
-	"e2e-debug-1:tests/e2e/test_hostile.py tests/e2e/test_faults.py tests/e2e/test_peers.py tests/e2e/test_nat.py tests/e2e/test_calls.py tests/e2e/test_monitor.py tests/e2e/test_router_conf.py tests/e2e/test_synproxy.py tests/e2e/test_control.py tests/e2e/test_security.py tests/e2e/test_nft.py"
+	"e2e-debug-1:tests/e2e/test_hostile.py tests/e2e/test_faults.py tests/e2e/test_peers.py tests/e2e/test_nat.py tests/e2e/test_calls.py tests/e2e/test_monitor.py tests/e2e/test_router_conf.py tests/e2e/test_synproxy.py tests/e2e/test_control.py tests/e2e/test_security.py tests/e2e/test_nft.py tests/e2e/test_assign.py tests/e2e/test_nonat6.py"
 	"e2e-debug-2:"
 )
 
