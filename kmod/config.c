@@ -80,11 +80,10 @@ MODULE_PARM_DESC(drop_malformed, "default: drop malformed SIP instead of passing
 static DEFINE_MUTEX(shp_config_mutex);
 
 /*
- * The defaults parsed from the module parameters at load time: for the
- * initial netns, and for the others (they differ in auto_assign only).
+ * The defaults parsed from the module parameters at load time; auto_assign
+ * depends on the netns too (shp_config_defaults()).
  */
 static struct shp_config shp_param_defaults;
-static struct shp_config shp_param_defaults_init;
 
 static int shp_ports_from_param(const char *s, struct shp_config *cfg)
 {
@@ -135,8 +134,10 @@ static int shp_ports_from_param(const char *s, struct shp_config *cfg)
 
 void shp_config_defaults(struct net *net, struct shp_config *cfg)
 {
-	*cfg = net_eq(net, &init_net) ? shp_param_defaults_init :
-					shp_param_defaults;
+	*cfg = shp_param_defaults;
+	cfg->auto_assign = auto_assign == SHP_ASSIGN_ALL ||
+			   (auto_assign == SHP_ASSIGN_INIT &&
+			    net_eq(net, &init_net));
 }
 
 int shp_config_validate(const struct shp_config *cfg, const char **why)
@@ -271,13 +272,13 @@ void shp_config_hooks_exit(void)
 int shp_config_init(struct net *net)
 {
 	struct shp_net *sn = shp_pernet(net);
+	struct shp_config cfg;
 
 	RCU_INIT_POINTER(sn->cfg, NULL);
 	sn->assign_live = false;
 	sn->assign_hooked = false;
-	return shp_config_replace(net, net_eq(net, &init_net) ?
-				       &shp_param_defaults_init :
-				       &shp_param_defaults);
+	shp_config_defaults(net, &cfg);
+	return shp_config_replace(net, &cfg);
 }
 
 void shp_config_exit(struct shp_net *sn)
@@ -298,7 +299,6 @@ int shp_config_params_init(void)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->sip_timeout = sip_timeout;
 	cfg->direct_media = direct_media;
-	cfg->auto_assign = auto_assign == SHP_ASSIGN_ALL;
 	cfg->malformed_policy = drop_malformed ? SHP_MALFORMED_DROP :
 						 SHP_MALFORMED_ACCEPT;
 	err = shp_ports_from_param(ports, cfg);
@@ -306,7 +306,5 @@ int shp_config_params_init(void)
 		err = shp_config_validate(cfg, &why);
 	if (err)
 		pr_err("invalid module parameters: %s\n", why);
-	shp_param_defaults_init = *cfg;
-	shp_param_defaults_init.auto_assign = auto_assign != SHP_ASSIGN_NONE;
 	return err;
 }
