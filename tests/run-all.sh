@@ -61,6 +61,13 @@ layer() {
 	fi
 	line="$line  [$(($(date +%s) - start)) s]"
 	echo "$line" >"$results/$(printf %02d $order)-$name"
+	if [ "$f" -ne 0 ]; then
+		# the summary names what failed: CI keeps only its last lines
+		sed 's/\x1b\[[0-9;]*m//g' "$logs/$name.log" |
+			grep -E '^(FAILED|ERROR) |^vm: (FAIL|timed|qemu|the command)|^not ok' | head -n 10 |
+			cut -c1-200 | sed 's/^/    /' \
+			>>"$results/$(printf %02d $order)-$name"
+	fi
 	order=$((order + 1))
 	echo "$line"
 }
@@ -265,7 +272,7 @@ fi
 
 total_pass=0 total_fail=$setup_fail
 for r in "$results"/*; do
-	line=$(cat "$r")
+	line=$(head -n1 "$r")
 	total_pass=$((total_pass + $(echo "$line" | sed -E 's/.*: ([0-9]+) passed.*/\1/')))
 	total_fail=$((total_fail + $(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')))
 done
