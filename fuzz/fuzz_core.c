@@ -64,6 +64,7 @@ static void run(const char *d, size_t n, bool stream,
 {
 	int r, k, r2, o;
 	size_t in_len;
+	u16 adv;
 
 	r = shp_sip_parse(d, n, stream, &msg);
 	if (r < 0) {
@@ -76,6 +77,8 @@ static void run(const char *d, size_t n, bool stream,
 	if (msg.type == SHP_MSG_KEEPALIVE)
 		return;
 	check_msg(&msg, (size_t)r);
+	adv = shp_sip_adv_port(d, &msg, &ctx->map.priv, ctx->map.priv_port);
+	CHECK(adv != ctx->map.priv_port);
 	k = shp_sip_plan(d, &msg, ctx, &plan);
 	if (k < 0) {
 		CHECK(k == -SHP_E_TOO_MANY || k == -SHP_E_TOO_BIG);
@@ -181,6 +184,9 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		addr("203.0.113.200", &ctx[1].map.pub);
 		ctx[1].map.priv_port = 5060;
 		ctx[1].map.pub_port = 65000;
+		/* a listening port besides the flow's (register.c) */
+		ctx[1].map.adv_priv_port = 5070;
+		ctx[1].map.adv_pub_port = 65001;
 		/* inbound */
 		ctx[2] = ctx[0];
 		ctx[2].dir = SHP_DIR_IN;
@@ -190,6 +196,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		addr("2001:db8:ffff::1234:5678", &ctx[3].map.pub);
 		ctx[3].map.priv_port = 5060;
 		ctx[3].map.pub_port = 5060;
+		ctx[3].map.adv_priv_port = 5062;
+		ctx[3].map.adv_pub_port = 5064;
 		for (i = 0; i < 4; i++) {
 			for (j = 0; j < SHP_MAX_MEDIA; j++) {
 				ctx[i].media_port[j] = (u16)(i & 1 ?

@@ -25,6 +25,9 @@ struct shp_scratch {
 	/* public RTP ports opened by this packet, taken back on failure */
 	u16 undo[4 * SHP_MAX_MEDIA];
 	unsigned int n_undo;
+	/* advertised ports whose pinhole this packet opened, likewise */
+	u16 adv_undo[4];
+	unsigned int n_adv_undo;
 	char in[SHP_MAX_MSG];
 	char out[SHP_MAX_MSG];
 };
@@ -92,6 +95,8 @@ static void shp_flow_init(struct shp_flow *fl, struct nf_conn *ct,
 	}
 	priv = &ct->tuplehash[fl->pdir].tuple;
 	pub = &ct->tuplehash[!fl->pdir].tuple;
+	map->adv_priv_port = 0;
+	map->adv_pub_port = 0;
 	shp_to_addr(&map->priv, &priv->src.u3, nf_ct_l3num(ct));
 	shp_to_addr(&map->pub, &pub->dst.u3, nf_ct_l3num(ct));
 	map->priv_port = ntohs(priv->src.u.all);
@@ -111,16 +116,24 @@ enum shp_msg_result {
 	SHP_MSG_NOROOM,		/* not appended, nothing of it kept */
 };
 
+/* Where a message's undo lists began. */
+struct shp_undo_mark {
+	unsigned int media, adv;
+};
+
 /*
- * A message failed after its media expectations were made: they go, so
- * that no pinhole is left for ports that no packet advertised.
+ * A message failed after its expectations were made: they go, so that no
+ * pinhole is left for ports that no packet advertised.
  */
 static void shp_message_undo(struct shp_net *sn, struct shp_scratch *s,
-			     struct nf_conn *ct, unsigned int from)
+			     struct nf_conn *ct, struct shp_undo_mark from)
 {
-	if (s->n_undo > from)
-		shp_media_undo(sn, ct, s->undo + from, s->n_undo - from);
-	s->n_undo = from;
+	if (s->n_undo > from.media)
+		shp_media_undo(sn, ct, s->undo + from.media,
+			       s->n_undo - from.media);
+	s->n_undo = from.media;
+	while (s->n_adv_undo > from.adv)
+		shp_adv_close(ct, s->adv_undo[--s->n_adv_undo]);
 }
 
 /*
@@ -139,7 +152,7 @@ shp_message(struct shp_net *sn, const struct shp_config *cfg,
 	const char *buf = s->in + off;
 	struct shp_sip_msg *msg = &s->msg;
 	struct shp_rewrite_ctx *ctx = &s->ctx;
-	unsigned int undo_from = s->n_undo;
+	struct shp_undo_mark undo_from = { s->n_undo, s->n_adv_undo };
 	size_t end = *opos;		/* output end with this message */
 	bool out = dir == fl->pdir;
 	unsigned int i;
@@ -179,6 +192,13 @@ shp_message(struct shp_net *sn, const struct shp_config *cfg,
 			if (ctx->media_port[i])
 				s->undo[s->n_undo++] = ctx->media_port[i];
 	}
+	/* a listening port other than the flow's: room to take it back */
+	if (s->n_adv_undo >= ARRAY_SIZE(s->adv_undo)) {
+		shp_message_undo(sn, s, fl->ct, undo_from);
+		return SHP_MSG_NOROOM;
+	}
+	if (shp_adv_port(sn, cfg, fl, out, msg, buf, &ctx->map))
+		s->adv_undo[s->n_adv_undo++] = ctx->map.adv_priv_port;
 	/* the server does its own NAT handling: pinholes, no edits */
 	if (cfg->pinholes_only)
 		goto copy;
@@ -200,7 +220,7 @@ shp_message(struct shp_net *sn, const struct shp_config *cfg,
 	}
 	/* The registrar did answer: its bindings are what they say. */
 	if (!out && shp_register_final(msg))
-		shp_register_update(sn, fl, msg, buf);
+		shp_register_update(sn, fl, &ctx->map, msg, buf);
 	if (evq)
 		shp_event_rewrite(sn, fl, dir, buf, len, msg, &s->plan,
 				  s->out + *opos, end - *opos, evq);
@@ -217,7 +237,7 @@ copy:
 		return SHP_MSG_NOROOM;
 	}
 	if (fl->nat && !out && shp_register_final(msg))
-		shp_register_update(sn, fl, msg, buf);
+		shp_register_update(sn, fl, &ctx->map, msg, buf);
 	*opos = end;
 	return SHP_MSG_COPIED;
 }
@@ -267,6 +287,7 @@ static int shp_help_with_scratch(struct sk_buff *skb, unsigned int protoff,
 	if (!tcp && shp_is_stun(s->in, n))
 		return NF_ACCEPT;
 	s->n_undo = 0;
+	s->n_adv_undo = 0;
 	shp_flow_init(&fl, ct, &s->ctx.map);
 	/* TCP mangling resizes through seqadj: without it, only parse. */
 	if (fl.nat && tcp && !nfct_seqadj(ct))
@@ -333,7 +354,8 @@ static int shp_help_with_scratch(struct sk_buff *skb, unsigned int protoff,
 			ok = nf_nat_mangle_udp_packet(skb, ct, ctinfo, protoff,
 						      0, off, s->out, opos);
 		if (!ok) {
-			shp_message_undo(sn, s, ct, 0);
+			shp_message_undo(sn, s, ct,
+					 (struct shp_undo_mark){ 0, 0 });
 			shp_events_flush(nf_ct_net(ct), sn, &evq, false);
 			nf_ct_helper_log(skb, ct, "cannot mangle SIP message");
 			shp_stat_inc(sn, SHP_STAT(DROPPED));

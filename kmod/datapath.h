@@ -73,6 +73,18 @@ void shp_events_flush(struct net *net, struct shp_net *sn,
 
 /* register.c */
 void shp_register_update(struct shp_net *sn, const struct shp_flow *fl,
+			 const struct shp_nat_map *map,
 			 const struct shp_sip_msg *msg, const char *buf);
+/*
+ * Sets map's advertised port from the UA's pinhole, opening it for an
+ * outbound message (unless pinholes-only): true when this call opened it.
+ */
+#define SHP_ADV_PORT_TRIES	16	/* public ports tried: bounded */
+bool shp_adv_port(struct shp_net *sn, const struct shp_config *cfg,
+		  const struct shp_flow *fl, bool out,
+		  const struct shp_sip_msg *msg, const char *buf,
+		  struct shp_nat_map *map);
+/* the pinhole of the advertised @priv_port goes (its message failed) */
+void shp_adv_close(struct nf_conn *ct, u16 priv_port);
 
 #endif /* SIPHELPER_DATAPATH_H */

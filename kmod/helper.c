@@ -24,7 +24,8 @@ static const struct nf_conntrack_expect_policy
 shp_expect_policy[__SHP_EXPECT_MAX] = {
 	[SHP_EXPECT_SIGNALLING] = {
 		.name		= "signalling",
-		.max_expected	= 1,	/* one registration per flow */
+		/* the registration's, and an advertised port's */
+		.max_expected	= 2,
 		.timeout	= 3 * 60,
 	},
 	[SHP_EXPECT_MEDIA] = {

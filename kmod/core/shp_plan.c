@@ -18,6 +18,7 @@ struct shp_plan_st {
 	const struct shp_addr *from;	/* address to replace ... */
 	const struct shp_addr *to;	/* ... by this one */
 	u16 from_port, to_port;
+	u16 from_adv, to_adv;		/* the advertised port: 0 none */
 	const struct shp_addr *sdp_from;	/* SDP (address only) */
 	const struct shp_addr *sdp_to;
 	u8 to_len, sdp_to_len;
@@ -60,38 +61,61 @@ static int shp_plan_add(struct shp_plan_st *st, size_t off, size_t len,
 	return 0;
 }
 
-/* host[:port] matching (from, from_port) exactly -> (to, to_port) */
+/* is the host of @hp exactly the address @want (as the planner matches)? */
+static bool shp_hp_is(const char *b, const struct shp_hostport *hp,
+		      const struct shp_addr *want)
+{
+	const char *h = b + hp->host.off;
+	struct shp_addr a;
+	bool br;
+
+	if (!hp->hp.len)
+		return false;
+	br = b[hp->hp.off] == '[';
+	/* cheap rejects: host names, and v4 vs bracketed v6 */
+	if (br != (want->family == 6) || (!br && !shp_is_digit(h[0])))
+		return false;
+	return !shp_addr_parse(h, hp->host.len, &a) && shp_addr_equal(&a, want);
+}
+
+static u16 shp_hp_port(const struct shp_hostport *hp)
+{
+	return hp->port ? hp->port : hp->def_port;
+}
+
+/*
+ * host[:port] matching (from, from_port) exactly -> (to, to_port), or
+ * (from, from_adv) -> (to, to_adv)
+ */
 static int shp_plan_hp(struct shp_plan_st *st, const struct shp_hostport *hp,
 		       u8 kind)
 {
 	char tmp[SHP_REPL_MAX];
-	const char *h = st->b + hp->host.off;
-	struct shp_addr a;
-	bool br;
 	size_t n = 0;
-	u16 port;
+	u16 port, to_port;
+	bool br;
 
 	if (!hp->hp.len)
 		return 0;
-	port = hp->port ? hp->port : hp->def_port;
-	if (port != st->from_port)
+	port = shp_hp_port(hp);
+	if (port == st->from_port)
+		to_port = st->to_port;
+	else if (st->from_adv && port == st->from_adv)
+		to_port = st->to_adv;
+	else
+		return 0;
+	if (!shp_hp_is(st->b, hp, st->from))
 		return 0;
 	br = st->b[hp->hp.off] == '[';
-	/* cheap rejects: host names, and v4 vs bracketed v6 */
-	if (br != (st->from->family == 6) || (!br && !shp_is_digit(h[0])))
-		return 0;
-	if (shp_addr_parse(h, hp->host.len, &a) ||
-	    !shp_addr_equal(&a, st->from))
-		return 0;
 	if (br)
 		tmp[n++] = '[';
 	memcpy(tmp + n, st->to_txt, st->to_len);
 	n += st->to_len;
 	if (br)
 		tmp[n++] = ']';
-	if (hp->port || st->to_port != hp->def_port) {
+	if (hp->port || to_port != hp->def_port) {
 		tmp[n++] = ':';
-		n += shp_plan_fmt_u32(st->to_port, tmp + n);
+		n += shp_plan_fmt_u32(to_port, tmp + n);
 	}
 	return shp_plan_add(st, hp->hp.off, hp->hp.len, tmp, n, kind);
 }
@@ -166,6 +190,8 @@ static bool shp_plan_ctx_ok(const struct shp_rewrite_ctx *ctx)
 	    mp->pub.family != mp->priv.family)
 		return false;
 	if (!mp->priv_port || !mp->pub_port)
+		return false;
+	if (!mp->adv_priv_port != !mp->adv_pub_port)
 		return false;
 	return !ctx->media_pub.family ||
 	       ctx->media_pub.family == mp->priv.family;
@@ -265,6 +291,8 @@ int shp_sip_plan(const char *buf, const struct shp_sip_msg *msg,
 		st.from_port = mp->priv_port;
 		st.to = &mp->pub;
 		st.to_port = mp->pub_port;
+		st.from_adv = mp->adv_priv_port;
+		st.to_adv = mp->adv_pub_port;
 		st.sdp_from = &mp->priv;
 		st.sdp_to = ctx->media_pub.family ? &ctx->media_pub : &mp->pub;
 	} else {
@@ -272,6 +300,8 @@ int shp_sip_plan(const char *buf, const struct shp_sip_msg *msg,
 		st.from_port = mp->pub_port;
 		st.to = &mp->priv;
 		st.to_port = mp->priv_port;
+		st.from_adv = mp->adv_pub_port;
+		st.to_adv = mp->adv_priv_port;
 		/* inbound SDP describes the far end: addresses left alone */
 		st.sdp_from = NULL;
 		st.sdp_to = NULL;
@@ -288,6 +318,32 @@ int shp_sip_plan(const char *buf, const struct shp_sip_msg *msg,
 		return err;
 	}
 	return plan->n;
+}
+
+u16 shp_sip_adv_port(const char *buf, const struct shp_sip_msg *msg,
+		     const struct shp_addr *addr, u16 port)
+{
+	const struct shp_hostport *hp;
+	unsigned int i;
+
+	if (!buf || !msg || !addr)
+		return 0;
+	for (i = 0; i < msg->n_via + msg->n_contact; i++) {
+		if (i < msg->n_via) {
+			hp = &msg->via[i].sent_by;
+		} else {
+			const struct shp_uri *u = &msg->contact[i - msg->n_via].uri;
+
+			if (u->scheme != SHP_SCHEME_SIP &&
+			    u->scheme != SHP_SCHEME_SIPS)
+				continue;
+			hp = &u->hp;
+		}
+		if (hp->hp.len && shp_hp_port(hp) != port &&
+		    shp_hp_is(buf, hp, addr))
+			return shp_hp_port(hp);
+	}
+	return 0;
 }
 
 int shp_plan_apply(const char *in, size_t in_len, const struct shp_plan *plan,

@@ -93,6 +93,14 @@ struct shp_nat_map {
 	struct shp_addr pub;	/* the router's public address */
 	u16 priv_port;		/* signalling port on the UA */
 	u16 pub_port;		/* signalling port after NAT */
+	/*
+	 * A port the UA advertises for itself besides its source port (a
+	 * TCP UA's listening port, a phone that sends from one UDP port
+	 * and listens on another) and the public port of the pinhole the
+	 * datapath opened to it. Both 0: none.
+	 */
+	u16 adv_priv_port;
+	u16 adv_pub_port;
 };
 
 enum shp_msg_type {
@@ -343,6 +351,15 @@ int shp_plan_apply(const char *in, size_t in_len, const struct shp_plan *plan,
  */
 int shp_out_append(char *out, size_t cap, size_t *opos, const char *in,
 		   size_t len, const struct shp_plan *plan);
+
+/*
+ * The first port other than @port that a Via sent-by or a Contact of @msg
+ * writes with the host @addr, or 0: a UA advertising a listening port that
+ * is not the flow's (outbound, @addr private), or the public port of such
+ * a UA's pinhole (inbound, @addr public).
+ */
+u16 shp_sip_adv_port(const char *buf, const struct shp_sip_msg *msg,
+		     const struct shp_addr *addr, u16 port);
 
 /*
  * The media policy (shp_media.c). The SDP of a message that offers or

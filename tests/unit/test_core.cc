@@ -521,6 +521,45 @@ TEST(Match, InboundRestoresPrivate)
 	EXPECT_NE(back.find("c=IN IP4 212.19.6.166"), std::string::npos);
 }
 
+TEST(Match, AdvertisedPortFound)
+{
+	auto p = addr("192.168.0.31");
+	auto pub = addr("212.19.6.166");
+	auto adv = [&](const std::string &hdrs, const shp_addr &a,
+		       uint16_t port) {
+		std::string s = crlf("OPTIONS sip:x@h SIP/2.0\n" + hdrs +
+				     "Content-Length: 0\n\n");
+		Parsed m = parse(s);
+		EXPECT_GE(m.ret, 0) << hdrs;
+		return shp_sip_adv_port(s.data(), m.msg.get(), &a, port);
+	};
+	// the flow's own port, other hosts, host names: none
+	EXPECT_EQ(adv("Via: SIP/2.0/UDP 192.168.0.31:5010\n"
+		      "Contact: <sip:a@192.168.0.31:5010>\n", p, 5010), 0);
+	EXPECT_EQ(adv("Via: SIP/2.0/UDP 192.168.0.32:5060\n"
+		      "Contact: <sip:a@pc.example:5060>\n", p, 5010), 0);
+	// Via first, then Contacts; the default port counts
+	EXPECT_EQ(adv("Via: SIP/2.0/UDP 192.168.0.31:5010\n"
+		      "Contact: <sip:a@192.168.0.31>\n", p, 5010), 5060);
+	EXPECT_EQ(adv("Via: SIP/2.0/TCP 192.168.0.31:5070\n"
+		      "Contact: <sip:a@192.168.0.31:5080>\n", p, 5010), 5070);
+	EXPECT_EQ(adv("Contact: <tel:+1555>, <sips:a@192.168.0.31>\n", p,
+		      5010), 5061);
+	// inbound: the public address with the pinhole's port
+	EXPECT_EQ(adv("Via: SIP/2.0/UDP 212.19.6.166:5062;received=1.2.3.4\n",
+		      pub, 5010), 5062);
+	Parsed m = parse(crlf("OPTIONS sip:x@h SIP/2.0\nContent-Length: 0\n\n"));
+	EXPECT_EQ(shp_sip_adv_port(nullptr, m.msg.get(), &p, 5010), 0);
+}
+
+TEST(Match, AdvertisedPortContextChecked)
+{
+	const shp_vector *v = find_vector("seed_register");
+	auto ctx = mkctx("192.168.0.31", 5010, "212.19.6.166", 5010);
+	ctx.map.adv_priv_port = 5060;	// a pinhole needs both ports
+	EXPECT_EQ(rewrite(v->in, ctx), "ERR:" + std::to_string(-SHP_E_INVAL));
+}
+
 TEST(Match, BadContextRejected)
 {
 	const shp_vector *v = find_vector("seed_register");

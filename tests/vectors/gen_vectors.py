@@ -16,12 +16,12 @@ def msg(lines, body=None, eol="\r\n", clen=True):
     return s.replace("{CL}", str(len(b.encode())))
 
 def vec(name, inp, out=None, err=0, dir="OUT", stream=False, priv=PRIV, pport=5010,
-        pub=PUB, pubport=5010, mpub=None, media=(), rtcp=()):
+        pub=PUB, pubport=5010, mpub=None, media=(), rtcp=(), adv=(0, 0)):
     if out is not None and out == inp:
         raise Exception("out==in in " + name + ": use None")
     V.append(dict(name=name, inp=inp, out=out, err=err, dir=dir, stream=stream,
                   priv=priv, pport=pport, pub=pub, pubport=pubport, mpub=mpub,
-                  media=list(media), rtcp=list(rtcp)))
+                  media=list(media), rtcp=list(rtcp), adv=adv))
 
 def sub(s, pairs):
     for a, b in pairs:
@@ -117,6 +117,33 @@ vec("sips_default_5061", sips, sub(sips, [("TLS 10.0.0.1;", "TLS 198.51.100.7;")
     priv=P10, pport=5061, pub="198.51.100.7", pubport=5061)
 vec("sips_default_5061_other_port", sips, sub(sips, [("TLS 10.0.0.1;", "TLS 198.51.100.7:6000;"), ("<sips:a@10.0.0.1>", "<sips:a@198.51.100.7:6000>")]),
     priv=P10, pport=5061, pub="198.51.100.7", pubport=6000)
+# A UA that advertises another port than its source port: the datapath
+# opened a pinhole to it (public adv[1] -> private adv[0]); the flow's own
+# port keeps its own mapping.
+adv_reg = sub(reg, [("UDP 192.168.0.31:5010", "UDP 192.168.0.31:5060"), ("<sip:011@192.168.0.31:5010>", "<sip:011@192.168.0.31:5060>")])
+vec("adv_udp_listening_port", adv_reg, sub(adv_reg, [("UDP 192.168.0.31:5060", "UDP 212.19.6.166:5062"), ("<sip:011@192.168.0.31:5060>", "<sip:011@212.19.6.166:5062>")]),
+    adv=(5060, 5062))
+vec("adv_udp_no_pinhole_untouched", adv_reg, None)
+adv_tcp = msg(["REGISTER sip:avantelecom.avantele.com SIP/2.0",
+               "Via: SIP/2.0/TCP 192.168.0.31;branch=z9hG4bK77",
+               "From: <sip:011@avantelecom.avantele.com>;tag=1",
+               "To: <sip:011@avantelecom.avantele.com>",
+               "Call-ID: adv-tcp-1", "CSeq: 1 REGISTER",
+               "Contact: <sip:011@192.168.0.31;transport=tcp>, <sip:011@192.168.0.31:49152;transport=tcp>",
+               "Content-Length: 0"])
+vec("adv_tcp_ephemeral_source", adv_tcp, sub(adv_tcp, [("TCP 192.168.0.31;", "TCP 212.19.6.166;"), ("<sip:011@192.168.0.31;", "<sip:011@212.19.6.166;"),
+    ("192.168.0.31:49152;", "212.19.6.166:40000;")]), stream=True, pport=49152, pubport=40000, adv=(5060, 5060))
+vec("adv_tcp_port_written_when_not_default", adv_tcp, sub(adv_tcp, [("TCP 192.168.0.31;", "TCP 212.19.6.166:5064;"), ("<sip:011@192.168.0.31;", "<sip:011@212.19.6.166:5064;"),
+    ("192.168.0.31:49152;", "212.19.6.166:40000;")]), stream=True, pport=49152, pubport=40000, adv=(5060, 5064))
+adv_ok = msg(["SIP/2.0 200 OK",
+              "Via: SIP/2.0/UDP 212.19.6.166:5062;branch=z9hG4bK1;received=212.19.6.166",
+              "From: <sip:011@avantelecom.avantele.com>;tag=1",
+              "To: <sip:011@avantelecom.avantele.com>;tag=2",
+              "Call-ID: adv-1", "CSeq: 1 REGISTER",
+              "Contact: <sip:011@212.19.6.166:5062>;expires=60",
+              "Content-Length: 0"])
+vec("adv_inbound_restores_listening_port", adv_ok, sub(adv_ok, [("UDP 212.19.6.166:5062", "UDP 192.168.0.31:5060"), ("<sip:011@212.19.6.166:5062>", "<sip:011@192.168.0.31:5060>")]),
+    dir="IN", adv=(5060, 5062))
 vec("sips_5060_no_match", sips, None, priv=P10, pport=5060, pub="198.51.100.7", pubport=5060)
 
 # exact host match
@@ -316,6 +343,9 @@ for v in V:
     o.append("\t\t.priv_port = %d," % v["pport"])
     o.append('\t\t.pub_ip = "%s",' % v["pub"])
     o.append("\t\t.pub_port = %d," % v["pubport"])
+    if v["adv"][0]:
+        o.append("\t\t.adv_priv_port = %d," % v["adv"][0])
+        o.append("\t\t.adv_pub_port = %d," % v["adv"][1])
     if v["mpub"]: o.append('\t\t.media_pub_ip = "%s",' % v["mpub"])
     if v["media"]: o.append("\t\t.media_port = { %s }," % ", ".join(map(str, v["media"])))
     if v["rtcp"]: o.append("\t\t.rtcp_port = { %s }," % ", ".join(map(str, v["rtcp"])))

@@ -625,6 +625,161 @@ const struct shp_vector shp_vectors[] = {
 			"\r\n",
 	},
 	{
+		.name = "adv_udp_listening_port",
+		.in =
+			"REGISTER sip:avantelecom.avantele.com SIP/2.0\r\n"
+			"Via: SIP/2.0/UDP 192.168.0.31:5060;branch=z9hG4bK1076223587290572529;rport\r\n"
+			"From: \" \" <sip:011@avantelecom.avantele.com:5060>;tag=2717716575\r\n"
+			"To: \" \" <sip:011@avantelecom.avantele.com:5060>\r\n"
+			"Call-ID: 20063242339186-62012442819438@192.168.0.31\r\n"
+			"CSeq: 1 REGISTER\r\n"
+			"Contact: <sip:011@192.168.0.31:5060>\r\n"
+			"Max-Forwards: 70\r\n"
+			"Expires: 3600\r\n"
+			"Supported: path\r\n"
+			"User-Agent: Fanvil X3 1.3.384.1694\r\n"
+			"Allow: INVITE, ACK, OPTIONS, BYE, CANCEL, REFER, NOTIFY, INFO, PRACK, UPDATE, MESSAGE\r\n"
+			"Content-Length: 0\r\n"
+			"\r\n",
+		.dir = SHP_DIR_OUT,
+		.priv_ip = "192.168.0.31",
+		.priv_port = 5010,
+		.pub_ip = "212.19.6.166",
+		.pub_port = 5010,
+		.adv_priv_port = 5060,
+		.adv_pub_port = 5062,
+		.out =
+			"REGISTER sip:avantelecom.avantele.com SIP/2.0\r\n"
+			"Via: SIP/2.0/UDP 212.19.6.166:5062;branch=z9hG4bK1076223587290572529;rport\r\n"
+			"From: \" \" <sip:011@avantelecom.avantele.com:5060>;tag=2717716575\r\n"
+			"To: \" \" <sip:011@avantelecom.avantele.com:5060>\r\n"
+			"Call-ID: 20063242339186-62012442819438@192.168.0.31\r\n"
+			"CSeq: 1 REGISTER\r\n"
+			"Contact: <sip:011@212.19.6.166:5062>\r\n"
+			"Max-Forwards: 70\r\n"
+			"Expires: 3600\r\n"
+			"Supported: path\r\n"
+			"User-Agent: Fanvil X3 1.3.384.1694\r\n"
+			"Allow: INVITE, ACK, OPTIONS, BYE, CANCEL, REFER, NOTIFY, INFO, PRACK, UPDATE, MESSAGE\r\n"
+			"Content-Length: 0\r\n"
+			"\r\n",
+	},
+	{
+		.name = "adv_udp_no_pinhole_untouched",
+		.in =
+			"REGISTER sip:avantelecom.avantele.com SIP/2.0\r\n"
+			"Via: SIP/2.0/UDP 192.168.0.31:5060;branch=z9hG4bK1076223587290572529;rport\r\n"
+			"From: \" \" <sip:011@avantelecom.avantele.com:5060>;tag=2717716575\r\n"
+			"To: \" \" <sip:011@avantelecom.avantele.com:5060>\r\n"
+			"Call-ID: 20063242339186-62012442819438@192.168.0.31\r\n"
+			"CSeq: 1 REGISTER\r\n"
+			"Contact: <sip:011@192.168.0.31:5060>\r\n"
+			"Max-Forwards: 70\r\n"
+			"Expires: 3600\r\n"
+			"Supported: path\r\n"
+			"User-Agent: Fanvil X3 1.3.384.1694\r\n"
+			"Allow: INVITE, ACK, OPTIONS, BYE, CANCEL, REFER, NOTIFY, INFO, PRACK, UPDATE, MESSAGE\r\n"
+			"Content-Length: 0\r\n"
+			"\r\n",
+		.dir = SHP_DIR_OUT,
+		.priv_ip = "192.168.0.31",
+		.priv_port = 5010,
+		.pub_ip = "212.19.6.166",
+		.pub_port = 5010,
+	},
+	{
+		.name = "adv_tcp_ephemeral_source",
+		.in =
+			"REGISTER sip:avantelecom.avantele.com SIP/2.0\r\n"
+			"Via: SIP/2.0/TCP 192.168.0.31;branch=z9hG4bK77\r\n"
+			"From: <sip:011@avantelecom.avantele.com>;tag=1\r\n"
+			"To: <sip:011@avantelecom.avantele.com>\r\n"
+			"Call-ID: adv-tcp-1\r\n"
+			"CSeq: 1 REGISTER\r\n"
+			"Contact: <sip:011@192.168.0.31;transport=tcp>, <sip:011@192.168.0.31:49152;transport=tcp>\r\n"
+			"Content-Length: 0\r\n"
+			"\r\n",
+		.dir = SHP_DIR_OUT,
+		.stream = true,
+		.priv_ip = "192.168.0.31",
+		.priv_port = 49152,
+		.pub_ip = "212.19.6.166",
+		.pub_port = 40000,
+		.adv_priv_port = 5060,
+		.adv_pub_port = 5060,
+		.out =
+			"REGISTER sip:avantelecom.avantele.com SIP/2.0\r\n"
+			"Via: SIP/2.0/TCP 212.19.6.166;branch=z9hG4bK77\r\n"
+			"From: <sip:011@avantelecom.avantele.com>;tag=1\r\n"
+			"To: <sip:011@avantelecom.avantele.com>\r\n"
+			"Call-ID: adv-tcp-1\r\n"
+			"CSeq: 1 REGISTER\r\n"
+			"Contact: <sip:011@212.19.6.166;transport=tcp>, <sip:011@212.19.6.166:40000;transport=tcp>\r\n"
+			"Content-Length: 0\r\n"
+			"\r\n",
+	},
+	{
+		.name = "adv_tcp_port_written_when_not_default",
+		.in =
+			"REGISTER sip:avantelecom.avantele.com SIP/2.0\r\n"
+			"Via: SIP/2.0/TCP 192.168.0.31;branch=z9hG4bK77\r\n"
+			"From: <sip:011@avantelecom.avantele.com>;tag=1\r\n"
+			"To: <sip:011@avantelecom.avantele.com>\r\n"
+			"Call-ID: adv-tcp-1\r\n"
+			"CSeq: 1 REGISTER\r\n"
+			"Contact: <sip:011@192.168.0.31;transport=tcp>, <sip:011@192.168.0.31:49152;transport=tcp>\r\n"
+			"Content-Length: 0\r\n"
+			"\r\n",
+		.dir = SHP_DIR_OUT,
+		.stream = true,
+		.priv_ip = "192.168.0.31",
+		.priv_port = 49152,
+		.pub_ip = "212.19.6.166",
+		.pub_port = 40000,
+		.adv_priv_port = 5060,
+		.adv_pub_port = 5064,
+		.out =
+			"REGISTER sip:avantelecom.avantele.com SIP/2.0\r\n"
+			"Via: SIP/2.0/TCP 212.19.6.166:5064;branch=z9hG4bK77\r\n"
+			"From: <sip:011@avantelecom.avantele.com>;tag=1\r\n"
+			"To: <sip:011@avantelecom.avantele.com>\r\n"
+			"Call-ID: adv-tcp-1\r\n"
+			"CSeq: 1 REGISTER\r\n"
+			"Contact: <sip:011@212.19.6.166:5064;transport=tcp>, <sip:011@212.19.6.166:40000;transport=tcp>\r\n"
+			"Content-Length: 0\r\n"
+			"\r\n",
+	},
+	{
+		.name = "adv_inbound_restores_listening_port",
+		.in =
+			"SIP/2.0 200 OK\r\n"
+			"Via: SIP/2.0/UDP 212.19.6.166:5062;branch=z9hG4bK1;received=212.19.6.166\r\n"
+			"From: <sip:011@avantelecom.avantele.com>;tag=1\r\n"
+			"To: <sip:011@avantelecom.avantele.com>;tag=2\r\n"
+			"Call-ID: adv-1\r\n"
+			"CSeq: 1 REGISTER\r\n"
+			"Contact: <sip:011@212.19.6.166:5062>;expires=60\r\n"
+			"Content-Length: 0\r\n"
+			"\r\n",
+		.dir = SHP_DIR_IN,
+		.priv_ip = "192.168.0.31",
+		.priv_port = 5010,
+		.pub_ip = "212.19.6.166",
+		.pub_port = 5010,
+		.adv_priv_port = 5060,
+		.adv_pub_port = 5062,
+		.out =
+			"SIP/2.0 200 OK\r\n"
+			"Via: SIP/2.0/UDP 192.168.0.31:5060;branch=z9hG4bK1;received=212.19.6.166\r\n"
+			"From: <sip:011@avantelecom.avantele.com>;tag=1\r\n"
+			"To: <sip:011@avantelecom.avantele.com>;tag=2\r\n"
+			"Call-ID: adv-1\r\n"
+			"CSeq: 1 REGISTER\r\n"
+			"Contact: <sip:011@192.168.0.31:5060>;expires=60\r\n"
+			"Content-Length: 0\r\n"
+			"\r\n",
+	},
+	{
 		.name = "sips_5060_no_match",
 		.in =
 			"REGISTER sips:example.com SIP/2.0\r\n"
@@ -1687,6 +1842,8 @@ int shp_vector_ctx(const struct shp_vector *v, struct shp_rewrite_ctx *ctx)
 		return -SHP_E_INVAL;
 	ctx->map.priv_port = v->priv_port;
 	ctx->map.pub_port = v->pub_port;
+	ctx->map.adv_priv_port = v->adv_priv_port;
+	ctx->map.adv_pub_port = v->adv_pub_port;
 	for (i = 0; i < SHP_VEC_MEDIA; i++) {
 		ctx->media_port[i] = v->media_port[i];
 		ctx->rtcp_port[i] = v->rtcp_port[i];

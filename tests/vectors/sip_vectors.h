@@ -29,6 +29,8 @@ struct shp_vector {
 	u16 priv_port;
 	const char *pub_ip;
 	u16 pub_port;
+	u16 adv_priv_port;	/* the advertised port's pinhole; 0 none */
+	u16 adv_pub_port;
 	const char *media_pub_ip;	/* NULL: pub_ip */
 	u16 media_port[SHP_VEC_MEDIA];
 	u16 rtcp_port[SHP_VEC_MEDIA];
