@@ -81,6 +81,8 @@ static const char *const shp_edit_field[] = {
 	[SHP_EK_SDP_M] = "m=",
 	[SHP_EK_SDP_RTCP_PORT] = "a=rtcp port",
 	[SHP_EK_SDP_RTCP_ADDR] = "a=rtcp address",
+	[SHP_EK_VIA_RECEIVED] = "Via received",
+	[SHP_EK_VIA_RPORT] = "Via rport",
 };
 
 static size_t shp_event_size(unsigned int blen, unsigned int alen,

@@ -422,6 +422,7 @@ static int shp_parse_via(const char *b, size_t i, size_t end,
 				    p.val.len && pv && pv <= 65535) {
 					v->flags |= SHP_VIA_RPORT_VAL;
 					v->rport = (u16)pv;
+					v->rport_val = p.val;
 				}
 			}
 		}

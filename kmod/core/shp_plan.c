@@ -83,6 +83,30 @@ static u16 shp_hp_port(const struct shp_hostport *hp)
 	return hp->port ? hp->port : hp->def_port;
 }
 
+/* what @port on the from side becomes: to_port, to_adv, or 0 (neither) */
+static u16 shp_plan_map_port(const struct shp_plan_st *st, u16 port)
+{
+	if (port == st->from_port)
+		return st->to_port;
+	if (st->from_adv && port == st->from_adv)
+		return st->to_adv;
+	return 0;
+}
+
+/* the new port of a host[:port] naming the from side, or 0 */
+static u16 shp_plan_hp_match(const struct shp_plan_st *st,
+			     const struct shp_hostport *hp)
+{
+	u16 to_port;
+
+	if (!hp->hp.len)
+		return 0;
+	to_port = shp_plan_map_port(st, shp_hp_port(hp));
+	if (!to_port || !shp_hp_is(st->b, hp, st->from))
+		return 0;
+	return to_port;
+}
+
 /*
  * host[:port] matching (from, from_port) exactly -> (to, to_port), or
  * (from, from_adv) -> (to, to_adv)
@@ -92,19 +116,11 @@ static int shp_plan_hp(struct shp_plan_st *st, const struct shp_hostport *hp,
 {
 	char tmp[SHP_REPL_MAX];
 	size_t n = 0;
-	u16 port, to_port;
+	u16 to_port;
 	bool br;
 
-	if (!hp->hp.len)
-		return 0;
-	port = shp_hp_port(hp);
-	if (port == st->from_port)
-		to_port = st->to_port;
-	else if (st->from_adv && port == st->from_adv)
-		to_port = st->to_adv;
-	else
-		return 0;
-	if (!shp_hp_is(st->b, hp, st->from))
+	to_port = shp_plan_hp_match(st, hp);
+	if (!to_port)
 		return 0;
 	br = st->b[hp->hp.off] == '[';
 	if (br)
@@ -118,6 +134,50 @@ static int shp_plan_hp(struct shp_plan_st *st, const struct shp_hostport *hp,
 		n += shp_plan_fmt_u32(to_port, tmp + n);
 	}
 	return shp_plan_add(st, hp->hp.off, hp->hp.len, tmp, n, kind);
+}
+
+/*
+ * A Via naming the UA, in a message to it: its received= and rport= as
+ * the registrar saw them (public) become the UA's own, as the in-tree
+ * helper does, so that the UA sees the private view it wrote
+ * (docs/datapath.md, "received and rport").
+ */
+static int shp_plan_via(struct shp_plan_st *st, const struct shp_via *v,
+			bool in)
+{
+	const struct shp_span *rv = &v->received;
+	struct shp_addr a;
+	char tmp[8];
+	size_t n;
+	bool br;
+	u16 to;
+	int err;
+
+	if (in && shp_plan_hp_match(st, &v->sent_by) &&
+	    (v->flags & SHP_VIA_RECEIVED) && rv->len > 2) {
+		br = st->b[rv->off] == '[' && st->b[rv->off + rv->len - 1] == ']';
+		if (!shp_addr_parse(st->b + rv->off + br, rv->len - 2 * br,
+				    &a) && shp_addr_equal(&a, st->from)) {
+			err = shp_plan_add(st, rv->off + br, rv->len - 2 * br,
+					   st->to_txt, st->to_len,
+					   SHP_EK_VIA_RECEIVED);
+			if (err)
+				return err;
+		}
+	}
+	if (in && shp_plan_hp_match(st, &v->sent_by) &&
+	    (v->flags & SHP_VIA_RPORT_VAL)) {
+		to = shp_plan_map_port(st, v->rport);
+		if (to) {
+			n = shp_plan_fmt_u32(to, tmp);
+			err = shp_plan_add(st, v->rport_val.off,
+					   v->rport_val.len, tmp, n,
+					   SHP_EK_VIA_RPORT);
+			if (err)
+				return err;
+		}
+	}
+	return shp_plan_hp(st, &v->sent_by, SHP_EK_VIA);
 }
 
 static int shp_plan_uri(struct shp_plan_st *st, const struct shp_uri *u,
@@ -228,7 +288,7 @@ static int shp_plan_build(struct shp_plan_st *st, const struct shp_sip_msg *m,
 	if (!err)
 		err = shp_plan_uri(st, &m->to, SHP_EK_TO);
 	for (i = 0; !err && i < m->n_via; i++)
-		err = shp_plan_hp(st, &m->via[i].sent_by, SHP_EK_VIA);
+		err = shp_plan_via(st, &m->via[i], ctx->dir == SHP_DIR_IN);
 	for (i = 0; !err && i < m->n_contact; i++)
 		err = shp_plan_uri(st, &m->contact[i].uri, SHP_EK_CONTACT);
 	if (!err && (m->flags & SHP_F_SDP))

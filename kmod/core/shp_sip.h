@@ -172,6 +172,7 @@ struct shp_via {
 	u8 flags;		/* SHP_VIA_* */
 	u16 rport;		/* value of ;rport=N */
 	struct shp_span received, maddr, branch;	/* param values */
+	struct shp_span rport_val;	/* N of ;rport=N (SHP_VIA_RPORT_VAL) */
 };
 
 struct shp_contact {
@@ -304,6 +305,8 @@ enum shp_edit_kind {
 	SHP_EK_SDP_M,
 	SHP_EK_SDP_RTCP_PORT,
 	SHP_EK_SDP_RTCP_ADDR,
+	SHP_EK_VIA_RECEIVED,
+	SHP_EK_VIA_RPORT,
 };
 
 struct shp_edit {

@@ -80,5 +80,7 @@ def to_public(msg, priv=t.PHONE_IP, pub=t.PUBLIC_IP, port=5010,
 
 def to_private(msg, priv=t.PHONE_IP, pub=t.PUBLIC_IP, port=5010):
     """What the ALG makes of a message to the phone (Via, Contact,
-    Request-URI, To carrying the public address:port)."""
-    return msg.replace(_hp(pub, port).encode(), _hp(priv, port).encode())
+    Request-URI, To carrying the public address:port, and the received=
+    the registrar filled in: docs/datapath.md, "received and rport")."""
+    return msg.replace(_hp(pub, port).encode(), _hp(priv, port).encode()) \
+        .replace(f"received={pub}".encode(), f"received={priv}".encode())

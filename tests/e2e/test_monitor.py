@@ -19,6 +19,7 @@ import peers
 import topology as t
 from conftest import rmmod
 from ctl import ctl  # noqa: F401  (fixture)
+from dialog import to_private
 from sipmsg import PRIV, PUB, public_form, register, register_ok
 
 NOBODY = "setpriv --reuid=65534 --regid=65534 --clear-groups"
@@ -213,7 +214,7 @@ def test_write_pcapng_before_and_after(alg, socks, ctl, tmp_path):
         # answer opened the way in): the other way round
         server.sendto(register_ok(), (t.PUBLIC_IP, 5010))
         ok = phone.recvfrom(65535)[0]
-        assert ok == register_ok().replace(PUB.encode(), PRIV.encode())
+        assert ok == to_private(register_ok())
         invite = (f"INVITE sip:011@{PUB} SIP/2.0\r\n"
                   f"Via: SIP/2.0/UDP {t.SERVER_IP}:5070;branch=z9hG4bKw\r\n"
                   f"From: <sip:100@{t.SERVER_IP}>;tag=w1\r\n"

@@ -134,6 +134,12 @@ def test_kamailio_registrar_calls_phone(alg, socks):
         assert src == (t.SERVER_IP, SIP_PORT)
         assert re.search(rb"\r\nContact: <sip:011@192\.168\.0\.31:5010>;"
                          rb"expires=\d+", ok), ok
+        # kamailio fills in the seed REGISTER's ;rport and received=
+        # (RFC 3581) with what it saw: the phone gets its own back
+        via = re.search(rb"\r\nVia: ([^\r]*)", ok).group(1)
+        assert via.startswith(b"SIP/2.0/UDP 192.168.0.31:5010;"), via
+        assert b";rport=5010" in via and b"received=192.168.0.31" in via, via
+        assert t.PUBLIC_IP.encode() not in ok, ok
 
         caller = socks(t.SERVER, t.SERVER_IP, 5070)
         sdp = crlf(f"""

@@ -142,7 +142,7 @@ adv_ok = msg(["SIP/2.0 200 OK",
               "Call-ID: adv-1", "CSeq: 1 REGISTER",
               "Contact: <sip:011@212.19.6.166:5062>;expires=60",
               "Content-Length: 0"])
-vec("adv_inbound_restores_listening_port", adv_ok, sub(adv_ok, [("UDP 212.19.6.166:5062", "UDP 192.168.0.31:5060"), ("<sip:011@212.19.6.166:5062>", "<sip:011@192.168.0.31:5060>")]),
+vec("adv_inbound_restores_listening_port", adv_ok, sub(adv_ok, [("UDP 212.19.6.166:5062", "UDP 192.168.0.31:5060"), ("received=212.19.6.166", "received=192.168.0.31"), ("<sip:011@212.19.6.166:5062>", "<sip:011@192.168.0.31:5060>")]),
     dir="IN", adv=(5060, 5062))
 vec("sips_5060_no_match", sips, None, priv=P10, pport=5060, pub="198.51.100.7", pubport=5060)
 
@@ -193,9 +193,29 @@ mv = msg(["SIP/2.0 200 OK",
           "Contact: <sip:a@212.19.6.166:5010>;expires=3600, \"x, y\" <sip:a@203.0.113.5>;expires=60",
           "Contact: sip:a@212.19.6.166:5010;expires=10",
           "Expires: 3600", "Content-Length: 0"])
-vec("response_inbound", mv, sub(mv, [("UDP 212.19.6.166:5010;", "UDP 192.168.0.31:5010;"), ("<sip:a@212.19.6.166:5010>", "<sip:a@192.168.0.31:5010>"),
+vec("response_inbound", mv, sub(mv, [("UDP 212.19.6.166:5010;", "UDP 192.168.0.31:5010;"), ("received=212.19.6.166", "received=192.168.0.31"), ("<sip:a@212.19.6.166:5010>", "<sip:a@192.168.0.31:5010>"),
                                     ("sip:a@212.19.6.166:5010;expires=10", "sip:a@192.168.0.31:5010;expires=10")]), dir="IN")
 vec("response_outbound_nothing", mv, None)
+
+# received= and rport= of the UA's Via in a message to it: the UA's own
+# (as the in-tree helper does); another Via's, or another value, stay
+rr = msg(["SIP/2.0 200 OK",
+          "Via: SIP/2.0/UDP 212.19.6.166:5011;branch=z9hG4bK1;rport=5011;received=212.19.6.166",
+          "Via: SIP/2.0/UDP proxy.example.com;branch=z9hG4bK2;received=212.19.6.166;rport=5011",
+          "From: <sip:a@example.com>;tag=1", "To: <sip:a@example.com>;tag=2", "Call-ID: rr", "CSeq: 2 REGISTER",
+          "Content-Length: 0"])
+vec("via_received_rport_inbound", rr, sub(rr, [("UDP 212.19.6.166:5011;branch=z9hG4bK1;rport=5011;received=212.19.6.166",
+                                              "UDP 192.168.0.31:5010;branch=z9hG4bK1;rport=5010;received=192.168.0.31")]),
+    dir="IN", pubport=5011)
+rr_other = sub(rr, [("rport=5011;received=212.19.6.166", "rport=7000;received=198.51.100.9")])
+vec("via_received_rport_other_values", rr_other, sub(rr_other, [("UDP 212.19.6.166:5011;", "UDP 192.168.0.31:5010;")]), dir="IN", pubport=5011)
+vec("via_received_rport_outbound_untouched", sub(rr, [("UDP 212.19.6.166:5011;", "UDP 192.168.0.40:5011;")]), None, pubport=5011)
+rr6 = msg(["SIP/2.0 200 OK",
+           "Via: SIP/2.0/UDP [2001:db8::166]:5010;branch=z9hG4bK1;received=2001:db8::166;rport=5010",
+           "Via: SIP/2.0/UDP [2001:db8::166]:5010;branch=z9hG4bK2;received=[2001:db8::166]",
+           "From: <sip:a@example.com>;tag=1", "To: <sip:a@example.com>;tag=2", "Call-ID: rr6", "CSeq: 2 REGISTER",
+           "Content-Length: 0"])
+vec("via_received_ipv6_bare_and_bracketed", rr6, fixcl(rr6.replace("2001:db8::166", "fd00::31")), dir="IN", priv="fd00::31", pub="2001:db8::166")
 
 # inbound request: Request-URI and To of the UA go back to private
 inr = msg(["INVITE sip:011@212.19.6.166:5010 SIP/2.0",

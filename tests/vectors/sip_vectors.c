@@ -770,7 +770,7 @@ const struct shp_vector shp_vectors[] = {
 		.adv_pub_port = 5062,
 		.out =
 			"SIP/2.0 200 OK\r\n"
-			"Via: SIP/2.0/UDP 192.168.0.31:5060;branch=z9hG4bK1;received=212.19.6.166\r\n"
+			"Via: SIP/2.0/UDP 192.168.0.31:5060;branch=z9hG4bK1;received=192.168.0.31\r\n"
 			"From: <sip:011@avantelecom.avantele.com>;tag=1\r\n"
 			"To: <sip:011@avantelecom.avantele.com>;tag=2\r\n"
 			"Call-ID: adv-1\r\n"
@@ -972,7 +972,7 @@ const struct shp_vector shp_vectors[] = {
 		.pub_port = 5010,
 		.out =
 			"SIP/2.0 200 OK\r\n"
-			"Via: SIP/2.0/UDP 192.168.0.31:5010;branch=z9hG4bK1;received=212.19.6.166;rport=5010, SIP/2.0/TCP proxy.example.com;branch=z9hG4bK2\r\n"
+			"Via: SIP/2.0/UDP 192.168.0.31:5010;branch=z9hG4bK1;received=192.168.0.31;rport=5010, SIP/2.0/TCP proxy.example.com;branch=z9hG4bK2\r\n"
 			"Via: SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bK3;maddr=224.0.0.1\r\n"
 			"From: <sip:a@example.com>;tag=1\r\n"
 			"To: <sip:a@example.com>;tag=2\r\n"
@@ -1004,6 +1004,108 @@ const struct shp_vector shp_vectors[] = {
 		.priv_port = 5010,
 		.pub_ip = "212.19.6.166",
 		.pub_port = 5010,
+	},
+	{
+		.name = "via_received_rport_inbound",
+		.in =
+			"SIP/2.0 200 OK\r\n"
+			"Via: SIP/2.0/UDP 212.19.6.166:5011;branch=z9hG4bK1;rport=5011;received=212.19.6.166\r\n"
+			"Via: SIP/2.0/UDP proxy.example.com;branch=z9hG4bK2;received=212.19.6.166;rport=5011\r\n"
+			"From: <sip:a@example.com>;tag=1\r\n"
+			"To: <sip:a@example.com>;tag=2\r\n"
+			"Call-ID: rr\r\n"
+			"CSeq: 2 REGISTER\r\n"
+			"Content-Length: 0\r\n"
+			"\r\n",
+		.dir = SHP_DIR_IN,
+		.priv_ip = "192.168.0.31",
+		.priv_port = 5010,
+		.pub_ip = "212.19.6.166",
+		.pub_port = 5011,
+		.out =
+			"SIP/2.0 200 OK\r\n"
+			"Via: SIP/2.0/UDP 192.168.0.31:5010;branch=z9hG4bK1;rport=5010;received=192.168.0.31\r\n"
+			"Via: SIP/2.0/UDP proxy.example.com;branch=z9hG4bK2;received=212.19.6.166;rport=5011\r\n"
+			"From: <sip:a@example.com>;tag=1\r\n"
+			"To: <sip:a@example.com>;tag=2\r\n"
+			"Call-ID: rr\r\n"
+			"CSeq: 2 REGISTER\r\n"
+			"Content-Length: 0\r\n"
+			"\r\n",
+	},
+	{
+		.name = "via_received_rport_other_values",
+		.in =
+			"SIP/2.0 200 OK\r\n"
+			"Via: SIP/2.0/UDP 212.19.6.166:5011;branch=z9hG4bK1;rport=7000;received=198.51.100.9\r\n"
+			"Via: SIP/2.0/UDP proxy.example.com;branch=z9hG4bK2;received=212.19.6.166;rport=5011\r\n"
+			"From: <sip:a@example.com>;tag=1\r\n"
+			"To: <sip:a@example.com>;tag=2\r\n"
+			"Call-ID: rr\r\n"
+			"CSeq: 2 REGISTER\r\n"
+			"Content-Length: 0\r\n"
+			"\r\n",
+		.dir = SHP_DIR_IN,
+		.priv_ip = "192.168.0.31",
+		.priv_port = 5010,
+		.pub_ip = "212.19.6.166",
+		.pub_port = 5011,
+		.out =
+			"SIP/2.0 200 OK\r\n"
+			"Via: SIP/2.0/UDP 192.168.0.31:5010;branch=z9hG4bK1;rport=7000;received=198.51.100.9\r\n"
+			"Via: SIP/2.0/UDP proxy.example.com;branch=z9hG4bK2;received=212.19.6.166;rport=5011\r\n"
+			"From: <sip:a@example.com>;tag=1\r\n"
+			"To: <sip:a@example.com>;tag=2\r\n"
+			"Call-ID: rr\r\n"
+			"CSeq: 2 REGISTER\r\n"
+			"Content-Length: 0\r\n"
+			"\r\n",
+	},
+	{
+		.name = "via_received_rport_outbound_untouched",
+		.in =
+			"SIP/2.0 200 OK\r\n"
+			"Via: SIP/2.0/UDP 192.168.0.40:5011;branch=z9hG4bK1;rport=5011;received=212.19.6.166\r\n"
+			"Via: SIP/2.0/UDP proxy.example.com;branch=z9hG4bK2;received=212.19.6.166;rport=5011\r\n"
+			"From: <sip:a@example.com>;tag=1\r\n"
+			"To: <sip:a@example.com>;tag=2\r\n"
+			"Call-ID: rr\r\n"
+			"CSeq: 2 REGISTER\r\n"
+			"Content-Length: 0\r\n"
+			"\r\n",
+		.dir = SHP_DIR_OUT,
+		.priv_ip = "192.168.0.31",
+		.priv_port = 5010,
+		.pub_ip = "212.19.6.166",
+		.pub_port = 5011,
+	},
+	{
+		.name = "via_received_ipv6_bare_and_bracketed",
+		.in =
+			"SIP/2.0 200 OK\r\n"
+			"Via: SIP/2.0/UDP [2001:db8::166]:5010;branch=z9hG4bK1;received=2001:db8::166;rport=5010\r\n"
+			"Via: SIP/2.0/UDP [2001:db8::166]:5010;branch=z9hG4bK2;received=[2001:db8::166]\r\n"
+			"From: <sip:a@example.com>;tag=1\r\n"
+			"To: <sip:a@example.com>;tag=2\r\n"
+			"Call-ID: rr6\r\n"
+			"CSeq: 2 REGISTER\r\n"
+			"Content-Length: 0\r\n"
+			"\r\n",
+		.dir = SHP_DIR_IN,
+		.priv_ip = "fd00::31",
+		.priv_port = 5010,
+		.pub_ip = "2001:db8::166",
+		.pub_port = 5010,
+		.out =
+			"SIP/2.0 200 OK\r\n"
+			"Via: SIP/2.0/UDP [fd00::31]:5010;branch=z9hG4bK1;received=fd00::31;rport=5010\r\n"
+			"Via: SIP/2.0/UDP [fd00::31]:5010;branch=z9hG4bK2;received=[fd00::31]\r\n"
+			"From: <sip:a@example.com>;tag=1\r\n"
+			"To: <sip:a@example.com>;tag=2\r\n"
+			"Call-ID: rr6\r\n"
+			"CSeq: 2 REGISTER\r\n"
+			"Content-Length: 0\r\n"
+			"\r\n",
 	},
 	{
 		.name = "request_inbound",
