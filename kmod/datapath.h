@@ -79,7 +79,6 @@ void shp_register_update(struct shp_net *sn, const struct shp_flow *fl,
  * Sets map's advertised port from the UA's pinhole, opening it for an
  * outbound message (unless pinholes-only): true when this call opened it.
  */
-#define SHP_ADV_PORT_TRIES	16	/* public ports tried: bounded */
 bool shp_adv_port(struct shp_net *sn, const struct shp_config *cfg,
 		  const struct shp_flow *fl, bool out,
 		  const struct shp_sip_msg *msg, const char *buf,

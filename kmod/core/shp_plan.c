@@ -399,11 +399,19 @@ u16 shp_sip_adv_port(const char *buf, const struct shp_sip_msg *msg,
 				continue;
 			hp = &u->hp;
 		}
+		/* never a pinhole below 1024, as for media */
 		if (hp->hp.len && shp_hp_port(hp) != port &&
+		    shp_hp_port(hp) >= SHP_MEDIA_MIN_PORT &&
 		    shp_hp_is(buf, hp, addr))
 			return shp_hp_port(hp);
 	}
 	return 0;
+}
+
+bool shp_adv_port_possible(u16 want, unsigned int got)
+{
+	return want >= SHP_MEDIA_MIN_PORT && got >= want &&
+	       got < (unsigned int)want + SHP_ADV_PORT_TRIES && got <= 65535;
 }
 
 int shp_plan_apply(const char *in, size_t in_len, const struct shp_plan *plan,

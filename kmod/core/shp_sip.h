@@ -356,13 +356,19 @@ int shp_out_append(char *out, size_t cap, size_t *opos, const char *in,
 		   size_t len, const struct shp_plan *plan);
 
 /*
- * The first port other than @port that a Via sent-by or a Contact of @msg
- * writes with the host @addr, or 0: a UA advertising a listening port that
- * is not the flow's (outbound, @addr private), or the public port of such
- * a UA's pinhole (inbound, @addr public).
+ * The first port other than @port, and not below SHP_MEDIA_MIN_PORT, that
+ * a Via sent-by or a Contact of @msg writes with the host @addr, or 0: a
+ * UA advertising a listening port that is not the flow's (outbound,
+ * @addr private), or the public port of such a UA's pinhole (inbound,
+ * @addr public). The datapath gives the port a pinhole at its own public
+ * port or one of the next SHP_ADV_PORT_TRIES - 1
+ * (shp_adv_port_possible()).
  */
+#define SHP_ADV_PORT_TRIES	16	/* public ports tried: bounded */
 u16 shp_sip_adv_port(const char *buf, const struct shp_sip_msg *msg,
 		     const struct shp_addr *addr, u16 port);
+/* may the datapath have given the advertised port @want public port @got? */
+bool shp_adv_port_possible(u16 want, unsigned int got);
 
 /*
  * The media policy (shp_media.c). The SDP of a message that offers or

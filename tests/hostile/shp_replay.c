@@ -17,7 +17,11 @@
  * they are read from the received message and checked to be ones the
  * datapath may choose (kmod/core/shp_media.c, the module's own policy:
  * the UA's port or one of the next 15 pairs, RTCP = RTP + 1, only for
- * streams that get expectations). The counters the module must show are
+ * streams that get expectations). Likewise the public port of a pinhole
+ * for a port the UA advertises besides its source port (kmod/register.c,
+ * shp_adv_port_possible()), and, coming back, which private port a
+ * public one maps to (a pinhole an earlier message opened). The counters
+ * the module must show are
  * printed as one line of key=value pairs:
  *   records parsed malformed rewritten_headers rewritten_sdp lost mismatch
  * Mismatches are described on stderr. Exit 0 when there is none, 1 when
@@ -99,6 +103,32 @@ static bool media_ports(size_t rlen)
 	return true;
 }
 
+/*
+ * The advertised port's mapping from the received copy (outbound: the
+ * public port of its pinhole; inbound: the private port a pinhole gives a
+ * public one); false if it shows an outbound one the datapath cannot have
+ * chosen.
+ */
+static bool adv_ports(bool out, size_t rlen)
+{
+	struct shp_nat_map *mp = &ctx.map;
+	u16 p, q;
+
+	p = out ? shp_sip_adv_port(sent, &msg, &mp->priv, mp->priv_port) :
+		  shp_sip_adv_port(sent, &msg, &mp->pub, mp->pub_port);
+	if (!p || shp_sip_parse(recvd, rlen, false, &rmsg) < 0)
+		return true;	/* the byte comparison will tell */
+	q = out ? shp_sip_adv_port(recvd, &rmsg, &mp->pub, mp->pub_port) :
+		  shp_sip_adv_port(recvd, &rmsg, &mp->priv, mp->priv_port);
+	if (!q)
+		return true;
+	if (out && !shp_adv_port_possible(p, q))
+		return false;
+	mp->adv_priv_port = out ? p : q;
+	mp->adv_pub_port = out ? q : p;
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long n = 0, parsed = 0, malformed = 0, hdr = 0, sdp = 0;
@@ -141,6 +171,8 @@ int main(int argc, char **argv)
 			if (out && msg.call_id.len && shp_media_offer_answer(&msg) &&
 			    rlen != NO_RECV)
 				ok = media_ports(rlen);
+			if (h[0] != 2 && rlen != NO_RECV && !adv_ports(out, rlen))
+				ok = false;
 			k = 0;
 			if (h[0] != 2 && msg.type != SHP_MSG_KEEPALIVE)
 				k = shp_sip_plan(sent, &msg, &ctx, &plan);
@@ -163,7 +195,8 @@ int main(int argc, char **argv)
 			report(n, "nothing arrived", want, wlen, "", 0);
 		} else if (!ok) {
 			mismatch++;
-			report(n, "media port the datapath cannot choose",
+			report(n, "media or advertised port the datapath "
+			       "cannot choose",
 			       want, wlen, recvd, rlen);
 		} else if (wlen != rlen || memcmp(want, recvd, rlen)) {
 			mismatch++;

@@ -545,11 +545,26 @@ TEST(Match, AdvertisedPortFound)
 		      "Contact: <sip:a@192.168.0.31:5080>\n", p, 5010), 5070);
 	EXPECT_EQ(adv("Contact: <tel:+1555>, <sips:a@192.168.0.31>\n", p,
 		      5010), 5061);
+	// never a pinhole below 1024: the next candidate counts
+	EXPECT_EQ(adv("Via: SIP/2.0/UDP 192.168.0.31:80\n"
+		      "Contact: <sip:a@192.168.0.31:5070>\n", p, 5010), 5070);
+	EXPECT_EQ(adv("Contact: <sip:a@192.168.0.31:1023>\n", p, 5010), 0);
 	// inbound: the public address with the pinhole's port
 	EXPECT_EQ(adv("Via: SIP/2.0/UDP 212.19.6.166:5062;received=1.2.3.4\n",
 		      pub, 5010), 5062);
 	Parsed m = parse(crlf("OPTIONS sip:x@h SIP/2.0\nContent-Length: 0\n\n"));
 	EXPECT_EQ(shp_sip_adv_port(nullptr, m.msg.get(), &p, 5010), 0);
+}
+
+TEST(Match, AdvertisedPortPossible)
+{
+	EXPECT_TRUE(shp_adv_port_possible(5060, 5060));
+	EXPECT_TRUE(shp_adv_port_possible(5060, 5060 + SHP_ADV_PORT_TRIES - 1));
+	EXPECT_FALSE(shp_adv_port_possible(5060, 5060 + SHP_ADV_PORT_TRIES));
+	EXPECT_FALSE(shp_adv_port_possible(5060, 5059));
+	EXPECT_FALSE(shp_adv_port_possible(1023, 1023));
+	EXPECT_TRUE(shp_adv_port_possible(65535, 65535));
+	EXPECT_FALSE(shp_adv_port_possible(65535, 65536));
 }
 
 TEST(Match, AdvertisedPortContextChecked)
