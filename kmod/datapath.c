@@ -322,6 +322,11 @@ static int shp_help_with_scratch(struct sk_buff *skb, unsigned int protoff,
 			 */
 			if (r == -SHP_E_TOO_MANY || r == -SHP_E_TOO_BIG || tcp)
 				droppable = false;
+			/* invalid, but sent by real UAs: never dropped */
+			if (r == -SHP_E_V6_UNBRACKETED) {
+				shp_stat_inc(sn, SHP_STAT(IPV6_UNBRACKETED));
+				droppable = false;
+			}
 			bad = true;
 			break;
 		}

@@ -24,6 +24,7 @@ const char *shp_strerror(int err)
 		[SHP_E_TOO_MANY] = "too many headers, media or edits",
 		[SHP_E_NOSPACE] = "output buffer too small",
 		[SHP_E_INVAL] = "invalid argument",
+		[SHP_E_V6_UNBRACKETED] = "IPv6 address without brackets",
 	};
 
 	if (err < 0)

@@ -148,6 +148,33 @@ static size_t shp_parse_num(const char *b, size_t *i, size_t end, u32 *val)
  * host [ ":" port ] at b[*pos]. With lws, white space is allowed around the
  * colon (Via sent-by). On success *pos is just after the host or port.
  */
+/*
+ * Does b[i, end) start with an IPv6 address written without brackets,
+ * with or without a ":port" after it? Some UAs send them; RFC 3261 25.1
+ * wants "[...]" in a hostport, where a bare one cannot be told from a
+ * port.
+ */
+static bool shp_v6_unbracketed(const char *b, size_t i, size_t end)
+{
+	size_t e = i, last = 0;
+	struct shp_addr a;
+
+	while (e < end && e - i < SHP_ADDR_STRLEN &&
+	       (shp_hexval(b[e]) >= 0 || b[e] == ':' || b[e] == '.')) {
+		if (b[e] == ':')
+			last = e;
+		e++;
+	}
+	if (!shp_addr_parse(b + i, e - i, &a) && a.family == 6)
+		return true;
+	return last > i && !shp_addr_parse(b + i, last - i, &a) &&
+	       a.family == 6;
+}
+
+/*
+ * host[:port] at b[*pos]: 0, -1 (bad), or -2 (an IPv6 address without
+ * brackets).
+ */
 static int shp_parse_hostport(const char *b, size_t *pos, size_t end,
 			      bool lws, struct shp_hostport *hp)
 {
@@ -182,8 +209,9 @@ static int shp_parse_hostport(const char *b, size_t *pos, size_t end,
 		if (lws)
 			i = shp_skip_lws(b, i, end);
 		nd = shp_parse_num(b, &i, end, &v);
-		if (!nd || nd > 5 || !v || v > 65535)
-			return -1;
+		if (!nd || nd > 5 || !v || v > 65535 ||
+		    (i < end && b[i] == ':'))
+			return shp_v6_unbracketed(b, hs, end) ? -2 : -1;
 		hp->port = (u16)v;
 		pe = i;
 	}
@@ -200,6 +228,7 @@ static int shp_parse_uri(const char *b, size_t s, size_t e, struct shp_uri *u)
 {
 	size_t i = s;
 	const char *at;
+	int r;
 
 	memset(u, 0, sizeof(*u));
 	u->uri = shp_mkspan(s, e - s);
@@ -222,8 +251,9 @@ static int shp_parse_uri(const char *b, size_t s, size_t e, struct shp_uri *u)
 	at = memchr(b + i, '@', e - i);
 	if (at)
 		i = (size_t)(at - b) + 1;
-	if (shp_parse_hostport(b, &i, e, false, &u->hp))
-		return -SHP_E_BAD_URI;
+	r = shp_parse_hostport(b, &i, e, false, &u->hp);
+	if (r)
+		return r == -2 ? -SHP_E_V6_UNBRACKETED : -SHP_E_BAD_URI;
 	if (i < e && b[i] != ';' && b[i] != '?')
 		return -SHP_E_BAD_URI;
 	return 0;
@@ -397,8 +427,10 @@ static int shp_parse_via(const char *b, size_t i, size_t end,
 		v->transport = shp_via_transport(b + ts, tl);
 		v->sent_by.def_port = v->transport == SHP_T_TLS ? 5061 : 5060;
 		i = shp_skip_lws(b, i, end);
-		if (shp_parse_hostport(b, &i, end, true, &v->sent_by))
-			return -SHP_E_BAD_VIA;
+		r = shp_parse_hostport(b, &i, end, true, &v->sent_by);
+		if (r)
+			return r == -2 ? -SHP_E_V6_UNBRACKETED :
+					 -SHP_E_BAD_VIA;
 		while ((r = shp_next_param(b, &i, end, &p)) > 0) {
 			const char *n = b + p.name.off;
 			size_t nl = p.name.len;
@@ -824,6 +856,7 @@ static int shp_parse_start(const char *b, size_t p, size_t le,
 {
 	size_t i, us;
 	u32 st;
+	int r;
 
 	if (le - p > 8 && SHP_IPREFIX(b + p, le - p, "sip/2.0 ")) {
 		i = p + 8;
@@ -850,8 +883,9 @@ static int shp_parse_start(const char *b, size_t p, size_t le,
 		i++;
 	if (i == us || i >= le)
 		return -SHP_E_BAD_START_LINE;
-	if (shp_parse_uri(b, us, i, &m->ruri))
-		return -SHP_E_BAD_URI;
+	r = shp_parse_uri(b, us, i, &m->ruri);
+	if (r)
+		return r;
 	i = shp_skip_ws(b, i, le);
 	if (le - i < 7 || !SHP_IEQ(b + i, 7, "sip/2.0") ||
 	    shp_skip_ws(b, i + 7, le) != le)

@@ -75,6 +75,7 @@ enum shp_err {
 	SHP_E_TOO_MANY,		/* more Via/Contact/m=/edits than tracked */
 	SHP_E_NOSPACE,		/* apply: output buffer too small */
 	SHP_E_INVAL,		/* bad argument (context, plan) */
+	SHP_E_V6_UNBRACKETED,	/* IPv6 host without [ ] (RFC 3261 25.1) */
 	SHP_E_MAX
 };
 

@@ -313,6 +313,12 @@ e("err_clen_repeated", "OPTIONS sip:a@b SIP/2.0\r\nContent-Length: 0\r\nl: 0\r\n
 e("err_clen_too_big", "OPTIONS sip:a@b SIP/2.0\r\nContent-Length: 70000\r\n\r\n", "TOO_BIG")
 e("err_udp_truncated_body", "OPTIONS sip:a@b SIP/2.0\r\nContent-Length: 10\r\n\r\nabc", "TRUNCATED")
 e("err_udp_no_end_of_headers", "OPTIONS sip:a@b SIP/2.0\r\nContent-Length: 0\r\n", "TRUNCATED")
+# IPv6 literals without brackets (RFC 3261 25.1 wants them): their own error
+e("err_v6_unbracketed_via", msg(["OPTIONS sip:a@b SIP/2.0", "Via: SIP/2.0/UDP 2001:db8::31:5060;branch=z9hG4bK1", "Content-Length: 0"]), "V6_UNBRACKETED")
+e("err_v6_unbracketed_via_port_first", msg(["OPTIONS sip:a@b SIP/2.0", "Via: SIP/2.0/UDP 2001:5060::31;branch=z9hG4bK1", "Content-Length: 0"]), "V6_UNBRACKETED")
+e("err_v6_unbracketed_contact", msg(["REGISTER sip:a@b SIP/2.0", "Contact: <sip:011@2001:db8::31;transport=udp>", "Content-Length: 0"]), "V6_UNBRACKETED")
+e("err_v6_unbracketed_ruri", msg(["INVITE sip:011@fd00::31 SIP/2.0", "Content-Length: 0"]), "V6_UNBRACKETED")
+e("err_ipv4_two_ports_not_v6", msg(["OPTIONS sip:a@b SIP/2.0", "Via: SIP/2.0/UDP 1.2.3.4:5060:5061;branch=z9hG4bK1", "Content-Length: 0"]), "BAD_VIA")
 e("err_tcp_incomplete", "OPTIONS sip:a@b SIP/2.0\r\nContent-Length: 10\r\n\r\nabc", "INCOMPLETE", stream=True)
 e("err_sdp_port", msg(small, ["v=0", "m=audio 70000 RTP/AVP 0"]), "BAD_SDP")
 e("err_sdp_line", msg(small, ["v=0", "garbage"]), "BAD_SDP")

@@ -1769,6 +1769,75 @@ const struct shp_vector shp_vectors[] = {
 		.err = -SHP_E_TRUNCATED,
 	},
 	{
+		.name = "err_v6_unbracketed_via",
+		.in =
+			"OPTIONS sip:a@b SIP/2.0\r\n"
+			"Via: SIP/2.0/UDP 2001:db8::31:5060;branch=z9hG4bK1\r\n"
+			"Content-Length: 0\r\n"
+			"\r\n",
+		.dir = SHP_DIR_OUT,
+		.priv_ip = "192.168.0.31",
+		.priv_port = 5010,
+		.pub_ip = "212.19.6.166",
+		.pub_port = 5010,
+		.err = -SHP_E_V6_UNBRACKETED,
+	},
+	{
+		.name = "err_v6_unbracketed_via_port_first",
+		.in =
+			"OPTIONS sip:a@b SIP/2.0\r\n"
+			"Via: SIP/2.0/UDP 2001:5060::31;branch=z9hG4bK1\r\n"
+			"Content-Length: 0\r\n"
+			"\r\n",
+		.dir = SHP_DIR_OUT,
+		.priv_ip = "192.168.0.31",
+		.priv_port = 5010,
+		.pub_ip = "212.19.6.166",
+		.pub_port = 5010,
+		.err = -SHP_E_V6_UNBRACKETED,
+	},
+	{
+		.name = "err_v6_unbracketed_contact",
+		.in =
+			"REGISTER sip:a@b SIP/2.0\r\n"
+			"Contact: <sip:011@2001:db8::31;transport=udp>\r\n"
+			"Content-Length: 0\r\n"
+			"\r\n",
+		.dir = SHP_DIR_OUT,
+		.priv_ip = "192.168.0.31",
+		.priv_port = 5010,
+		.pub_ip = "212.19.6.166",
+		.pub_port = 5010,
+		.err = -SHP_E_V6_UNBRACKETED,
+	},
+	{
+		.name = "err_v6_unbracketed_ruri",
+		.in =
+			"INVITE sip:011@fd00::31 SIP/2.0\r\n"
+			"Content-Length: 0\r\n"
+			"\r\n",
+		.dir = SHP_DIR_OUT,
+		.priv_ip = "192.168.0.31",
+		.priv_port = 5010,
+		.pub_ip = "212.19.6.166",
+		.pub_port = 5010,
+		.err = -SHP_E_V6_UNBRACKETED,
+	},
+	{
+		.name = "err_ipv4_two_ports_not_v6",
+		.in =
+			"OPTIONS sip:a@b SIP/2.0\r\n"
+			"Via: SIP/2.0/UDP 1.2.3.4:5060:5061;branch=z9hG4bK1\r\n"
+			"Content-Length: 0\r\n"
+			"\r\n",
+		.dir = SHP_DIR_OUT,
+		.priv_ip = "192.168.0.31",
+		.priv_port = 5010,
+		.pub_ip = "212.19.6.166",
+		.pub_port = 5010,
+		.err = -SHP_E_BAD_VIA,
+	},
+	{
 		.name = "err_tcp_incomplete",
 		.in =
 			"OPTIONS sip:a@b SIP/2.0\r\n"
