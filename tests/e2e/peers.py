@@ -126,7 +126,8 @@ def sipp_stats(path):
 
 KAMAILIO_CFG = """#!KAMAILIO
 # Minimal registrar + stateful proxy, usrloc in memory, no auth, and no
-# nathelper: the router's ALG does all NAT traversal.
+# nathelper: the router's ALG does all NAT traversal. It record-routes, so
+# that a dialog between two phones behind the same NAT stays on it.
 debug=2
 log_stderror=yes
 fork=yes
@@ -144,6 +145,7 @@ loadmodule "siputils.so"
 loadmodule "textops.so"
 loadmodule "usrloc.so"
 loadmodule "registrar.so"
+loadmodule "rr.so"
 modparam("usrloc", "db_mode", 0)
 
 request_route {{
@@ -156,9 +158,11 @@ request_route {{
         exit;
     }}
     if (has_totag()) {{
+        loose_route();
         t_relay();
         exit;
     }}
+    record_route();
     if (!lookup("location")) {{
         sl_send_reply("404", "Not Found");
         exit;

@@ -11,6 +11,7 @@ import re
 import subprocess
 
 import topology as t
+from conftest import expectations
 from peers import (Capture, Kamailio, dissect, run, rtp_pcap, scenario,
                    sipp_argv, sipp_stats, spawn, stop, udp_flows, validate,
                    wait_udp_listener, workdir)
@@ -223,3 +224,121 @@ a=rtpmap:8 PCMA/8000
                for i, s, d, m in msgs), "kamailio did not route to the " \
         "registered public contact"
 
+
+
+def _register_at(kam_sock, user, ip):
+    """USER registers from IP:5010 at kamailio; the 200 OK's Contact."""
+    reg = register().replace(b"011@", f"{user}@".encode()) \
+        .replace(t.PHONE_IP.encode(), ip.encode()) \
+        .replace(b"tag=2717716575", f"tag={user}".encode()) \
+        .replace(b"Call-ID: 2", f"Call-ID: {user}-2".encode())
+    kam_sock.sendto(reg, (t.SERVER_IP, SIP_PORT))
+    ok, _ = recv_sip(kam_sock, b"SIP/2.0 200 ")
+    return ok
+
+
+def _sdp(ip, port):
+    return crlf(f"""
+v=0
+o=p 1 1 IN IP4 {ip}
+s=-
+c=IN IP4 {ip}
+t=0 0
+m=audio {port} RTP/AVP 8
+a=rtpmap:8 PCMA/8000
+""") + b"\r\n"
+
+
+def test_two_phones_behind_one_nat_call_each_other(alg, socks):
+    """Phones 011 (192.168.0.31) and 012 (192.168.0.32) behind the same
+    NAT register at kamailio and 011 calls 012 through it: the INVITE
+    reaches 012 with 011's public media address, 012's answer comes back
+    with its own, ACK and BYE follow the record-route, and RTP flows both
+    ways, hairpinned through the router's media pinholes (docs/datapath.md,
+    "Two phones behind one NAT")."""
+    kam = Kamailio()
+    old_local = {}
+    try:
+        a = socks(t.PHONE, t.PHONE_IP, 5010)
+        b = socks(t.PHONE, t.PHONE2_IP, 5010)
+        _register_at(a, "011", t.PHONE_IP)
+        _register_at(b, "012", t.PHONE2_IP)
+
+        call = "hairpin-1@192.168.0.31"
+        via_a = f"SIP/2.0/UDP {t.PHONE_IP}:5010;branch=z9hG4bKhp{{}};rport"
+        common = (f"From: <sip:011@{t.SERVER_IP}>;tag=a1\r\n"
+                  f"To: <sip:012@{t.SERVER_IP}>{{to}}\r\n"
+                  f"Call-ID: {call}\r\nMax-Forwards: 70\r\n")
+        offer = _sdp(t.PHONE_IP, 10006)
+        a.sendto((f"INVITE sip:012@{t.SERVER_IP} SIP/2.0\r\n"
+                  f"Via: {via_a.format(1)}\r\n" + common.format(to="") +
+                  "CSeq: 1 INVITE\r\n"
+                  f"Contact: <sip:011@{t.PHONE_IP}:5010>\r\n"
+                  "Content-Type: application/sdp\r\n"
+                  f"Content-Length: {len(offer)}\r\n\r\n").encode() +
+                 offer, (t.SERVER_IP, SIP_PORT))
+        inv, src = recv_sip(b, b"INVITE ")
+        assert src == (t.SERVER_IP, SIP_PORT)
+        assert inv.startswith(b"INVITE sip:012@192.168.0.32:5010 "), inv
+        # 011's offer, as the ALG made it public
+        assert b"\r\nc=IN IP4 212.19.6.166\r\n" in inv, inv
+        port_a = int(re.search(rb"m=audio (\d+) ", inv).group(1))
+
+        answer = _sdp(t.PHONE2_IP, 10008)
+        head = [b"SIP/2.0 200 OK"]
+        head += headers(inv, b"Via", b"Record-Route", b"From", b"Call-ID",
+                        b"CSeq")
+        head.append(headers(inv, b"To")[0] + b";tag=b1")
+        head += [f"Contact: <sip:012@{t.PHONE2_IP}:5010>".encode(),
+                 b"Content-Type: application/sdp",
+                 f"Content-Length: {len(answer)}".encode()]
+        b.sendto(b"\r\n".join(head) + b"\r\n\r\n" + answer, src)
+        ok, _ = recv_sip(a, b"SIP/2.0 200 ")
+        assert b"\r\nc=IN IP4 212.19.6.166\r\n" in ok, ok
+        port_b = int(re.search(rb"m=audio (\d+) ", ok).group(1))
+        assert port_a != port_b
+        b_contact = re.search(rb"\r\nContact: <([^>]*)>", ok).group(1)
+        route = b"".join(h + b"\r\n" for h in reversed(
+            headers(ok, b"Record-Route"))).replace(b"Record-Route", b"Route")
+        assert route, ok
+
+        # in-dialog requests follow the record-route through kamailio
+        def in_dialog(sender, receiver, method, cseq, via):
+            req = (f"{method} ".encode() + b_contact + b" SIP/2.0\r\n" +
+                   f"Via: {via}\r\n".encode() + route +
+                   common.format(to=";tag=b1").encode() +
+                   f"CSeq: {cseq} {method}\r\nContent-Length: 0\r\n\r\n"
+                   .encode())
+            sender.sendto(req, (t.SERVER_IP, SIP_PORT))
+            got, _ = recv_sip(receiver, f"{method} ".encode())
+            return got
+        assert in_dialog(a, b, "ACK", 1, via_a.format(2)).startswith(
+            b"ACK sip:012@192.168.0.32:5010 ")
+
+        # RTP both ways through the router's public address. Both phones
+        # live in one netns here: a packet from one to the other comes
+        # back with a local source address, which the phone's side would
+        # drop as martian unless told (two real phones are two hosts).
+        for key in ("all", "eth0"):
+            old_local[key] = t.sysctl(
+                t.PHONE, f"net.ipv4.conf.{key}.accept_local", 1)
+        rtp_a = socks(t.PHONE, t.PHONE_IP, 10006)
+        rtp_b = socks(t.PHONE, t.PHONE2_IP, 10008)
+        rtp_a.sendto(b"\x80\x08from-011", (t.PUBLIC_IP, port_b))
+        try:
+            data, _ = rtp_b.recvfrom(2048)
+        except TimeoutError:
+            raise AssertionError((port_a, port_b, expectations(),
+                                  t.nsexec(t.ROUTER, "conntrack -L",
+                                           check=False).stdout))
+        assert data == b"\x80\x08from-011"
+        rtp_b.sendto(b"\x80\x08from-012", (t.PUBLIC_IP, port_a))
+        data, _ = rtp_a.recvfrom(2048)
+        assert data == b"\x80\x08from-012"
+
+        bye = in_dialog(a, b, "BYE", 2, via_a.format(3))
+        assert bye.startswith(b"BYE sip:012@192.168.0.32:5010 "), bye
+    finally:
+        for key, v in old_local.items():
+            t.sysctl(t.PHONE, f"net.ipv4.conf.{key}.accept_local", v)
+        kam.close()
