@@ -267,6 +267,7 @@ static int shp_help_with_scratch(struct sk_buff *skb, unsigned int protoff,
 	bool tcp = nf_ct_protonum(ct) == IPPROTO_TCP;
 	unsigned int n = skb->len - dataoff;
 	unsigned int off = 0;
+	int perr = 0;			/* the parse error of a bad message */
 	size_t opos = 0;
 	bool changed = false, bad = false, droppable = true;
 	enum shp_msg_result res;
@@ -320,6 +321,7 @@ static int shp_help_with_scratch(struct sk_buff *skb, unsigned int protoff,
 			 * On TCP a segment is never dropped: its sender
 			 * would retransmit it for ever.
 			 */
+			perr = r;
 			if (r == -SHP_E_TOO_MANY || r == -SHP_E_TOO_BIG || tcp)
 				droppable = false;
 			/* invalid, but sent by real UAs: never dropped */
@@ -372,9 +374,22 @@ static int shp_help_with_scratch(struct sk_buff *skb, unsigned int protoff,
 	shp_events_flush(nf_ct_net(ct), sn, &evq, false);
 	if (!bad)
 		return NF_ACCEPT;
-malformed:
+	droppable = droppable &&
+		    cfg->malformed_policy == SHP_MALFORMED_DROP;
+	/* what was not parsed, and why (a listener needs no NAT for it) */
+	if (shp_events_wanted(nf_ct_net(ct)))
+		shp_event_malformed(sn, &fl, dir, s->in + off, n - off, perr,
+				    s->msg.err_off, droppable);
 	shp_stat_inc(sn, SHP_STAT(MALFORMED));
-	if (cfg->malformed_policy == SHP_MALFORMED_DROP && droppable) {
+	if (droppable) {
+		shp_stat_inc(sn, SHP_STAT(DROPPED));
+		return NF_DROP;
+	}
+	return NF_ACCEPT;
+malformed:
+	/* larger than any message: nothing parsed, nothing to report */
+	shp_stat_inc(sn, SHP_STAT(MALFORMED));
+	if (cfg->malformed_policy == SHP_MALFORMED_DROP) {
 		shp_stat_inc(sn, SHP_STAT(DROPPED));
 		return NF_DROP;
 	}

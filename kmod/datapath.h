@@ -70,6 +70,11 @@ void shp_event_rewrite(struct shp_net *sn, const struct shp_flow *fl,
 		       unsigned int alen, struct sk_buff_head *q);
 void shp_events_flush(struct net *net, struct shp_net *sn,
 		      struct sk_buff_head *q, bool send);
+/* MALFORMED events: sent at once, the packet is not mangled */
+void shp_event_malformed(struct shp_net *sn, const struct shp_flow *fl,
+			 enum ip_conntrack_dir dir, const char *msg,
+			 unsigned int len, int err, unsigned int err_off,
+			 bool dropped);
 
 /* register.c */
 void shp_register_update(struct shp_net *sn, const struct shp_flow *fl,

@@ -267,6 +267,62 @@ fail:
 	shp_stat_inc(sn, SHP_STAT(EVENTS_FAILED));
 }
 
+void shp_event_malformed(struct shp_net *sn, const struct shp_flow *fl,
+			 enum ip_conntrack_dir dir, const char *msg,
+			 unsigned int len, int err, unsigned int err_off,
+			 bool dropped)
+{
+	const char *reason = shp_strerror(err);
+	struct sk_buff *skb;
+	struct nlattr *ev;
+	u32 suppressed;
+	size_t size;
+	void *hdr;
+	int ret;
+
+	if (!shp_events_allow(&sn->events, &suppressed)) {
+		shp_stat_inc(sn, SHP_STAT(EVENTS_RATELIMITED));
+		return;
+	}
+	size = nla_total_size(0) +
+	       SHP_EV_SCALARS * nla_total_size(sizeof(u32)) +
+	       4 * nla_total_size(16) +
+	       nla_total_size(strlen(reason) + 1) + nla_total_size(0) +
+	       nla_total_size(min_t(unsigned int, len,
+				    SIPHELPER_EVENT_MSG_MAX));
+	skb = genlmsg_new(size, GFP_ATOMIC);
+	if (!skb)
+		goto fail;
+	hdr = shp_nl_event_put(skb);
+	if (!hdr)
+		goto fail_free;
+	ev = nla_nest_start(skb, SIPHELPER_A_EVENT);
+	if (!ev ||
+	    nla_put_u32(skb, SIPHELPER_A_EVENT_TYPE,
+			SIPHELPER_EVENT_MALFORMED) ||
+	    shp_put_flow(skb, fl->ct, dir, dir == fl->pdir) ||
+	    (suppressed &&
+	     nla_put_u32(skb, SIPHELPER_A_EVENT_SUPPRESSED, suppressed)) ||
+	    nla_put_string(skb, SIPHELPER_A_EVENT_REASON, reason) ||
+	    nla_put_u32(skb, SIPHELPER_A_EVENT_REASON_OFFSET, err_off) ||
+	    (dropped && nla_put_flag(skb, SIPHELPER_A_EVENT_DROPPED)) ||
+	    shp_put_text(skb, SIPHELPER_A_EVENT_BEFORE,
+			 SIPHELPER_A_EVENT_BEFORE_LEN, msg, len))
+		goto fail_free;
+	nla_nest_end(skb, ev);
+	genlmsg_end(skb, hdr);
+	WARN_ON_ONCE(skb->len > nlmsg_total_size(genlmsg_total_size(size)));
+	ret = shp_nl_event_send(nf_ct_net(fl->ct), skb);
+	shp_stat_inc(sn, ret ? SHP_STAT(EVENTS_FAILED) :
+			       SHP_STAT(EVENTS_SENT));
+	return;
+
+fail_free:
+	nlmsg_free(skb);
+fail:
+	shp_stat_inc(sn, SHP_STAT(EVENTS_FAILED));
+}
+
 void shp_events_flush(struct net *net, struct shp_net *sn,
 		      struct sk_buff_head *q, bool send)
 {

@@ -161,33 +161,55 @@ static int shp_reply_send(struct genl_info *info, struct sk_buff *skb,
 	return genlmsg_reply(skb, info);
 }
 
-static void shp_notify_config(struct net *net, const struct shp_config *cfg)
+/*
+ * An event for the listeners of @net that is not about a packet: its type
+ * in the event nest, the rest at the top level (as in the replies). NULL:
+ * nobody listens, or no memory.
+ */
+static struct sk_buff *shp_notify_new(struct net *net, u32 type, void **hdr)
 {
 	struct nlattr *ev;
 	struct sk_buff *skb;
-	void *hdr;
 
 	if (!genl_has_listeners(&shp_genl_family, net, SHP_MCGRP_EVENTS))
-		return;
+		return NULL;
 	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!skb)
-		return;
-	hdr = genlmsg_put(skb, 0, 0, &shp_genl_family, 0, SIPHELPER_CMD_EVENT);
-	if (!hdr)
+		return NULL;
+	*hdr = genlmsg_put(skb, 0, 0, &shp_genl_family, 0, SIPHELPER_CMD_EVENT);
+	if (!*hdr)
 		goto fail;
 	ev = nla_nest_start(skb, SIPHELPER_A_EVENT);
-	if (!ev || nla_put_u32(skb, SIPHELPER_A_EVENT_TYPE,
-			       SIPHELPER_EVENT_CONFIG_CHANGED))
+	if (!ev || nla_put_u32(skb, SIPHELPER_A_EVENT_TYPE, type))
 		goto fail;
 	nla_nest_end(skb, ev);
-	if (shp_put_config(skb, cfg))
-		goto fail;
+	return skb;
+fail:
+	nlmsg_free(skb);
+	return NULL;
+}
+
+/* Sends it, or frees it when @err (the top level did not fit). */
+static void shp_notify_send(struct net *net, struct sk_buff *skb, void *hdr,
+			    int err)
+{
+	if (err) {
+		nlmsg_free(skb);
+		return;
+	}
 	genlmsg_end(skb, hdr);
 	genlmsg_multicast_netns(&shp_genl_family, net, skb, 0,
 				SHP_MCGRP_EVENTS, GFP_KERNEL);
-	return;
-fail:
-	nlmsg_free(skb);
+}
+
+static void shp_notify_config(struct net *net, const struct shp_config *cfg)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	skb = shp_notify_new(net, SIPHELPER_EVENT_CONFIG_CHANGED, &hdr);
+	if (skb)
+		shp_notify_send(net, skb, hdr, shp_put_config(skb, cfg));
 }
 
 static int shp_nl_get_config(struct sk_buff *in, struct genl_info *info)
@@ -384,6 +406,21 @@ static bool shp_flush_exp(struct nf_conntrack_expect *exp, void *data)
 	return ours;
 }
 
+/* A FLUSH event for the listeners: what was removed. */
+static void shp_notify_flush(struct net *net, const struct shp_flush_count *n)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	skb = shp_notify_new(net, SIPHELPER_EVENT_FLUSH, &hdr);
+	if (skb)
+		shp_notify_send(net, skb, hdr,
+				nla_put_u32(skb, SIPHELPER_A_FLUSH_CONNTRACKS,
+					    n->conntracks) ||
+				nla_put_u32(skb, SIPHELPER_A_FLUSH_EXPECTS,
+					    n->expects));
+}
+
 static int shp_nl_flush(struct sk_buff *in, struct genl_info *info)
 {
 	struct net *net = genl_info_net(info);
@@ -401,6 +438,7 @@ static int shp_nl_flush(struct sk_buff *in, struct genl_info *info)
 	nf_ct_expect_iterate_net(net, shp_flush_exp, &n, info->snd_portid,
 				 nlmsg_report(info->nlhdr));
 	nf_ct_iterate_cleanup_net(shp_flush_ct, &iter);
+	shp_notify_flush(net, &n);
 
 	skb = shp_reply_new(info, SIPHELPER_CMD_FLUSH, &hdr);
 	if (!skb)

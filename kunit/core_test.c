@@ -16,6 +16,7 @@
 #include "../kmod/core/shp_parse.c"
 #include "../kmod/core/shp_plan.c"
 #include "../kmod/core/shp_media.c"
+#include "../kmod/core/shp_errors.c"
 #include "../kmod/core/shp_names.c"
 #include "../tests/vectors/sip_vectors.c"
 

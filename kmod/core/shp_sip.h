@@ -394,8 +394,9 @@ bool shp_media_wanted(const struct shp_sdp_media *m,
 /* may the datapath have given the stream at @want the public port @got? */
 bool shp_media_port_possible(u16 want, unsigned int got);
 
-/* shp_names.c (tests and tools only, not in the module) */
+/* shp_errors.c: what an -SHP_E_* error means, in a few words */
 const char *shp_strerror(int err);
+/* shp_names.c (tests and tools only, not in the module) */
 const char *shp_method_name(unsigned int method);
 
 /* Exact text <-> address. Parse returns 0 or -SHP_E_INVAL. */

@@ -128,6 +128,43 @@ def test_json_names_the_edits(alg, socks, ctl):
         assert before[off:off + len(e["old"])] == e["old"].encode()
 
 
+def test_malformed_and_flush_events(alg, socks, ctl):
+    """What was not parsed, and why: a malformed datagram gives a
+    malformed event with the core's reason, where, the message, and what
+    became of it (passed; dropped under malformed-policy drop); a flush
+    gives a flush event with what went. Expectations have no event of
+    ours: conntrack -E expect reports them."""
+    bad = register().replace(b"UDP 192.168.0.31:5010", b"UDP h:70000")
+    with monitor(ctl, "-j") as p:
+        phone = send_until_event(p, socks)
+        lines = Lines(p)
+        lines.until(1)
+        for policy in ("accept", "drop"):
+            ctl.ok("-n", t.ROUTER, "set", "malformed", policy)
+            phone.sendto(bad, (t.SERVER_IP, 5060))
+            while lines.until(len(lines.events) + 1)[-1]["event"] != \
+                    "malformed":
+                pass
+            ev = lines.events[-1]
+            assert ev["reason"] == "bad Via", ev
+            # the core stops in the Via line
+            via = bad.index(b"Via: ")
+            assert via < ev["offset"] <= bad.index(b"\r\n", via), ev
+            assert ev["action"] == ("passed" if policy == "accept"
+                                    else "dropped"), ev
+            assert ev["message"].encode("latin-1") == bad, ev
+            assert ev["message_len"] == len(bad)
+            assert ev["flow"]["dir"] == "out" and \
+                ev["flow"]["src"] == t.PHONE_IP, ev
+        ctl.ok("-n", t.ROUTER, "set", "malformed", "accept")
+        out = json.loads(ctl.ok("-n", t.ROUTER, "-j", "flush"))
+        while lines.until(len(lines.events) + 1)[-1]["event"] != "flush":
+            pass
+        ev = lines.events[-1]
+        assert ev["conntracks"] == out["conntracks"] >= 1, (ev, out)
+        assert ev["expectations"] == out["expectations"], (ev, out)
+
+
 def test_sigterm_ends_it_cleanly(alg, socks, ctl):
     with monitor(ctl, "-j") as p:
         send_until_event(p, socks)

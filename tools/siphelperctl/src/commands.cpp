@@ -50,11 +50,13 @@ constexpr std::array kCommands = {
 		"show each rewrite, before and after",
 		"Print each SIP message siphelper rewrites, as it happens: the "
 		"flow,\nthe edits, and the message before and after (changed "
-		"lines marked\n- before, + after). -j: one JSON object per "
-		"line. -w FILE: write\neach rewrite to FILE as pcapng instead "
-		"(- for standard output), the\nmessage before and after on "
-		"interfaces lan and wan, for Wireshark or\nsngrep -I. Stop "
-		"with Ctrl-C.\n"},
+		"lines marked\n- before, + after); also messages it could not "
+		"parse (why, where,\npassed or dropped), configuration "
+		"changes and flushes. -j: one JSON\nobject per line. -w FILE: "
+		"write each rewrite to FILE as pcapng\ninstead (- for "
+		"standard output), the message before and after on\n"
+		"interfaces lan and wan, for Wireshark or sngrep -I. Stop with "
+		"Ctrl-C.\n"},
 	Command{"completion", Cmd::kCompletion, "", 0, false, "",
 		"print the bash completion script", ""},
 	Command{"help", Cmd::kHelp, "[COMMAND]", 0, false, "",

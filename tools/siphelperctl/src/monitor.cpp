@@ -244,6 +244,11 @@ Event parse_event(std::span<const uint8_t> payload)
 			case SIPHELPER_A_EVENT_NAT_DST_PORT:
 				e.nat_dport = get<uint16_t>(a);
 				break;
+			case SIPHELPER_A_EVENT_REASON: e.reason = str(a); break;
+			case SIPHELPER_A_EVENT_REASON_OFFSET:
+				e.reason_offset = get<uint32_t>(a);
+				break;
+			case SIPHELPER_A_EVENT_DROPPED: e.dropped = true; break;
 			default:
 				break;  // newer kernel: ignore
 			}
@@ -258,6 +263,14 @@ Event parse_event(std::span<const uint8_t> payload)
 		e.after_len = static_cast<uint32_t>(e.after.size());
 	if (e.type == SIPHELPER_EVENT_CONFIG_CHANGED)
 		e.config = parse_config(top);
+	if (e.type == SIPHELPER_EVENT_FLUSH) {
+		for (const Attr &t : top) {
+			if (t.type == SIPHELPER_A_FLUSH_CONNTRACKS)
+				e.flushed_conntracks = get<uint32_t>(t);
+			else if (t.type == SIPHELPER_A_FLUSH_EXPECTS)
+				e.flushed_expects = get<uint32_t>(t);
+		}
+	}
 	return e;
 }
 
@@ -348,6 +361,18 @@ std::string format_event(const Event &e, bool json)
 				      e.after.size() < e.after_len ?
 				      "true" : "false");
 		}
+		if (e.type == SIPHELPER_EVENT_MALFORMED) {
+			o << ",\"reason\":" << json_escape(e.reason)
+			  << ",\"offset\":" << e.reason_offset
+			  << ",\"action\":\""
+			  << (e.dropped ? "dropped" : "passed")
+			  << "\",\"message\":" << json_escape(e.before)
+			  << ",\"message_len\":" << e.before_len;
+		}
+		if (e.flushed_conntracks)
+			o << ",\"conntracks\":" << *e.flushed_conntracks;
+		if (e.flushed_expects)
+			o << ",\"expectations\":" << *e.flushed_expects;
 		if (e.suppressed)
 			o << ",\"suppressed\":" << e.suppressed;
 		if (e.config) {
@@ -378,6 +403,19 @@ std::string format_event(const Event &e, bool json)
 		  << (c.auto_assign ? "yes" : "no") << " malformed "
 		  << (c.malformed == Malformed::kDrop ? "drop" : "accept")
 		  << " pinholes-only " << (c.pinholes_only ? "yes" : "no");
+	}
+	if (e.flushed_conntracks || e.flushed_expects)
+		o << ": conntracks " << e.flushed_conntracks.value_or(0)
+		  << " expectations " << e.flushed_expects.value_or(0);
+	if (e.type == SIPHELPER_EVENT_MALFORMED) {
+		o << ": " << printable(e.reason) << " at " << e.reason_offset
+		  << ", " << (e.dropped ? "dropped" : "passed") << "\n";
+		o << "  --- message (" << cut_note(e.before, e.before_len)
+		  << ")\n";
+		for (const auto &l : lines_of(e.before))
+			o << "  " << printable(l) << "\n";
+		o << "\n";
+		return o.str();
 	}
 	o << "\n";
 	if (e.type != SIPHELPER_EVENT_REWRITE)

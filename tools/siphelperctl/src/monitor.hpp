@@ -44,6 +44,12 @@ struct Event {
 	uint32_t before_len = 0, after_len = 0;  // full lengths
 	uint32_t suppressed = 0;  // rate limited since the previous event
 	std::optional<Config> config;  // CONFIG_CHANGED
+	// MALFORMED: why, where in the message (before), and what became of it
+	std::string reason;
+	uint32_t reason_offset = 0;
+	bool dropped = false;
+	// FLUSH: what went
+	std::optional<uint32_t> flushed_conntracks, flushed_expects;
 };
 
 // Decode the attributes following the genetlink header of a

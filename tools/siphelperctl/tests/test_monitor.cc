@@ -243,6 +243,57 @@ TEST(Monitor, ConfigChanged)
 		  0u);
 }
 
+TEST(Monitor, Malformed)
+{
+	in_addr src, dst;
+	inet_pton(AF_INET, "192.168.0.31", &src);
+	inet_pton(AF_INET, "212.19.6.1", &dst);
+	const std::string msg = "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP "
+				"h:70000\r\nContent-Length: 0\r\n\r\n";
+	Nla ev, top;
+	ev.num<uint32_t>(SIPHELPER_A_EVENT_TYPE, SIPHELPER_EVENT_MALFORMED)
+		.num<uint8_t>(SIPHELPER_A_EVENT_L3PROTO, AF_INET)
+		.num<uint8_t>(SIPHELPER_A_EVENT_L4PROTO, IPPROTO_UDP)
+		.put(SIPHELPER_A_EVENT_SRC_ADDR, &src, 4)
+		.put(SIPHELPER_A_EVENT_DST_ADDR, &dst, 4)
+		.num<uint16_t>(SIPHELPER_A_EVENT_SRC_PORT, 5010)
+		.num<uint16_t>(SIPHELPER_A_EVENT_DST_PORT, 5060)
+		.num<uint8_t>(SIPHELPER_A_EVENT_DIR, SIPHELPER_DIR_OUT)
+		.num<uint32_t>(SIPHELPER_A_EVENT_CT_ID, 9)
+		.str(SIPHELPER_A_EVENT_REASON, "bad Via")
+		.num<uint32_t>(SIPHELPER_A_EVENT_REASON_OFFSET, 30)
+		.put(SIPHELPER_A_EVENT_DROPPED, nullptr, 0)
+		.raw(SIPHELPER_A_EVENT_BEFORE, msg)
+		.num<uint32_t>(SIPHELPER_A_EVENT_BEFORE_LEN, msg.size());
+	top.nest(SIPHELPER_A_EVENT, ev);
+	Event e = parse_event(top.b);
+	EXPECT_EQ(format_event(e, false),
+		  "malformed out udp 192.168.0.31:5010 -> 212.19.6.1:5060 ct 9: "
+		  "bad Via at 30, dropped\n"
+		  "  --- message (" + std::to_string(msg.size()) + " bytes)\n"
+		  "  OPTIONS sip:a@b SIP/2.0\n"
+		  "  Via: SIP/2.0/UDP h:70000\n"
+		  "  Content-Length: 0\n"
+		  "  \n\n");
+	std::string j = format_event(e, true);
+	EXPECT_NE(j.find("\"event\":\"malformed\""), std::string::npos) << j;
+	EXPECT_NE(j.find("\"reason\":\"bad Via\",\"offset\":30,"
+			 "\"action\":\"dropped\""), std::string::npos) << j;
+}
+
+TEST(Monitor, Flush)
+{
+	Nla ev, top;
+	ev.num<uint32_t>(SIPHELPER_A_EVENT_TYPE, SIPHELPER_EVENT_FLUSH);
+	top.nest(SIPHELPER_A_EVENT, ev)
+		.num<uint32_t>(SIPHELPER_A_FLUSH_CONNTRACKS, 3)
+		.num<uint32_t>(SIPHELPER_A_FLUSH_EXPECTS, 5);
+	Event e = parse_event(top.b);
+	EXPECT_EQ(format_event(e, false), "flush: conntracks 3 expectations 5\n");
+	EXPECT_EQ(format_event(e, true),
+		  "{\"event\":\"flush\",\"conntracks\":3,\"expectations\":5}\n");
+}
+
 TEST(Monitor, CommandLine)
 {
 	using V = std::vector<std::string>;
