@@ -218,53 +218,87 @@ static int shp_put_text(struct sk_buff *skb, int type, int type_len,
 	return 0;
 }
 
+/*
+ * A packet's event of at most @size bytes: rate limit, allocation, and the
+ * attributes every one has (type, flow, suppressed). Returns the skb with
+ * the EVENT nest open (*ev), or NULL, counted.
+ */
+static struct sk_buff *shp_event_start(struct shp_net *sn, u32 type,
+				       const struct shp_flow *fl,
+				       enum ip_conntrack_dir dir, size_t size,
+				       void **hdr, struct nlattr **ev)
+{
+	struct sk_buff *skb;
+	u32 suppressed;
+
+	if (!shp_events_allow(&sn->events, &suppressed)) {
+		shp_stat_inc(sn, SHP_STAT(EVENTS_RATELIMITED));
+		return NULL;
+	}
+	skb = genlmsg_new(size, GFP_ATOMIC);
+	if (!skb)
+		goto fail;
+	*hdr = shp_nl_event_put(skb);
+	if (!*hdr)
+		goto fail_free;
+	*ev = nla_nest_start(skb, SIPHELPER_A_EVENT);
+	if (!*ev || nla_put_u32(skb, SIPHELPER_A_EVENT_TYPE, type) ||
+	    shp_put_flow(skb, fl->ct, dir, dir == fl->pdir) ||
+	    (suppressed &&
+	     nla_put_u32(skb, SIPHELPER_A_EVENT_SUPPRESSED, suppressed)))
+		goto fail_free;
+	return skb;
+
+fail_free:
+	nlmsg_free(skb);
+fail:
+	shp_stat_inc(sn, SHP_STAT(EVENTS_FAILED));
+	return NULL;
+}
+
+/* Closes the event, or frees it (counted) when @err: it did not fit. */
+static struct sk_buff *shp_event_end(struct shp_net *sn, struct sk_buff *skb,
+				     void *hdr, struct nlattr *ev, size_t size,
+				     int err)
+{
+	if (err) {
+		nlmsg_free(skb);
+		shp_stat_inc(sn, SHP_STAT(EVENTS_FAILED));
+		return NULL;
+	}
+	nla_nest_end(skb, ev);
+	genlmsg_end(skb, hdr);
+	/* The allocator's slack may hide an estimate that is too small. */
+	WARN_ON_ONCE(skb->len > nlmsg_total_size(genlmsg_total_size(size)));
+	return skb;
+}
+
 void shp_event_rewrite(struct shp_net *sn, const struct shp_flow *fl,
 		       enum ip_conntrack_dir dir, const char *before,
 		       unsigned int blen, const struct shp_sip_msg *msg,
 		       const struct shp_plan *plan, const char *after,
 		       unsigned int alen, struct sk_buff_head *q)
 {
+	size_t size = shp_event_size(blen, alen, plan->n);
 	struct sk_buff *skb;
 	struct nlattr *ev;
-	u32 suppressed;
-	size_t size;
 	void *hdr;
 
-	if (!shp_events_allow(&sn->events, &suppressed)) {
-		shp_stat_inc(sn, SHP_STAT(EVENTS_RATELIMITED));
-		return;
-	}
-	size = shp_event_size(blen, alen, plan->n);
-	skb = genlmsg_new(size, GFP_ATOMIC);
+	skb = shp_event_start(sn, SIPHELPER_EVENT_REWRITE, fl, dir, size, &hdr,
+			      &ev);
 	if (!skb)
-		goto fail;
-	hdr = shp_nl_event_put(skb);
-	if (!hdr)
-		goto fail_free;
-	ev = nla_nest_start(skb, SIPHELPER_A_EVENT);
-	if (!ev ||
-	    nla_put_u32(skb, SIPHELPER_A_EVENT_TYPE, SIPHELPER_EVENT_REWRITE) ||
-	    shp_put_flow(skb, fl->ct, dir, dir == fl->pdir) ||
-	    (suppressed &&
-	     nla_put_u32(skb, SIPHELPER_A_EVENT_SUPPRESSED, suppressed)) ||
-	    shp_put_sip(skb, before, msg) ||
-	    shp_put_edits(skb, before, plan) ||
-	    shp_put_text(skb, SIPHELPER_A_EVENT_BEFORE,
-			 SIPHELPER_A_EVENT_BEFORE_LEN, before, blen) ||
-	    shp_put_text(skb, SIPHELPER_A_EVENT_AFTER,
-			 SIPHELPER_A_EVENT_AFTER_LEN, after, alen))
-		goto fail_free;
-	nla_nest_end(skb, ev);
-	genlmsg_end(skb, hdr);
-	/* The allocator's slack may hide an estimate that is too small. */
-	WARN_ON_ONCE(skb->len > nlmsg_total_size(genlmsg_total_size(size)));
-	__skb_queue_tail(q, skb);
-	return;
-
-fail_free:
-	nlmsg_free(skb);
-fail:
-	shp_stat_inc(sn, SHP_STAT(EVENTS_FAILED));
+		return;
+	skb = shp_event_end(sn, skb, hdr, ev, size,
+			    shp_put_sip(skb, before, msg) ||
+			    shp_put_edits(skb, before, plan) ||
+			    shp_put_text(skb, SIPHELPER_A_EVENT_BEFORE,
+					 SIPHELPER_A_EVENT_BEFORE_LEN, before,
+					 blen) ||
+			    shp_put_text(skb, SIPHELPER_A_EVENT_AFTER,
+					 SIPHELPER_A_EVENT_AFTER_LEN, after,
+					 alen));
+	if (skb)
+		__skb_queue_tail(q, skb);
 }
 
 void shp_event_malformed(struct shp_net *sn, const struct shp_flow *fl,
@@ -275,52 +309,34 @@ void shp_event_malformed(struct shp_net *sn, const struct shp_flow *fl,
 	const char *reason = shp_strerror(err);
 	struct sk_buff *skb;
 	struct nlattr *ev;
-	u32 suppressed;
 	size_t size;
 	void *hdr;
-	int ret;
 
-	if (!shp_events_allow(&sn->events, &suppressed)) {
-		shp_stat_inc(sn, SHP_STAT(EVENTS_RATELIMITED));
-		return;
-	}
 	size = nla_total_size(0) +
 	       SHP_EV_SCALARS * nla_total_size(sizeof(u32)) +
 	       4 * nla_total_size(16) +
 	       nla_total_size(strlen(reason) + 1) + nla_total_size(0) +
 	       nla_total_size(min_t(unsigned int, len,
 				    SIPHELPER_EVENT_MSG_MAX));
-	skb = genlmsg_new(size, GFP_ATOMIC);
+	skb = shp_event_start(sn, SIPHELPER_EVENT_MALFORMED, fl, dir, size,
+			      &hdr, &ev);
 	if (!skb)
-		goto fail;
-	hdr = shp_nl_event_put(skb);
-	if (!hdr)
-		goto fail_free;
-	ev = nla_nest_start(skb, SIPHELPER_A_EVENT);
-	if (!ev ||
-	    nla_put_u32(skb, SIPHELPER_A_EVENT_TYPE,
-			SIPHELPER_EVENT_MALFORMED) ||
-	    shp_put_flow(skb, fl->ct, dir, dir == fl->pdir) ||
-	    (suppressed &&
-	     nla_put_u32(skb, SIPHELPER_A_EVENT_SUPPRESSED, suppressed)) ||
-	    nla_put_string(skb, SIPHELPER_A_EVENT_REASON, reason) ||
-	    nla_put_u32(skb, SIPHELPER_A_EVENT_REASON_OFFSET, err_off) ||
-	    (dropped && nla_put_flag(skb, SIPHELPER_A_EVENT_DROPPED)) ||
-	    shp_put_text(skb, SIPHELPER_A_EVENT_BEFORE,
-			 SIPHELPER_A_EVENT_BEFORE_LEN, msg, len))
-		goto fail_free;
-	nla_nest_end(skb, ev);
-	genlmsg_end(skb, hdr);
-	WARN_ON_ONCE(skb->len > nlmsg_total_size(genlmsg_total_size(size)));
-	ret = shp_nl_event_send(nf_ct_net(fl->ct), skb);
-	shp_stat_inc(sn, ret ? SHP_STAT(EVENTS_FAILED) :
-			       SHP_STAT(EVENTS_SENT));
-	return;
-
-fail_free:
-	nlmsg_free(skb);
-fail:
-	shp_stat_inc(sn, SHP_STAT(EVENTS_FAILED));
+		return;
+	skb = shp_event_end(sn, skb, hdr, ev, size,
+			    nla_put_string(skb, SIPHELPER_A_EVENT_REASON,
+					   reason) ||
+			    nla_put_u32(skb, SIPHELPER_A_EVENT_REASON_OFFSET,
+					err_off) ||
+			    (dropped &&
+			     nla_put_flag(skb, SIPHELPER_A_EVENT_DROPPED)) ||
+			    shp_put_text(skb, SIPHELPER_A_EVENT_BEFORE,
+					 SIPHELPER_A_EVENT_BEFORE_LEN, msg,
+					 len));
+	if (!skb)
+		return;
+	/* nothing is mangled after it: sent at once */
+	shp_stat_inc(sn, shp_nl_event_send(nf_ct_net(fl->ct), skb) ?
+			 SHP_STAT(EVENTS_FAILED) : SHP_STAT(EVENTS_SENT));
 }
 
 void shp_events_flush(struct net *net, struct shp_net *sn,
