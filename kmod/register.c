@@ -84,6 +84,45 @@ static struct nf_conntrack_expect *shp_adv_find(struct nf_conn *ct,
 }
 
 /*
+ * A permanent signalling expectation from the peer's address (any port)
+ * to the public address:@pub_port, NATed to the UA's address:@priv_port
+ * with the helper attached, living @secs: the registration's pinhole and
+ * an advertised port's. Returns nf_ct_expect_related()'s result.
+ */
+static int shp_signal_expect(struct shp_net *sn, const struct shp_flow *fl,
+			     __be16 pub_port, __be16 priv_port, u32 secs)
+{
+	struct nf_conn *ct = fl->ct;
+	const struct nf_conntrack_tuple *priv = &ct->tuplehash[fl->pdir].tuple;
+	const struct nf_conntrack_tuple *pub = &ct->tuplehash[!fl->pdir].tuple;
+	struct nf_conntrack_expect *exp;
+	int err;
+
+	exp = nf_ct_expect_alloc(ct);
+	if (!exp)
+		return -ENOMEM;
+	nf_ct_expect_init(exp, SHP_EXPECT_SIGNALLING, nf_ct_l3num(ct),
+			  &pub->src.u3, &pub->dst.u3, nf_ct_protonum(ct), NULL,
+			  &pub_port);
+	exp->flags = NF_CT_EXPECT_PERMANENT;
+	shp_expect_set_helper(exp, shp_helper_find(nf_ct_l3num(ct),
+						   nf_ct_protonum(ct)));
+	exp->saved_addr = priv->src.u3;
+	exp->saved_proto.all = priv_port;
+	exp->dir = !fl->pdir;
+	exp->expectfn = shp_expectfn;
+	err = nf_ct_expect_related(exp, 0);
+	if (!err) {
+		spin_lock_bh(&nf_conntrack_expect_lock);
+		shp_expect_set_timeout(exp, secs * HZ);
+		spin_unlock_bh(&nf_conntrack_expect_lock);
+		shp_stat_inc(sn, SHP_STAT(EXPECTATIONS_CREATED));
+	}
+	nf_ct_expect_put(exp);
+	return err;
+}
+
+/*
  * Open the pinhole to the UA's advertised @port; returns its public port
  * or 0. The UA's own port when it is free, else the next ones: never the
  * flow's own public port, nor one where a request from the peer's port
@@ -93,13 +132,10 @@ static u16 shp_adv_open(struct shp_net *sn, const struct shp_flow *fl,
 			u16 port, u32 secs)
 {
 	struct nf_conn *ct = fl->ct;
-	const struct nf_conntrack_tuple *priv = &ct->tuplehash[fl->pdir].tuple;
 	const struct nf_conntrack_tuple *pub = &ct->tuplehash[!fl->pdir].tuple;
-	struct nf_conntrack_expect *exp;
 	struct nf_conntrack_tuple t;
 	unsigned int tries;
 	u16 p = port;
-	__be16 bp;
 	int err;
 
 	for (tries = 0; tries < SHP_ADV_PORT_TRIES && p; tries++, p++) {
@@ -109,28 +145,7 @@ static u16 shp_adv_open(struct shp_net *sn, const struct shp_flow *fl,
 		t.dst.u.all = htons(p);
 		if (nf_conntrack_tuple_taken(&t, ct))
 			continue;
-		exp = nf_ct_expect_alloc(ct);
-		if (!exp)
-			return 0;
-		bp = htons(p);
-		nf_ct_expect_init(exp, SHP_EXPECT_SIGNALLING, nf_ct_l3num(ct),
-				  &pub->src.u3, &pub->dst.u3,
-				  nf_ct_protonum(ct), NULL, &bp);
-		exp->flags = NF_CT_EXPECT_PERMANENT;
-		shp_expect_set_helper(exp, shp_helper_find(nf_ct_l3num(ct),
-							   nf_ct_protonum(ct)));
-		exp->saved_addr = priv->src.u3;
-		exp->saved_proto.all = htons(port);
-		exp->dir = !fl->pdir;
-		exp->expectfn = shp_expectfn;
-		err = nf_ct_expect_related(exp, 0);
-		if (!err) {
-			spin_lock_bh(&nf_conntrack_expect_lock);
-			shp_expect_set_timeout(exp, secs * HZ);
-			spin_unlock_bh(&nf_conntrack_expect_lock);
-			shp_stat_inc(sn, SHP_STAT(EXPECTATIONS_CREATED));
-		}
-		nf_ct_expect_put(exp);
+		err = shp_signal_expect(sn, fl, htons(p), htons(port), secs);
 		if (!err)
 			return p;
 		if (err != -EBUSY)
@@ -303,25 +318,7 @@ void shp_register_update(struct shp_net *sn, const struct shp_flow *fl,
 			shp_stat_inc(sn, SHP_STAT(REGISTRATIONS));
 		return;
 	}
-	exp = nf_ct_expect_alloc(ct);
-	if (!exp)
-		return;
-	nf_ct_expect_init(exp, SHP_EXPECT_SIGNALLING, nf_ct_l3num(ct),
-			  &pub->src.u3, &pub->dst.u3, nf_ct_protonum(ct), NULL,
-			  &pub->dst.u.all);
-	exp->flags = NF_CT_EXPECT_PERMANENT;
-	shp_expect_set_helper(exp, shp_helper_find(nf_ct_l3num(ct),
-						   nf_ct_protonum(ct)));
-	exp->saved_addr = priv->src.u3;
-	exp->saved_proto.all = priv->src.u.all;
-	exp->dir = !fl->pdir;
-	exp->expectfn = shp_expectfn;
-	if (!nf_ct_expect_related(exp, 0)) {
-		spin_lock_bh(&nf_conntrack_expect_lock);
-		shp_expect_set_timeout(exp, expires * HZ);
-		spin_unlock_bh(&nf_conntrack_expect_lock);
+	if (!shp_signal_expect(sn, fl, pub->dst.u.all, priv->src.u.all,
+			       expires))
 		shp_stat_inc(sn, SHP_STAT(REGISTRATIONS));
-		shp_stat_inc(sn, SHP_STAT(EXPECTATIONS_CREATED));
-	}
-	nf_ct_expect_put(exp);
 }
