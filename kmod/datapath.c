@@ -374,22 +374,15 @@ static int shp_help_with_scratch(struct sk_buff *skb, unsigned int protoff,
 	shp_events_flush(nf_ct_net(ct), sn, &evq, false);
 	if (!bad)
 		return NF_ACCEPT;
-	droppable = droppable &&
-		    cfg->malformed_policy == SHP_MALFORMED_DROP;
 	/* what was not parsed, and why (a listener needs no NAT for it) */
 	if (shp_events_wanted(nf_ct_net(ct)))
 		shp_event_malformed(sn, &fl, dir, s->in + off, n - off, perr,
-				    s->msg.err_off, droppable);
-	shp_stat_inc(sn, SHP_STAT(MALFORMED));
-	if (droppable) {
-		shp_stat_inc(sn, SHP_STAT(DROPPED));
-		return NF_DROP;
-	}
-	return NF_ACCEPT;
+				    s->msg.err_off, droppable &&
+				    cfg->malformed_policy == SHP_MALFORMED_DROP);
 malformed:
-	/* larger than any message: nothing parsed, nothing to report */
+	/* (a datagram larger than any message comes here: no event) */
 	shp_stat_inc(sn, SHP_STAT(MALFORMED));
-	if (cfg->malformed_policy == SHP_MALFORMED_DROP) {
+	if (cfg->malformed_policy == SHP_MALFORMED_DROP && droppable) {
 		shp_stat_inc(sn, SHP_STAT(DROPPED));
 		return NF_DROP;
 	}

@@ -107,21 +107,14 @@ static u16 shp_plan_hp_match(const struct shp_plan_st *st,
 	return to_port;
 }
 
-/*
- * host[:port] matching (from, from_port) exactly -> (to, to_port), or
- * (from, from_adv) -> (to, to_adv)
- */
-static int shp_plan_hp(struct shp_plan_st *st, const struct shp_hostport *hp,
-		       u8 kind)
+/* a host[:port] that shp_plan_hp_match() gave @to_port -> (to, to_port) */
+static int shp_plan_hp_to(struct shp_plan_st *st,
+			  const struct shp_hostport *hp, u16 to_port, u8 kind)
 {
 	char tmp[SHP_REPL_MAX];
 	size_t n = 0;
-	u16 to_port;
 	bool br;
 
-	to_port = shp_plan_hp_match(st, hp);
-	if (!to_port)
-		return 0;
 	br = st->b[hp->hp.off] == '[';
 	if (br)
 		tmp[n++] = '[';
@@ -137,6 +130,18 @@ static int shp_plan_hp(struct shp_plan_st *st, const struct shp_hostport *hp,
 }
 
 /*
+ * host[:port] matching (from, from_port) exactly -> (to, to_port), or
+ * (from, from_adv) -> (to, to_adv)
+ */
+static int shp_plan_hp(struct shp_plan_st *st, const struct shp_hostport *hp,
+		       u8 kind)
+{
+	u16 to_port = shp_plan_hp_match(st, hp);
+
+	return to_port ? shp_plan_hp_to(st, hp, to_port, kind) : 0;
+}
+
+/*
  * A Via naming the UA, in a message to it: its received= and rport= as
  * the registrar saw them (public) become the UA's own, as the in-tree
  * helper does, so that the UA sees the private view it wrote
@@ -149,12 +154,14 @@ static int shp_plan_via(struct shp_plan_st *st, const struct shp_via *v,
 	struct shp_addr a;
 	char tmp[8];
 	size_t n;
+	u16 to_port = shp_plan_hp_match(st, &v->sent_by);
 	bool br;
 	u16 to;
 	int err;
 
-	if (in && shp_plan_hp_match(st, &v->sent_by) &&
-	    (v->flags & SHP_VIA_RECEIVED) && rv->len > 2) {
+	if (!to_port)
+		return 0;
+	if (in && (v->flags & SHP_VIA_RECEIVED) && rv->len > 2) {
 		br = st->b[rv->off] == '[' && st->b[rv->off + rv->len - 1] == ']';
 		if (!shp_addr_parse(st->b + rv->off + br, rv->len - 2 * br,
 				    &a) && shp_addr_equal(&a, st->from)) {
@@ -165,8 +172,7 @@ static int shp_plan_via(struct shp_plan_st *st, const struct shp_via *v,
 				return err;
 		}
 	}
-	if (in && shp_plan_hp_match(st, &v->sent_by) &&
-	    (v->flags & SHP_VIA_RPORT_VAL)) {
+	if (in && (v->flags & SHP_VIA_RPORT_VAL)) {
 		to = shp_plan_map_port(st, v->rport);
 		if (to) {
 			n = shp_plan_fmt_u32(to, tmp);
@@ -177,7 +183,7 @@ static int shp_plan_via(struct shp_plan_st *st, const struct shp_via *v,
 				return err;
 		}
 	}
-	return shp_plan_hp(st, &v->sent_by, SHP_EK_VIA);
+	return shp_plan_hp_to(st, &v->sent_by, to_port, SHP_EK_VIA);
 }
 
 static int shp_plan_uri(struct shp_plan_st *st, const struct shp_uri *u,
