@@ -243,50 +243,116 @@ copy:
 }
 
 /*
- * The output room for a packet whose payload (@n bytes at @dataoff) is
- * replaced up to @off: the scratch, and what the packet may grow to
- * (nf_nat's mangle refuses to make an skb longer than 64 KiB - 1).
+ * The output room for a packet whose payload would be @total bytes (with
+ * nothing rewritten) when it is replaced up to @off: the scratch, and what
+ * the packet may grow to (nf_nat's mangle refuses to make an skb longer
+ * than 64 KiB - 1).
  */
-static unsigned int shp_out_cap(const struct sk_buff *skb,
-				unsigned int dataoff, unsigned int off)
+static unsigned int shp_out_cap(unsigned int dataoff, unsigned int total,
+				unsigned int off)
 {
-	unsigned int rest = skb->len - dataoff - off;	/* kept as it is */
+	unsigned int rest = total - off;	/* kept as it is */
 	unsigned int room = 65535 - min_t(unsigned int, 65535,
 					  dataoff + rest);
 
 	return min_t(unsigned int, room, SHP_MAX_MSG);
 }
 
+/*
+ * A reassembled payload leaves in segments no larger than the sender's
+ * (or the size every TCP accepts): as GSO, cut where the router sends it.
+ */
+static void shp_seg_gso(struct sk_buff *skb, unsigned int protoff,
+			const struct tcphdr *th, unsigned int len,
+			unsigned int mss)
+{
+	bool v6 = skb->protocol == htons(ETH_P_IPV6);
+	unsigned int floor = (v6 ? 1220 : 536) - (th->doff * 4 - 20);
+
+	mss = max(mss, floor);
+	if (len <= mss && !skb_is_gso(skb))
+		return;
+	if (!skb_is_gso(skb)) {
+		skb_set_transport_header(skb, protoff);
+		skb_shinfo(skb)->gso_size = mss;
+		skb_shinfo(skb)->gso_type = v6 ? SKB_GSO_TCPV6 : SKB_GSO_TCPV4;
+	}
+	skb_shinfo(skb)->gso_segs = DIV_ROUND_UP(len,
+						 skb_shinfo(skb)->gso_size);
+}
+
+/*
+ * A TCP payload replaced whole (held bytes in front, its tail held, or a
+ * kept output sent again): the sequence number moves back to the first
+ * byte it carries; seqadj learns only what the rewrite changed (@delta).
+ */
+static bool shp_seg_replace(struct sk_buff *skb, unsigned int protoff,
+			    struct nf_conn *ct, enum ip_conntrack_info ctinfo,
+			    const struct shp_seg *seg, unsigned int len,
+			    const char *out, unsigned int olen, int delta)
+{
+	struct tcphdr *th;
+
+	if (skb_ensure_writable(skb, protoff + sizeof(*th)))
+		return false;
+	th = (struct tcphdr *)(skb->data + protoff);
+	th->seq = htonl(seg->seq);	/* checksum: the mangle redoes it */
+	if (!__nf_nat_mangle_tcp_packet(skb, ct, ctinfo, protoff, 0, len,
+					out, olen, false))
+		return false;
+	th = (struct tcphdr *)(skb->data + protoff);
+	if (delta && nfct_seqadj(ct))
+		nf_ct_seqadj_set(ct, ctinfo, th->seq, delta);
+	shp_seg_gso(skb, protoff, th, olen, seg->mss);
+	return true;
+}
+
 static int shp_help_with_scratch(struct sk_buff *skb, unsigned int protoff,
-			   unsigned int dataoff, struct nf_conn *ct,
-			   enum ip_conntrack_info ctinfo, struct shp_net *sn,
-			   const struct shp_config *cfg)
+			   unsigned int dataoff, const struct tcphdr *th,
+			   struct nf_conn *ct, enum ip_conntrack_info ctinfo,
+			   struct shp_net *sn, const struct shp_config *cfg)
 {
 	struct shp_scratch *s = this_cpu_read(shp_scratch);
 	enum ip_conntrack_dir dir = CTINFO2DIR(ctinfo);
-	bool tcp = nf_ct_protonum(ct) == IPPROTO_TCP;
-	unsigned int n = skb->len - dataoff;
-	unsigned int off = 0;
+	bool tcp = th;
+	unsigned int len = skb->len - dataoff;	/* the packet's payload */
+	unsigned int n, total, off = 0;
 	int perr = 0;			/* the parse error of a bad message */
 	size_t opos = 0;
-	bool changed = false, bad = false, droppable = true;
+	bool changed = false, bad = false, droppable = true, held = false;
 	enum shp_msg_result res;
+	struct shp_seg seg = {};
 	struct sk_buff_head evq;
-	bool events;
+	bool events, whole;
 	struct shp_flow fl;
-	int r;
+	int r, ret = NF_ACCEPT;
 
 	BUILD_BUG_ON(sizeof(s->out) != SHP_MAX_MSG);
-	if (n > SHP_MAX_MSG) {
-		if (!tcp)
-			goto malformed;
-		n = SHP_MAX_MSG;
+	BUILD_BUG_ON(SHP_STREAM_FLOW_BYTES > SHP_MAX_MSG);
+	if (!tcp && len > SHP_MAX_MSG)
+		goto malformed;
+	if (tcp) {
+		ret = shp_stream_begin(sn, ct, dir, th, len, skb_is_gso(skb) ?
+				       skb_shinfo(skb)->gso_size : len,
+				       shp_out_cap(dataoff, 0, 0), s->in,
+				       &seg);
+		if (ret != NF_ACCEPT || seg.raw) {
+			if (seg.raw)
+				shp_stat_inc(sn, SHP_STAT(TRUNCATED));
+			goto out;
+		}
 	}
-	if (skb_copy_bits(skb, dataoff, s->in, n))
-		return NF_ACCEPT;
+	/* held bytes (seg.prefix) are in front; the payload's first
+	 * seg.skip bytes were held or are resent; seg.use after them count
+	 */
+	total = tcp ? seg.prefix + seg.use : len;
+	n = min_t(unsigned int, total, SHP_MAX_MSG);
+	if (skb_copy_bits(skb, dataoff + seg.skip, s->in + seg.prefix,
+			  n - seg.prefix))
+		goto out;
 	/* RFC 5626 STUN keepalives share the UDP flow: not SIP, not bad. */
 	if (!tcp && shp_is_stun(s->in, n))
-		return NF_ACCEPT;
+		goto out;
 	s->n_undo = 0;
 	s->n_adv_undo = 0;
 	shp_flow_init(&fl, ct, &s->ctx.map);
@@ -297,13 +363,25 @@ static int shp_help_with_scratch(struct sk_buff *skb, unsigned int protoff,
 	events = fl.nat && shp_events_wanted(nf_ct_net(ct));
 	__skb_queue_head_init(&evq);
 
+	if (seg.resent) {
+		/* what left rewritten goes again; the rest passes as sent */
+		memcpy(s->out, seg.resent, seg.resent_len);
+		opos = seg.resent_len;
+		off = n;
+		shp_out_append(s->out, SHP_MAX_MSG, &opos, s->in, n, NULL);
+	}
 	while (off < n) {
 		r = shp_sip_parse(s->in + off, n - off, tcp, &s->msg);
 		if (r == -SHP_E_INCOMPLETE) {
-			/* Message continues in a later segment: the rest of
-			 * this segment passes unmodified.
+			/* Message continues in a later segment: held until
+			 * it is whole, or the rest of this segment passes
+			 * unmodified.
 			 */
-			shp_stat_inc(sn, SHP_STAT(TRUNCATED));
+			held = n == total &&
+			       shp_stream_hold(sn, ct, dir, &seg, s->in + off,
+					       n - off, seg.seq + off);
+			if (!held)
+				shp_stat_inc(sn, SHP_STAT(TRUNCATED));
 			break;
 		}
 		if (r == -SHP_E_BAD_START_LINE && tcp && !off) {
@@ -334,7 +412,7 @@ static int shp_help_with_scratch(struct sk_buff *skb, unsigned int protoff,
 		}
 		shp_stat_inc(sn, SHP_STAT(PARSED));
 		res = shp_message(sn, cfg, s, &fl, dir, off, r, &opos,
-				  shp_out_cap(skb, dataoff, off + r),
+				  shp_out_cap(dataoff, total, off + r),
 				  events ? &evq : NULL);
 		if (res == SHP_MSG_NOROOM) {
 			/* This message and the ones after it pass as they
@@ -351,7 +429,35 @@ static int shp_help_with_scratch(struct sk_buff *skb, unsigned int protoff,
 	}
 	if (off && !tcp)
 		shp_ct_refresh(ct, skb, cfg->sip_timeout * HZ);
-	if (changed) {
+	whole = seg.prefix || seg.resent || held;
+	if (seg.prefix && off)
+		shp_stat_inc(sn, SHP_STAT(TCP_REASSEMBLED));
+	if (whole) {
+		/* rewrite delta before anything is appended as it is */
+		int delta = seg.resent ? 0 : (int)opos - (int)off;
+		size_t olen = opos;
+		bool ok;
+
+		/* what was not parsed (bounds were reserved for it) */
+		if (!held && off < n &&
+		    WARN_ON_ONCE(shp_out_append(s->out, SHP_MAX_MSG, &olen,
+						s->in + off, n - off, NULL)))
+			olen = opos;
+		if (!olen) {
+			/* all of it is held: nothing to send yet */
+			shp_events_flush(nf_ct_net(ct), sn, &evq, false);
+			ret = NF_DROP;
+			goto out;
+		}
+		ok = shp_seg_replace(skb, protoff, ct, ctinfo, &seg, len,
+				     s->out, olen, delta);
+		if (ok && !seg.resent && (seg.prefix || olen > seg.mss))
+			shp_stream_sent(sn, ct, dir, &seg, s->out, olen,
+					seg.seq + (held ? off : n));
+		changed = true;
+		if (!ok)
+			goto mangle_failed;
+	} else if (changed) {
 		bool ok;
 
 		if (tcp)
@@ -360,20 +466,15 @@ static int shp_help_with_scratch(struct sk_buff *skb, unsigned int protoff,
 		else
 			ok = nf_nat_mangle_udp_packet(skb, ct, ctinfo, protoff,
 						      0, off, s->out, opos);
-		if (!ok) {
-			shp_message_undo(sn, s, ct,
-					 (struct shp_undo_mark){ 0, 0 });
-			shp_events_flush(nf_ct_net(ct), sn, &evq, false);
-			nf_ct_helper_log(skb, ct, "cannot mangle SIP message");
-			shp_stat_inc(sn, SHP_STAT(DROPPED));
-			return NF_DROP;
-		}
-		shp_events_flush(nf_ct_net(ct), sn, &evq, true);
+		if (!ok)
+			goto mangle_failed;
 	}
+	if (changed)
+		shp_events_flush(nf_ct_net(ct), sn, &evq, true);
 	/* nothing mangled: what was queued did not happen */
 	shp_events_flush(nf_ct_net(ct), sn, &evq, false);
 	if (!bad)
-		return NF_ACCEPT;
+		goto out;
 	/* what was not parsed, and why (a listener needs no NAT for it) */
 	if (shp_events_wanted(nf_ct_net(ct)))
 		shp_event_malformed(sn, &fl, dir, s->in + off, n - off, perr,
@@ -384,9 +485,20 @@ malformed:
 	shp_stat_inc(sn, SHP_STAT(MALFORMED));
 	if (cfg->malformed_policy == SHP_MALFORMED_DROP && droppable) {
 		shp_stat_inc(sn, SHP_STAT(DROPPED));
-		return NF_DROP;
+		ret = NF_DROP;
 	}
-	return NF_ACCEPT;
+	goto out;
+
+mangle_failed:
+	shp_message_undo(sn, s, ct, (struct shp_undo_mark){ 0, 0 });
+	shp_events_flush(nf_ct_net(ct), sn, &evq, false);
+	shp_stream_failed(sn, ct, dir, &seg);
+	nf_ct_helper_log(skb, ct, "cannot mangle SIP message");
+	shp_stat_inc(sn, SHP_STAT(DROPPED));
+	ret = NF_DROP;
+out:
+	shp_stream_end(&seg);
+	return ret;
 }
 
 int shp_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
@@ -394,15 +506,14 @@ int shp_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
 {
 	struct shp_net *sn = shp_pernet(nf_ct_net(ct));
 	const struct shp_config *cfg;
+	const struct tcphdr *th = NULL;
+	struct tcphdr _th;
 	unsigned int dataoff;
 	int ret;
 
 	if (READ_ONCE(shp_helpers_going))
 		return NF_ACCEPT;
 	if (nf_ct_protonum(ct) == IPPROTO_TCP) {
-		struct tcphdr _th;
-		const struct tcphdr *th;
-
 		if (ctinfo != IP_CT_ESTABLISHED &&
 		    ctinfo != IP_CT_ESTABLISHED_REPLY)
 			return NF_ACCEPT;
@@ -410,6 +521,11 @@ int shp_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
 		if (!th)
 			return NF_ACCEPT;
 		dataoff = protoff + th->doff * 4;
+		if (dataoff >= skb->len) {
+			/* what the receiver acknowledges is not kept */
+			shp_stream_ack(sn, ct, CTINFO2DIR(ctinfo), th);
+			return NF_ACCEPT;
+		}
 	} else {
 		dataoff = protoff + sizeof(struct udphdr);
 	}
@@ -424,7 +540,8 @@ int shp_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
 	 * keep softirqs off while this CPU's scratch is in use.
 	 */
 	local_bh_disable();
-	ret = shp_help_with_scratch(skb, protoff, dataoff, ct, ctinfo, sn, cfg);
+	ret = shp_help_with_scratch(skb, protoff, dataoff, th, ct, ctinfo, sn,
+				    cfg);
 	local_bh_enable();
 	return ret;
 }

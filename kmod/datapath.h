@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * siphelper: declarations shared by the datapath files (helper.c,
- * assign.c, datapath.c, events.c, media.c, register.c). See docs/datapath.md.
+ * assign.c, datapath.c, events.c, media.c, register.c, stream.c). See
+ * docs/datapath.md.
  */
 #ifndef SIPHELPER_DATAPATH_H
 #define SIPHELPER_DATAPATH_H
 
 #include <linux/skbuff.h>
+#include <linux/tcp.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_helper.h>
 #include <net/netfilter/nf_conntrack_expect.h>
@@ -41,6 +43,42 @@ struct shp_flow {
 	enum ip_conntrack_dir pdir;	/* direction sent by the private UA */
 	bool nat;			/* SNAT or DNAT on this flow */
 };
+
+/* stream.c: what the datapath does with one TCP segment */
+#define SHP_STREAM_FLOW_BYTES	32768	/* held per flow and direction */
+#define SHP_STREAM_NS_BYTES	(4U << 20)	/* held and kept per netns */
+
+struct shp_stream;
+
+struct shp_seg {
+	struct shp_stream *st;	/* locked until shp_stream_end(), or NULL */
+	u32 seq;		/* sender sequence number of the first byte */
+	unsigned int prefix;	/* held bytes put in front of the payload */
+	const char *resent;	/* kept output that replaces the payload's */
+	unsigned int resent_len;
+	unsigned int skip;	/* payload bytes already held, or resent */
+	unsigned int use;	/* payload bytes after those that go out */
+	unsigned int mss;	/* largest segment payload of the flow */
+	bool may_hold;		/* newest data: its tail may be held */
+	bool raw;		/* passes as sent, unparsed */
+};
+
+int shp_stream_begin(struct shp_net *sn, struct nf_conn *ct,
+		     enum ip_conntrack_dir dir, const struct tcphdr *th,
+		     unsigned int len, unsigned int segsz, unsigned int room,
+		     char *in, struct shp_seg *seg);
+bool shp_stream_hold(struct shp_net *sn, struct nf_conn *ct,
+		     enum ip_conntrack_dir dir, struct shp_seg *seg,
+		     const char *buf, unsigned int len, u32 seq);
+void shp_stream_sent(struct shp_net *sn, struct nf_conn *ct,
+		     enum ip_conntrack_dir dir, struct shp_seg *seg,
+		     const char *out, unsigned int len, u32 end);
+void shp_stream_failed(struct shp_net *sn, struct nf_conn *ct,
+		       enum ip_conntrack_dir dir, struct shp_seg *seg);
+void shp_stream_end(struct shp_seg *seg);
+void shp_stream_ack(struct shp_net *sn, struct nf_conn *ct,
+		    enum ip_conntrack_dir dir, const struct tcphdr *th);
+void shp_stream_destroy(struct nf_conn *ct);
 
 /* helper.c */
 extern bool shp_helpers_going;	/* unloading: help() creates nothing */

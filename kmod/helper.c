@@ -101,6 +101,7 @@ int shp_helper_init(void)
 				  __SHP_EXPECT_MAX - 1, shp_help, NULL,
 				  THIS_MODULE);
 		shp_helpers[i].data_len = sizeof(struct shp_ct_data);
+		shp_helpers[i].destroy = shp_stream_destroy;
 	}
 	err = nf_conntrack_helpers_register(shp_helpers,
 					    ARRAY_SIZE(shp_helpers));

@@ -19,6 +19,7 @@ static int __net_init shp_net_init(struct net *net)
 	int err;
 
 	shp_events_init(&sn->events);
+	shp_streams_init(sn);
 	err = shp_stats_init(sn);
 	if (err)
 		return err;
@@ -33,6 +34,7 @@ static void __net_exit shp_net_exit(struct net *net)
 	struct shp_net *sn = shp_pernet(net);
 
 	shp_config_exit(sn);
+	shp_streams_exit(sn);
 	shp_stats_exit(sn);
 }
 

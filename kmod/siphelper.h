@@ -7,7 +7,7 @@
  * hooks on and off), stats.c (per-CPU counters), netlink.c (generic netlink
  * control plane). The datapath (datapath.h): helper.c (the conntrack
  * helpers), assign.c (auto-assign hooks), datapath.c (help() and the
- * rewrite), media.c and register.c (media and registration expectations),
+ * rewrite), stream.c (messages split over TCP segments), media.c and register.c (media and registration expectations),
  * events.c (events for siphelperctl monitor). core/: the kernel-agnostic
  * SIP/SDP parser and rewriter.
  */
@@ -90,12 +90,23 @@ struct shp_events {
 	u32 suppressed;			/* not sent since the last event */
 };
 
+/* stream.c: TCP flows holding part of a message, by conntrack */
+#define SHP_STREAM_HASH_BITS	6
+
+struct shp_streams {
+	spinlock_t lock;		/* writers; lookups are RCU */
+	struct hlist_head head[1 << SHP_STREAM_HASH_BITS];
+	atomic_t bytes;			/* held and kept, and the streams */
+	bool dead;			/* the netns goes: no new stream */
+};
+
 struct shp_net {
 	struct shp_config __rcu *cfg;
 	struct shp_stats_pcpu __percpu *stats;
 	spinlock_t stats_lock;		/* guards stats_base */
 	struct shp_stats stats_base;	/* the sums at the last reset */
 	struct shp_events events;
+	struct shp_streams streams;
 	/* under config.c's mutex */
 	bool assign_live;		/* config.c's hooks pernet init done */
 	bool assign_hooked;		/* auto-assign hooks registered */
@@ -171,5 +182,9 @@ int shp_nl_event_send(struct net *net, struct sk_buff *skb);
 
 /* events.c: datapath events (see datapath.h for the producers) */
 void shp_events_init(struct shp_events *ev);
+
+/* stream.c: TCP reassembly state (see datapath.h) */
+void shp_streams_init(struct shp_net *sn);
+void shp_streams_exit(struct shp_net *sn);
 
 #endif /* SIPHELPER_H */

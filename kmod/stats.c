@@ -59,6 +59,8 @@ void shp_stats_read(struct shp_net *sn, struct shp_stats *sum)
 	for (i = 0; i < SHP_N_STATS; i++)
 		sum->v[i] -= sn->stats_base.v[i];
 	spin_unlock_bh(&sn->stats_lock);
+	/* a gauge, not a counter: what the TCP holds use now */
+	sum->v[SHP_STAT(TCP_HELD_BYTES)] = atomic_read(&sn->streams.bytes);
 }
 
 void shp_stats_reset(struct shp_net *sn)
