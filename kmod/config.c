@@ -298,6 +298,8 @@ int shp_config_params_init(void)
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->sip_timeout = sip_timeout;
+	cfg->tcp_hold_max = SIPHELPER_DEFAULT_TCP_HOLD;
+	cfg->tcp_hold_total = SIPHELPER_DEFAULT_TCP_HOLD_TOTAL;
 	cfg->direct_media = direct_media;
 	cfg->malformed_policy = drop_malformed ? SHP_MALFORMED_DROP :
 						 SHP_MALFORMED_ACCEPT;

@@ -259,6 +259,28 @@ static unsigned int shp_out_cap(unsigned int dataoff, unsigned int total,
 }
 
 /*
+ * Does a run of TCP bytes end inside a message (@rest more bytes after
+ * them, not looked at, count as its continuation)?
+ */
+static bool shp_ends_incomplete(const char *buf, unsigned int len,
+				unsigned int rest)
+{
+	struct shp_sip_msg *msg = &this_cpu_read(shp_scratch)->msg;
+	unsigned int off = 0;
+	int r;
+
+	if (rest)
+		return true;
+	while (off < len) {
+		r = shp_sip_parse(buf + off, len - off, true, msg);
+		if (r < 0)
+			return r == -SHP_E_INCOMPLETE;
+		off += r;
+	}
+	return false;
+}
+
+/*
  * A reassembled payload leaves in segments no larger than the sender's
  * (or the size every TCP accepts): as GSO, cut where the router sends it.
  */
@@ -316,7 +338,7 @@ static int shp_help_with_scratch(struct sk_buff *skb, unsigned int protoff,
 	enum ip_conntrack_dir dir = CTINFO2DIR(ctinfo);
 	bool tcp = th;
 	unsigned int len = skb->len - dataoff;	/* the packet's payload */
-	unsigned int n, total, off = 0;
+	unsigned int n, total, rest, rest_off, off = 0;
 	int perr = 0;			/* the parse error of a bad message */
 	size_t opos = 0;
 	bool changed = false, bad = false, droppable = true, held = false;
@@ -328,11 +350,11 @@ static int shp_help_with_scratch(struct sk_buff *skb, unsigned int protoff,
 	int r, ret = NF_ACCEPT;
 
 	BUILD_BUG_ON(sizeof(s->out) != SHP_MAX_MSG);
-	BUILD_BUG_ON(SHP_STREAM_FLOW_BYTES > SHP_MAX_MSG);
+	BUILD_BUG_ON(SHP_MAX_MSG - 4096 < SIPHELPER_MAX_TCP_HOLD);
 	if (!tcp && len > SHP_MAX_MSG)
 		goto malformed;
 	if (tcp) {
-		ret = shp_stream_begin(sn, ct, dir, th, len, skb_is_gso(skb) ?
+		ret = shp_stream_begin(sn, cfg, ct, dir, th, len, skb_is_gso(skb) ?
 				       skb_shinfo(skb)->gso_size : len,
 				       shp_out_cap(dataoff, 0, 0), s->in,
 				       &seg);
@@ -346,6 +368,9 @@ static int shp_help_with_scratch(struct sk_buff *skb, unsigned int protoff,
 	 * seg.skip bytes were held or are resent; seg.use after them count
 	 */
 	total = tcp ? seg.prefix + seg.use : len;
+	/* payload bytes after those that fit (a GRO packet after a hold) */
+	rest = tcp ? len - seg.skip - seg.use : 0;
+	rest_off = dataoff + seg.skip + seg.use;
 	n = min_t(unsigned int, total, SHP_MAX_MSG);
 	if (skb_copy_bits(skb, dataoff + seg.skip, s->in + seg.prefix,
 			  n - seg.prefix))
@@ -378,8 +403,10 @@ static int shp_help_with_scratch(struct sk_buff *skb, unsigned int protoff,
 			 * unmodified.
 			 */
 			held = n == total &&
-			       shp_stream_hold(sn, ct, dir, &seg, s->in + off,
-					       n - off, seg.seq + off);
+			       shp_stream_hold(sn, cfg, ct, dir, &seg,
+					       s->in + off, n - off,
+					       seg.seq + off, skb, rest_off,
+					       rest);
 			if (!held)
 				shp_stat_inc(sn, SHP_STAT(TRUNCATED));
 			break;
@@ -415,10 +442,20 @@ static int shp_help_with_scratch(struct sk_buff *skb, unsigned int protoff,
 				  shp_out_cap(dataoff, total, off + r),
 				  events ? &evq : NULL);
 		if (res == SHP_MSG_NOROOM) {
-			/* This message and the ones after it pass as they
-			 * are: the packet cannot grow any more.
+			/* The packet cannot grow any more. If the sender is
+			 * in the middle of a message, its next segment comes
+			 * at once: this message and the ones after it are
+			 * held for it. Else they pass as they are.
 			 */
-			shp_stat_inc(sn, SHP_STAT(TRUNCATED));
+			held = n == total && rest + n - off <=
+			       cfg->tcp_hold_max && tcp &&
+			       shp_ends_incomplete(s->in + off, n - off, rest) &&
+			       shp_stream_hold(sn, cfg, ct, dir, &seg,
+					       s->in + off, n - off,
+					       seg.seq + off, skb, rest_off,
+					       rest);
+			if (!held)
+				shp_stat_inc(sn, SHP_STAT(TRUNCATED));
 			break;
 		}
 		if (res == SHP_MSG_REWRITTEN)
@@ -429,6 +466,10 @@ static int shp_help_with_scratch(struct sk_buff *skb, unsigned int protoff,
 	}
 	if (off && !tcp)
 		shp_ct_refresh(ct, skb, cfg->sip_timeout * HZ);
+	/* what did not fit in the packet, after whole messages: held */
+	if (rest && off == n && !bad)
+		held = shp_stream_hold(sn, cfg, ct, dir, &seg, NULL, 0,
+				       seg.seq + off, skb, rest_off, rest);
 	whole = seg.prefix || seg.resent || held;
 	if (seg.prefix && off)
 		shp_stat_inc(sn, SHP_STAT(TCP_REASSEMBLED));
@@ -452,7 +493,7 @@ static int shp_help_with_scratch(struct sk_buff *skb, unsigned int protoff,
 		ok = shp_seg_replace(skb, protoff, ct, ctinfo, &seg, len,
 				     s->out, olen, delta);
 		if (ok && !seg.resent && (seg.prefix || olen > seg.mss))
-			shp_stream_sent(sn, ct, dir, &seg, s->out, olen,
+			shp_stream_sent(sn, cfg, ct, dir, &seg, s->out, olen,
 					seg.seq + (held ? off : n));
 		changed = true;
 		if (!ok)

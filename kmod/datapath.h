@@ -45,9 +45,6 @@ struct shp_flow {
 };
 
 /* stream.c: what the datapath does with one TCP segment */
-#define SHP_STREAM_FLOW_BYTES	32768	/* held per flow and direction */
-#define SHP_STREAM_NS_BYTES	(4U << 20)	/* held and kept per netns */
-
 struct shp_stream;
 
 struct shp_seg {
@@ -63,14 +60,18 @@ struct shp_seg {
 	bool raw;		/* passes as sent, unparsed */
 };
 
-int shp_stream_begin(struct shp_net *sn, struct nf_conn *ct,
+int shp_stream_begin(struct shp_net *sn, const struct shp_config *cfg,
+		     struct nf_conn *ct,
 		     enum ip_conntrack_dir dir, const struct tcphdr *th,
 		     unsigned int len, unsigned int segsz, unsigned int room,
 		     char *in, struct shp_seg *seg);
-bool shp_stream_hold(struct shp_net *sn, struct nf_conn *ct,
-		     enum ip_conntrack_dir dir, struct shp_seg *seg,
-		     const char *buf, unsigned int len, u32 seq);
-void shp_stream_sent(struct shp_net *sn, struct nf_conn *ct,
+bool shp_stream_hold(struct shp_net *sn, const struct shp_config *cfg,
+		     struct nf_conn *ct, enum ip_conntrack_dir dir,
+		     struct shp_seg *seg, const char *buf, unsigned int len,
+		     u32 seq, const struct sk_buff *skb, unsigned int rest_off,
+		     unsigned int rest);
+void shp_stream_sent(struct shp_net *sn, const struct shp_config *cfg,
+		     struct nf_conn *ct,
 		     enum ip_conntrack_dir dir, struct shp_seg *seg,
 		     const char *out, unsigned int len, u32 end);
 void shp_stream_failed(struct shp_net *sn, struct nf_conn *ct,

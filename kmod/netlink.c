@@ -57,6 +57,14 @@ static struct netlink_range_validation shp_timeout_range = {
 	.max = SIPHELPER_MAX_SIP_TIMEOUT,
 };
 
+static struct netlink_range_validation shp_hold_range = {
+	.max = SIPHELPER_MAX_TCP_HOLD,
+};
+
+static struct netlink_range_validation shp_hold_total_range = {
+	.max = SIPHELPER_MAX_TCP_HOLD_TOTAL,
+};
+
 static const struct nla_policy shp_policy[SIPHELPER_A_MAX + 1] = {
 	[SIPHELPER_A_VERSION] = { .type = NLA_REJECT },
 	[SIPHELPER_A_PORTS] = NLA_POLICY_NESTED(shp_ports_policy),
@@ -72,6 +80,10 @@ static const struct nla_policy shp_policy[SIPHELPER_A_MAX + 1] = {
 	[SIPHELPER_A_EVENT] = { .type = NLA_REJECT },
 	[SIPHELPER_A_PAD] = { .type = NLA_REJECT },
 	[SIPHELPER_A_PINHOLES_ONLY] = NLA_POLICY_MAX(NLA_U8, 1),
+	[SIPHELPER_A_TCP_HOLD_MAX] = NLA_POLICY_FULL_RANGE(NLA_U32,
+							   &shp_hold_range),
+	[SIPHELPER_A_TCP_HOLD_TOTAL] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &shp_hold_total_range),
 };
 
 static struct genl_family shp_genl_family;
@@ -127,7 +139,9 @@ static int shp_put_config(struct sk_buff *skb, const struct shp_config *cfg)
 	    nla_put_u8(skb, SIPHELPER_A_AUTO_ASSIGN, cfg->auto_assign) ||
 	    nla_put_u8(skb, SIPHELPER_A_MALFORMED_POLICY,
 		       cfg->malformed_policy) ||
-	    nla_put_u8(skb, SIPHELPER_A_PINHOLES_ONLY, cfg->pinholes_only))
+	    nla_put_u8(skb, SIPHELPER_A_PINHOLES_ONLY, cfg->pinholes_only) ||
+	    nla_put_u32(skb, SIPHELPER_A_TCP_HOLD_MAX, cfg->tcp_hold_max) ||
+	    nla_put_u32(skb, SIPHELPER_A_TCP_HOLD_TOTAL, cfg->tcp_hold_total))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -308,6 +322,11 @@ static int shp_nl_set_config(struct sk_buff *in, struct genl_info *info)
 			nla_get_u8(tb[SIPHELPER_A_MALFORMED_POLICY]);
 	if (tb[SIPHELPER_A_PINHOLES_ONLY])
 		cfg->pinholes_only = nla_get_u8(tb[SIPHELPER_A_PINHOLES_ONLY]);
+	if (tb[SIPHELPER_A_TCP_HOLD_MAX])
+		cfg->tcp_hold_max = nla_get_u32(tb[SIPHELPER_A_TCP_HOLD_MAX]);
+	if (tb[SIPHELPER_A_TCP_HOLD_TOTAL])
+		cfg->tcp_hold_total =
+			nla_get_u32(tb[SIPHELPER_A_TCP_HOLD_TOTAL]);
 
 	err = shp_config_validate(cfg, &why);
 	if (err) {

@@ -56,6 +56,8 @@ struct shp_config {
 	bool auto_assign;
 	u8 malformed_policy;		/* enum shp_malformed_policy */
 	bool pinholes_only;		/* pinholes, never an edit */
+	u32 tcp_hold_max;		/* bytes per TCP flow and direction */
+	u32 tcp_hold_total;		/* bytes for all of the netns */
 	struct rcu_head rcu;
 };
 

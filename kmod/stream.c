@@ -29,6 +29,7 @@ struct shp_stream_dir {
 	u32 held_seq;		/* sender sequence number of held[0] */
 	u32 held_len;		/* 0: nothing held */
 	u16 mss;		/* largest segment payload that was held */
+	u8 held_resends;	/* held bytes sent again, nothing new */
 	bool raw;		/* raw_end is set */
 	u32 raw_end;		/* bytes before it pass as sent (gave up) */
 	char *sent;		/* the last rewritten output, until acked */
@@ -54,11 +55,10 @@ static u32 shp_stream_bucket(const struct nf_conn *ct)
 }
 
 /* Budget: bytes of this netns' holds and kept outputs, and the streams. */
-static bool shp_stream_charge(struct shp_net *sn, unsigned int bytes)
+static bool shp_stream_charge(struct shp_net *sn, const struct shp_config *cfg,
+			      unsigned int bytes)
 {
-	unsigned int limit = SHP_STREAM_NS_BYTES;
-
-	if (atomic_add_return(bytes, &sn->streams.bytes) <= limit)
+	if (atomic_add_return(bytes, &sn->streams.bytes) <= cfg->tcp_hold_total)
 		return true;
 	atomic_sub(bytes, &sn->streams.bytes);
 	return false;
@@ -77,6 +77,7 @@ static void shp_stream_drop_held(struct shp_net *sn, struct shp_stream_dir *d)
 	shp_stream_uncharge(sn, d->held_len);
 	d->held = NULL;
 	d->held_len = 0;
+	d->held_resends = 0;
 }
 
 static void shp_stream_drop_sent(struct shp_net *sn, struct shp_stream_dir *d)
@@ -115,11 +116,12 @@ static struct shp_stream *shp_stream_find(struct shp_net *sn,
 }
 
 static struct shp_stream *shp_stream_create(struct shp_net *sn,
+					    const struct shp_config *cfg,
 					    const struct nf_conn *ct)
 {
 	struct shp_stream *st, *other;
 
-	if (!shp_stream_charge(sn, sizeof(*st)))
+	if (!shp_stream_charge(sn, cfg, sizeof(*st)))
 		return NULL;
 	st = kzalloc(sizeof(*st), GFP_ATOMIC);
 	if (!st) {
@@ -239,7 +241,8 @@ void shp_stream_ack(struct shp_net *sn, struct nf_conn *ct,
 	spin_unlock_bh(&st->lock);
 }
 
-int shp_stream_begin(struct shp_net *sn, struct nf_conn *ct,
+int shp_stream_begin(struct shp_net *sn, const struct shp_config *cfg,
+		     struct nf_conn *ct,
 		     enum ip_conntrack_dir dir, const struct tcphdr *th,
 		     unsigned int len, unsigned int segsz, unsigned int room,
 		     char *in, struct shp_seg *seg)
@@ -283,10 +286,18 @@ int shp_stream_begin(struct shp_net *sn, struct nf_conn *ct,
 			shp_stat_inc(sn, SHP_STAT(TCP_OUT_OF_ORDER));
 			return NF_DROP;
 		}
-		if (!after(end, held_end)) {
-			/* Held bytes sent again and nothing new: the sender
-			 * waits for their acknowledgement, which only their
-			 * delivery brings.
+		if (!after(end, held_end) && !d->held_resends++) {
+			/* Held bytes sent again and nothing new, the first
+			 * time: a tail loss probe (2 RTTs without an ACK,
+			 * on a LAN a few ms), the rest may be on its way.
+			 */
+			shp_stat_inc(sn, SHP_STAT(TCP_OUT_OF_ORDER));
+			return NF_DROP;
+		}
+		if (!after(end, held_end) || d->held_len >= room) {
+			/* Again: the sender waits for their
+			 * acknowledgement, which only their delivery
+			 * brings (its retransmission timer fired).
 			 */
 			shp_stream_give_up(sn, ct, dir, d);
 			seg->raw = true;
@@ -335,17 +346,24 @@ int shp_stream_begin(struct shp_net *sn, struct nf_conn *ct,
 	return NF_ACCEPT;
 }
 
-bool shp_stream_hold(struct shp_net *sn, struct nf_conn *ct,
-		     enum ip_conntrack_dir dir, struct shp_seg *seg, const char *buf, unsigned int len,
-		     u32 seq)
+/*
+ * Holds @len bytes at @buf (sequence number @seq), and after them the
+ * packet's last @rest payload bytes that did not fit in it (@skb at
+ * @rest_off).
+ */
+bool shp_stream_hold(struct shp_net *sn, const struct shp_config *cfg,
+		     struct nf_conn *ct, enum ip_conntrack_dir dir,
+		     struct shp_seg *seg, const char *buf, unsigned int len,
+		     u32 seq, const struct sk_buff *skb, unsigned int rest_off,
+		     unsigned int rest)
 {
 	struct shp_stream_dir *d;
 	char *copy;
 
-	if (!seg->may_hold || len > SHP_STREAM_FLOW_BYTES)
+	if (!seg->may_hold || len + rest > cfg->tcp_hold_max)
 		goto refused;
 	if (!seg->st) {
-		seg->st = shp_stream_create(sn, ct);
+		seg->st = shp_stream_create(sn, cfg, ct);
 		if (!seg->st)
 			goto refused;
 		spin_lock(&seg->st->lock);
@@ -353,15 +371,17 @@ bool shp_stream_hold(struct shp_net *sn, struct nf_conn *ct,
 	d = &seg->st->dir[dir];
 	if (WARN_ON_ONCE(d->held_len))
 		goto refused;
-	if (!shp_stream_charge(sn, len))
+	if (!shp_stream_charge(sn, cfg, len + rest))
 		goto refused;
-	copy = kmemdup(buf, len, GFP_ATOMIC);
-	if (!copy) {
-		shp_stream_uncharge(sn, len);
+	copy = kmalloc(len + rest, GFP_ATOMIC);
+	if (!copy || skb_copy_bits(skb, rest_off, copy + len, rest)) {
+		kfree(copy);
+		shp_stream_uncharge(sn, len + rest);
 		goto refused;
 	}
+	memcpy(copy, buf, len);
 	d->held = copy;
-	d->held_len = len;
+	d->held_len = len + rest;
 	d->held_seq = seq;
 	d->mss = max_t(u16, d->mss, min_t(unsigned int, seg->mss, U16_MAX));
 	shp_stat_inc(sn, SHP_STAT(TCP_HELD));
@@ -377,7 +397,8 @@ refused:
  * The segment left with @out (@len bytes) for the sender's [@seq, @end):
  * kept until the receiver acknowledges it.
  */
-void shp_stream_sent(struct shp_net *sn, struct nf_conn *ct,
+void shp_stream_sent(struct shp_net *sn, const struct shp_config *cfg,
+		     struct nf_conn *ct,
 		     enum ip_conntrack_dir dir, struct shp_seg *seg,
 		     const char *out, unsigned int len, u32 end)
 {
@@ -388,7 +409,7 @@ void shp_stream_sent(struct shp_net *sn, struct nf_conn *ct,
 		return;
 	d = &seg->st->dir[dir];
 	shp_stream_drop_sent(sn, d);
-	if (!len || !shp_stream_charge(sn, len))
+	if (!len || !shp_stream_charge(sn, cfg, len))
 		return;
 	copy = kmemdup(out, len, GFP_ATOMIC);
 	if (!copy) {

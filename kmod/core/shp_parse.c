@@ -851,6 +851,31 @@ static int shp_short(struct shp_sip_msg *m, size_t len, size_t lim,
 	return stream ? -SHP_E_INCOMPLETE : -SHP_E_TRUNCATED;
 }
 
+/* longer than any method: not a start line (RFC 3261 names none over 9) */
+#define SHP_METHOD_TOKEN_MAX	32
+
+/*
+ * A start line whose end has not arrived yet (a stream): can its first
+ * bytes begin one? "SIP/2.0 " or a method token and a space. Bytes from
+ * the middle of a message (a TCP segment after a gap) usually cannot, and
+ * must not be taken for a message that is merely incomplete.
+ */
+static bool shp_start_may_follow(const char *b, size_t p, size_t lim)
+{
+	static const char resp[] = "sip/2.0 ";
+	size_t i;
+
+	for (i = 0; p + i < lim && i < sizeof(resp) - 1; i++)
+		if ((b[p + i] | 0x20) != resp[i])
+			break;
+	if (p + i == lim || i == sizeof(resp) - 1)
+		return true;
+	for (i = p; i < lim && shp_is_token(b[i]); i++)
+		if (i - p >= SHP_METHOD_TOKEN_MAX)
+			return false;
+	return i == lim || (i > p && b[i] == ' ');
+}
+
 static int shp_parse_start(const char *b, size_t p, size_t le,
 			   struct shp_sip_msg *m)
 {
@@ -983,6 +1008,11 @@ int shp_sip_parse(const char *buf, size_t len, bool stream,
 
 	/* start line */
 	nl = memchr(buf + p, '\n', lim - p);
+	if (!nl && stream && !shp_start_may_follow(buf, p, lim)) {
+		msg->err_off = (u16)p;
+		msg->type = SHP_MSG_NONE;
+		return -SHP_E_BAD_START_LINE;
+	}
 	if (!nl)
 		return shp_short(msg, len, lim, stream);
 	le = (size_t)(nl - buf);

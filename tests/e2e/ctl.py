@@ -8,6 +8,7 @@ import subprocess
 import pytest
 
 import topology as t
+import uapi
 
 
 # `siphelperctl -j show` of a netns with the module's defaults (the seed's
@@ -19,7 +20,9 @@ DEFAULT_CONFIG = {
     "ports": [{"lo": 5060, "hi": 5060, "protocols": PORT_BOTH},
               {"lo": 5061, "hi": 5061, "protocols": PORT_BOTH}],
     "sip_timeout": 3600, "sip_direct_media": True, "auto_assign": True,
-    "malformed": "accept", "pinholes_only": False}
+    "malformed": "accept", "pinholes_only": False,
+    "tcp_hold_max": uapi.SIPHELPER_DEFAULT_TCP_HOLD,
+    "tcp_hold_total": uapi.SIPHELPER_DEFAULT_TCP_HOLD_TOTAL}
 
 
 class Ctl:
@@ -60,7 +63,6 @@ def ctl():
 import socket  # noqa: E402
 import struct  # noqa: E402
 
-import uapi  # noqa: E402
 
 from kernel_uapi import (CTRL_ATTR_FAMILY_ID,  # noqa: E402
                          CTRL_ATTR_FAMILY_NAME, CTRL_CMD_GETFAMILY,

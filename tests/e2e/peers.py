@@ -48,22 +48,22 @@ def stop(proc, timeout=10):
         return proc.communicate(timeout=timeout)
 
 
-def wait_udp_listener(proc, addr, port, timeout=90):
-    """Poll until PROC's netns has a UDP socket bound to addr:port, through
-    /proc/PID/net/udp (no process per poll: they are slow to start on the
-    debug kernel); fails early if PROC died."""
+def wait_udp_listener(proc, addr, port, timeout=90, proto="udp"):
+    """Poll until PROC's netns has a UDP (or TCP) socket bound to
+    addr:port, through /proc/PID/net/udp (no process per poll: they are
+    slow to start on the debug kernel); fails early if PROC died."""
     local = socket.inet_aton(addr)[::-1].hex().upper() + f":{port:04X}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert proc.poll() is None, f"{proc.args} exited {proc.returncode}"
         try:
-            with open(f"/proc/{proc.pid}/net/udp") as f:
+            with open(f"/proc/{proc.pid}/net/{proto}") as f:
                 if any(ln.split()[1] == local for ln in f.readlines()[1:]):
                     return
         except FileNotFoundError:
             pass
         time.sleep(0.2)
-    raise AssertionError(f"nothing listens on {addr}:{port}/udp after "
+    raise AssertionError(f"nothing listens on {addr}:{port}/{proto} after "
                          f"{timeout} s: {proc.args}")
 
 
@@ -91,11 +91,14 @@ def rtp_pcap(path, packets=10, port=6000):
 
 # -- sipp --------------------------------------------------------------------
 
-def scenario(name, pcap):
+def scenario(name, pcap, sdp_lines=()):
     """tests/e2e/sipp/NAME.xml with [rtp_pcap] filled in (sipp loads the
-    pcap while parsing the scenario, before keywords exist)."""
+    pcap while parsing the scenario, before keywords exist), and the
+    [sdp_lines] line replaced by SDP_LINES (none: removed)."""
     with open(os.path.join(HERE, "sipp", f"{name}.xml")) as f:
         text = f.read().replace("[rtp_pcap]", pcap)
+    text = text.replace("      [sdp_lines]\n", "".join(
+        f"      {ln}\n" for ln in sdp_lines))
     path = os.path.join(workdir(), f"{name}.xml")
     with open(path, "w") as f:
         f.write(text)
@@ -133,9 +136,9 @@ log_stderror=yes
 fork=yes
 children=1
 tcp_children=1
-disable_tcp=yes
 auto_aliases=no
 listen=udp:{ip}:5060
+listen=tcp:{ip}:5060
 mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
 loadmodule "tm.so"
 loadmodule "sl.so"
@@ -284,7 +287,9 @@ def validate(frames):
     assert not bad, f"tshark: malformed or expert errors: {bad[:5]}"
     msgs = []
     for f in frames:
-        if not f["protocols"].endswith((":sip", ":sip:sdp")):
+        # (SIP over TCP: the peers frame it by Content-Length themselves)
+        if not f["protocols"].endswith((":sip", ":sip:sdp")) or \
+                not f["payload"]:
             continue
         data = bytes.fromhex(f["payload"].replace(":", ""))
         body = data.partition(b"\r\n\r\n")[2]

@@ -2,6 +2,8 @@
 """SIP messages of the e2e suite: the seed's REGISTER, INVITE and BYE from
 the phone of topology.py, the registrar's answers, and the seed's public
 form of a message (what must leave the router)."""
+import re
+
 import topology as t
 
 PRIV = f"{t.PHONE_IP}:5010"
@@ -115,3 +117,28 @@ Content-Type: application/sdp
 Content-Length: {len(body)}
 """)
     return head + b"\r\n\r\n" + body
+
+
+class StreamReader:
+    """SIP messages off a stream socket, framed by Content-Length."""
+
+    def __init__(self, sock):
+        self.sock, self.buf = sock, b""
+
+    def message(self):
+        while b"\r\n\r\n" not in self.buf:
+            self._more()
+        head, _, rest = self.buf.partition(b"\r\n\r\n")
+        clen = int(re.search(rb"(?im)^(?:content-length|l)[ \t]*:[ \t]*"
+                             rb"(\d+)", head).group(1))
+        while len(rest) < clen:
+            self._more()
+            head, _, rest = self.buf.partition(b"\r\n\r\n")
+        msg = head + b"\r\n\r\n" + rest[:clen]
+        self.buf = rest[clen:]
+        return msg
+
+    def _more(self):
+        chunk = self.sock.recv(65536)
+        assert chunk, f"connection closed, {self.buf!r} left"
+        self.buf += chunk

@@ -43,14 +43,16 @@ def test_defaults_and_text(siphelper, ctl):
 def test_set_show_round_trip(siphelper, ctl):
     ctl.ok("set", "ports", "5060,5070-5080/udp,6000/tcp", "sip-timeout",
            "10m", "sip-direct-media", "no", "auto-assign", "no",
-           "malformed", "drop", "pinholes-only", "yes")
+           "malformed", "drop", "pinholes-only", "yes", "tcp-hold-max",
+           "1k", "tcp-hold-total", "60000")
     c = ctl.config()
     assert c == {"ports": [
         {"lo": 5060, "hi": 5060, "protocols": ["udp", "tcp"]},
         {"lo": 5070, "hi": 5080, "protocols": ["udp"]},
         {"lo": 6000, "hi": 6000, "protocols": ["tcp"]}],
         "sip_timeout": 600, "sip_direct_media": False,
-        "auto_assign": False, "malformed": "drop", "pinholes_only": True}
+        "auto_assign": False, "malformed": "drop", "pinholes_only": True,
+        "tcp_hold_max": 1024, "tcp_hold_total": 60000}
     assert c.keys() == DEFAULT.keys()   # every key is set above
     # a subset changes only itself
     ctl.ok("set", "sip-timeout", "90s")
@@ -113,7 +115,9 @@ def test_capability_dropped_refused(siphelper, ctl):
     ("sip-timeout", "0"), ("sip-timeout", "86401"), ("sip-timeout", "2d"),
     ("sip-timeout", "soon"), ("sip-direct-media", "maybe"),
     ("auto-assign", "2"), ("malformed", "reject"), ("colour", "red"),
-    ("pinholes-only", "maybe"),
+    ("pinholes-only", "maybe"), ("tcp-hold-max", "60001"),
+    ("tcp-hold-max", "64k"), ("tcp-hold-max", "-1"),
+    ("tcp-hold-total", "1025m"), ("tcp-hold-total", "4g"),
     ("ports",), (),
 ])
 def test_invalid_refused(siphelper, ctl, args):
@@ -175,6 +179,9 @@ from ctl import (Genl, attr, nest, u8, u16, u32, port, A_PORTS,  # noqa: E402
     ("direct-media 2", u8(A_DIRECT_MEDIA, 2), ""),
     ("malformed 2", u8(A_MALFORMED_POLICY, 2), ""),
     ("pinholes-only 2", u8(uapi.SIPHELPER_A_PINHOLES_ONLY, 2), ""),
+    ("tcp-hold-max 60001", u32(uapi.SIPHELPER_A_TCP_HOLD_MAX, 60001), ""),
+    ("tcp-hold-total 1g+1",
+     u32(uapi.SIPHELPER_A_TCP_HOLD_TOTAL, (1 << 30) + 1), ""),
     ("unknown attribute", u32(99, 1), ""),
     ("reply-only attribute", attr(A_STATS, b""), ""),
     ("version attribute", u32(A_VERSION, 1), ""),

@@ -10,12 +10,15 @@ import os
 import re
 import subprocess
 
+import pytest
+
 import topology as t
 from conftest import expectations
+from stats import delta, stats
 from peers import (Capture, Kamailio, dissect, run, rtp_pcap, scenario,
                    sipp_argv, sipp_stats, spawn, stop, udp_flows, validate,
                    wait_udp_listener, workdir)
-from sipmsg import crlf, register
+from sipmsg import StreamReader, crlf, register
 
 CALLS = 20
 PACKETS = 10            # RTP packets per call and direction
@@ -33,25 +36,57 @@ def fresh(path):
     return path
 
 
-def test_sipp_calls_rtp_both_ways(alg):
+# SIP over TCP with a real-world INVITE: a full SDP (ICE, DTLS) makes it
+# longer than one segment, so every INVITE reaches the router in two.
+BIG_SDP = ["a=ptime:20", "a=maxptime:150",
+           "a=ice-ufrag:Fv1Q", "a=ice-pwd:ZqN0p9Y8wLpE4rTb6sUv2Hd3",
+           "a=fingerprint:sha-256 " + ":".join(["5A"] * 32),
+           "a=setup:actpass"] + [
+    f"a=candidate:{i} 1 UDP {2130706431 - i} 203.0.113.{i + 1} "
+    f"{40000 + i} typ srflx raddr 0.0.0.0 rport 9" for i in range(12)] + [
+    f"a=x-siphelper-filler:{i:02} " + "f" * 40 for i in range(6)]
+
+
+def sipp_invites(wd):
+    """The INVITEs the sipp server received (its -trace_msg log)."""
+    [log] = [f for f in os.listdir(wd) if f.startswith("uas_") and
+             f.endswith("_messages.log")]
+    with open(os.path.join(wd, log), "rb") as f:
+        text = f.read()
+    return [m.strip(b"\r\n").replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+            for m in
+            re.findall(rb"message received \[\d+\] bytes :\n\n"
+                       rb"(INVITE .*?)\n\n-{10}", text, re.S)]
+
+
+@pytest.mark.parametrize("transport", ["udp", "tcp"])
+def test_sipp_calls_rtp_both_ways(alg, transport):
     """20 calls from a sipp phone behind the NAT to a sipp server: all
     succeed, the callee's RTP is first to reach each public media port
     (so only the pinhole can let it in) and arrives at the phone, the
-    phone's RTP leaves masqueraded, and the capture is well-formed."""
+    phone's RTP leaves masqueraded, and the capture is well-formed. Over
+    TCP each INVITE is longer than 1500 bytes: split over segments, it
+    must still leave rewritten (sipp frames TCP by Content-Length)."""
     wd = workdir()
+    tcp = transport == "tcp"
+    extra = ["-t", "t1"] if tcp else []
+    for f in os.listdir(wd):
+        if f.endswith("_messages.log"):
+            os.remove(os.path.join(wd, f))
     pcap = rtp_pcap(f"{wd}/rtp.pcap", PACKETS)
     uas_csv, uac_csv = fresh(f"{wd}/uas.csv"), fresh(f"{wd}/uac.csv")
     cap = Capture("sipp")
     uas_out = open(f"{wd}/uas.out", "w")
     uas = spawn(t.SERVER, sipp_argv(scenario("uas", pcap), t.SERVER_IP,
                                     SIP_PORT, uas_csv, CALLS, LIMIT,
-                                    ["-mp", str(UAS_MEDIA)]),
+                                    ["-mp", str(UAS_MEDIA)] + extra),
                 stdout=uas_out, stderr=subprocess.STDOUT, cwd=wd)
     try:
-        wait_udp_listener(uas, t.SERVER_IP, SIP_PORT)
+        wait_udp_listener(uas, t.SERVER_IP, SIP_PORT, proto=transport)
         uac = run(t.PHONE, sipp_argv(
-            scenario("uac", pcap), t.PHONE_IP, SIP_PORT, uac_csv, CALLS,
-            LIMIT, ["-r", "10", "-l", "4", f"{t.SERVER_IP}:{SIP_PORT}"]),
+            scenario("uac", pcap, BIG_SDP if tcp else ()), t.PHONE_IP,
+            SIP_PORT, uac_csv, CALLS, LIMIT,
+            ["-r", "10", "-l", "4", f"{t.SERVER_IP}:{SIP_PORT}"] + extra),
             timeout=LIMIT + 60, cwd=wd)
         uas.wait(timeout=120)
     finally:
@@ -68,6 +103,9 @@ def test_sipp_calls_rtp_both_ways(alg):
     msgs = validate(frames)
     invites = [m for i, s, d, m in msgs
                if i == "wan0" and s == t.PUBLIC_IP and m.startswith(b"INVITE")]
+    if tcp:
+        invites = sipp_invites(wd)
+        assert all(len(m) > 1500 for m in invites)
     assert len(invites) == CALLS
     ports = set()
     for i, s, d, m in msgs:
@@ -75,6 +113,8 @@ def test_sipp_calls_rtp_both_ways(alg):
             for line in ROUTED.findall(m):
                 assert t.PHONE_IP.encode() not in line, (line, m)
     for m in invites:
+        for line in ROUTED.findall(m):
+            assert t.PHONE_IP.encode() not in line, (line, m)
         assert b"c=IN IP4 212.19.6.166\r\n" in m, m
         ports.add(int(re.search(rb"m=audio (\d+) ", m).group(1)))
     assert len(ports) >= 1
@@ -342,3 +382,101 @@ def test_two_phones_behind_one_nat_call_each_other(alg, socks):
         for key, v in old_local.items():
             t.sysctl(t.PHONE, f"net.ipv4.conf.{key}.accept_local", v)
         kam.close()
+
+
+def test_kamailio_over_tcp_invite_over_1500_bytes(alg, socks):
+    """The phone registers at kamailio over TCP; a caller's INVITE with a
+    real-world SDP (ICE candidates, DTLS fingerprint: over 1500 bytes)
+    reaches it through kamailio on that connection, in two segments, and
+    arrives rewritten whole (Request-URI private, Content-Length right);
+    the phone's 200 OK leaves with its public Contact and c=, and RTP to
+    the answer's public port reaches the phone."""
+    kam = Kamailio()
+    try:
+        with t.wire_segments():
+            _kamailio_tcp(kam, socks)
+    finally:
+        kam.close()
+
+
+def _kamailio_tcp(kam, socks):
+    try:
+        # (5010 may still be in TIME_WAIT towards 5060 from other tests)
+        phone = socks(t.PHONE, t.PHONE_IP, 5014, t.tcp)
+        phone.settimeout(20)
+        phone.connect((t.SERVER_IP, SIP_PORT))
+        rd = StreamReader(phone)
+        reg = register().replace(b"SIP/2.0/UDP", b"SIP/2.0/TCP").replace(
+            b":5010", b":5014").replace(
+            b"<sip:011@192.168.0.31:5014>",
+            b"<sip:011@192.168.0.31:5014;transport=tcp>")
+        phone.sendall(reg)
+        ok = rd.message()
+        assert ok.startswith(b"SIP/2.0 200 "), ok
+        assert t.PUBLIC_IP.encode() not in ok, ok
+
+        caller = socks(t.SERVER, t.SERVER_IP, 5070)
+        lines = ["m=audio 20000 RTP/AVP 8", "a=rtpmap:8 PCMA/8000",
+                 "a=ice-ufrag:Kq1x", "a=ice-pwd:b8Z2c7Nq0vLr5sTw1Yx4Ae6F",
+                 "a=fingerprint:sha-256 " + ":".join(["A7"] * 32)]
+        lines += [f"a=candidate:{i} 1 UDP {2130706431 - i} {t.SERVER_IP} "
+                  f"{20000 + 2 * i} typ host" for i in range(16)]
+        sdp = crlf("\n".join([
+            "v=0", f"o=caller 1 1 IN IP4 {t.SERVER_IP}", "s=-",
+            f"c=IN IP4 {t.SERVER_IP}", "t=0 0"] + lines)) + b"\r\n"
+        invite = crlf(f"""
+INVITE sip:011@{t.SERVER_IP} SIP/2.0
+Via: SIP/2.0/UDP {t.SERVER_IP}:5070;branch=z9hG4bKtcp1
+From: <sip:caller@{t.SERVER_IP}>;tag=c1
+To: <sip:011@{t.SERVER_IP}>
+Call-ID: kamtcp@{t.SERVER_IP}
+CSeq: 1 INVITE
+Max-Forwards: 70
+Contact: <sip:caller@{t.SERVER_IP}:5070>
+Content-Type: application/sdp
+Content-Length: {len(sdp)}
+""") + b"\r\n\r\n" + sdp
+        before = stats()
+        caller.sendto(invite, (t.SERVER_IP, SIP_PORT))
+        inv = rd.message()
+        while not inv.startswith(b"INVITE "):
+            inv = rd.message()
+        assert len(inv) > 1500, len(inv)
+        assert inv.startswith(b"INVITE sip:011@192.168.0.31:5014;"
+                              b"transport=tcp SIP/2.0\r\n"), inv[:200]
+        assert inv.endswith(sdp), inv
+        d = delta(before, stats())
+        assert d.get("tcp_reassembled", 0) >= 1, d
+
+        answer_sdp = crlf(f"""
+v=0
+o=011 2 2 IN IP4 {t.PHONE_IP}
+s=-
+c=IN IP4 {t.PHONE_IP}
+t=0 0
+m=audio 10006 RTP/AVP 8
+a=rtpmap:8 PCMA/8000
+""") + b"\r\n"
+        head = [b"SIP/2.0 200 OK"]
+        head += headers(inv, b"Via", b"Record-Route", b"From", b"Call-ID",
+                        b"CSeq")
+        head.append(headers(inv, b"To")[0] + b";tag=p1")
+        head += [f"Contact: <sip:011@{t.PHONE_IP}:5014;transport=tcp>"
+                 .encode(), b"Content-Type: application/sdp",
+                 f"Content-Length: {len(answer_sdp)}".encode()]
+        phone.sendall(b"\r\n".join(head) + b"\r\n\r\n" + answer_sdp)
+
+        resp, _ = recv_sip(caller, b"SIP/2.0 200 ")
+        assert b"\r\nContact: <sip:011@212.19.6.166:5014;transport=tcp>" \
+            in resp, resp
+        assert b"\r\nc=IN IP4 212.19.6.166\r\n" in resp, resp
+        body = resp.split(b"\r\n\r\n", 1)[1]
+        media_port = int(re.search(rb"m=audio (\d+) ", body).group(1))
+        rtp_in = socks(t.PHONE, t.PHONE_IP, 10006)
+        media = socks(t.SERVER, t.SERVER_IP, 20000)
+        media.sendto(b"\x80\x08kamailio-tcp-rtp", (t.PUBLIC_IP, media_port))
+        data, rsrc = rtp_in.recvfrom(2048)
+        assert (data, rsrc) == (b"\x80\x08kamailio-tcp-rtp",
+                                (t.SERVER_IP, 20000))
+    except AssertionError as e:
+        raise AssertionError(f"{e}\nkamailio: {kam.output()}") from e

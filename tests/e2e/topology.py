@@ -370,6 +370,21 @@ def tcp_connect(socks, phone_ip, server_ip, port=5010, timeout=2):
     return phone, server, src
 
 
+@contextmanager
+def wire_segments():
+    """The phone and the server send TCP in segments of one MSS, as on a
+    wire: veth would carry a sender's 64 KiB TSO packets whole, so the
+    router would never see a message split where the MSS splits it."""
+    links = [(PHONE, "eth0"), (SERVER, "eth0")]
+    for ns, dev in links:
+        nsexec(ns, f"ip link set dev {dev} gso_max_size 1500")
+    try:
+        yield
+    finally:
+        for ns, dev in links:
+            nsexec(ns, f"ip link set dev {dev} gso_max_size 65536")
+
+
 def unacked(sock):
     """Bytes sent on TCP socket SOCK and not yet acknowledged (SIOCOUTQ)."""
     return struct.unpack("i", fcntl.ioctl(sock, termios.TIOCOUTQ,

@@ -728,6 +728,30 @@ TEST(Stream, IncompleteReportsTotalWhenKnown)
 	}
 }
 
+TEST(Stream, MidMessageBytesAreNotAnIncompleteMessage)
+{
+	// what a TCP segment after a gap (or the rest of a long header line)
+	// begins with: no start line can follow, so it is a continuation,
+	// never a message to hold until it is whole
+	auto m = std::make_unique<shp_sip_msg>();
+	for (std::string s : std::vector<std::string>{
+		     ";branch=z9hG4bK1;rport,SIP/2.0/TCP 192.168.0.31",
+			      "SIP/2.0/TCP 192.168.0.31:5010;branch=z9",
+			      "192.168.0.31:5010;branch=z9hG4bK",
+			      ",SIP/2.0/UDP h", "a=rtpmap:8 PCMA/8000",
+			      std::string(40, 'A')}) {
+		EXPECT_EQ(shp_sip_parse(s.data(), s.size(), true, m.get()),
+			  -SHP_E_BAD_START_LINE) << s;
+	}
+	// the first bytes of real start lines stay incomplete
+	for (std::string s : std::vector<std::string>{
+		     "S", "SIP/2", "SIP/2.0 2", "INVITE", "INVITE sip:",
+			      "REGISTER sip:avantelecom.avantele.com SIP/2.0"}) {
+		EXPECT_EQ(shp_sip_parse(s.data(), s.size(), true, m.get()),
+			  -SHP_E_INCOMPLETE) << s;
+	}
+}
+
 TEST(Bounds, TooBig)
 {
 	std::string s = "OPTIONS sip:a@b SIP/2.0\r\nX: " +

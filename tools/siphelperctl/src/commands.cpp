@@ -90,6 +90,11 @@ constexpr std::array kSetKeys = {
 	       "what to do with SIP that does not parse", "accept drop"},
 	SetKey{"pinholes-only", "", "yes|no",
 	       "open pinholes, never edit a message", "yes no"},
+	SetKey{"tcp-hold-max", "", "SIZE",
+	       "bytes of a split TCP message held per flow (0: off)",
+	       "32k 64000 0"},
+	SetKey{"tcp-hold-total", "", "SIZE",
+	       "bytes all TCP flows may hold", "4m 16m"},
 };
 
 std::string_view first_word(std::string_view w)
@@ -375,6 +380,12 @@ ConfigPatch parse_set_args(const std::vector<std::string> &args)
 			p.auto_assign = parse_yes_no(key->name, v);
 		else if (key->name == "pinholes-only")
 			p.pinholes_only = parse_yes_no(key->name, v);
+		else if (key->name == "tcp-hold-max")
+			p.tcp_hold_max = parse_size(key->name, v,
+						    SIPHELPER_MAX_TCP_HOLD);
+		else if (key->name == "tcp-hold-total")
+			p.tcp_hold_total = parse_size(
+				key->name, v, SIPHELPER_MAX_TCP_HOLD_TOTAL);
 		else
 			p.malformed = parse_malformed(v);
 	}

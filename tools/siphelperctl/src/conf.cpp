@@ -92,6 +92,8 @@ ConfigPatch parse_conf(std::string_view text, const std::string &name)
 		take(all.auto_assign, p.auto_assign);
 		take(all.malformed, p.malformed);
 		take(all.pinholes_only, p.pinholes_only);
+		take(all.tcp_hold_max, p.tcp_hold_max);
+		take(all.tcp_hold_total, p.tcp_hold_total);
 	}
 	if (all.empty())
 		throw UsageError(name + ": no settings: write KEY VALUE lines "

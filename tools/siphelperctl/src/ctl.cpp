@@ -154,6 +154,39 @@ uint32_t parse_duration(std::string_view s)
 	return static_cast<uint32_t>(total);
 }
 
+uint32_t parse_size(std::string_view key, std::string_view s, uint32_t max)
+{
+	const std::string hint = ": give bytes (32768) or a size (32k, 4m), "
+				 "0.." + format_size(max);
+	size_t n = 0;
+	while (n < s.size() && s[n] >= '0' && s[n] <= '9')
+		n++;
+	auto num = to_uint(s.substr(0, n));
+	uint64_t mul = 1;
+	if (num && n + 1 == s.size() && (s[n] == 'k' || s[n] == 'K'))
+		mul = 1024;
+	else if (num && n + 1 == s.size() && (s[n] == 'm' || s[n] == 'M'))
+		mul = 1024 * 1024;
+	else if (n != s.size())
+		num.reset();
+	if (!num)
+		throw UsageError("invalid " + std::string(key) + " " + q(s) +
+				 hint);
+	if (*num > max || *num * mul > max)
+		throw UsageError(std::string(key) + " " + q(s) +
+				 " is out of range" + hint);
+	return static_cast<uint32_t>(*num * mul);
+}
+
+std::string format_size(uint32_t bytes)
+{
+	if (bytes && bytes % (1024 * 1024) == 0)
+		return std::to_string(bytes / (1024 * 1024)) + "m";
+	if (bytes && bytes % 1024 == 0)
+		return std::to_string(bytes / 1024) + "k";
+	return std::to_string(bytes);
+}
+
 bool parse_yes_no(std::string_view key, std::string_view s)
 {
 	if (s == "yes" || s == "on" || s == "true" || s == "1")
@@ -227,6 +260,12 @@ std::string format_config(const Config &c, bool json)
 		.yes_no("auto_assign", "auto-assign", c.auto_assign)
 		.str("malformed", "malformed", malformed_name(c.malformed))
 		.yes_no("pinholes_only", "pinholes-only", c.pinholes_only)
+		.raw("tcp_hold_max", "tcp-hold-max",
+		     std::to_string(c.tcp_hold_max),
+		     format_size(c.tcp_hold_max))
+		.raw("tcp_hold_total", "tcp-hold-total",
+		     std::to_string(c.tcp_hold_total),
+		     format_size(c.tcp_hold_total))
 		.done();
 }
 

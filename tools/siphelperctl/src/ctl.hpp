@@ -48,6 +48,8 @@ struct Config {
 	bool auto_assign = true;
 	Malformed malformed = Malformed::kAccept;
 	bool pinholes_only = false;
+	uint32_t tcp_hold_max = SIPHELPER_DEFAULT_TCP_HOLD;
+	uint32_t tcp_hold_total = SIPHELPER_DEFAULT_TCP_HOLD_TOTAL;
 };
 
 // The subset of a Config that `set` changes.
@@ -58,10 +60,13 @@ struct ConfigPatch {
 	std::optional<bool> auto_assign;
 	std::optional<Malformed> malformed;
 	std::optional<bool> pinholes_only;
+	std::optional<uint32_t> tcp_hold_max;
+	std::optional<uint32_t> tcp_hold_total;
 	bool empty() const
 	{
 		return !ports && !sip_timeout && !direct_media && !auto_assign &&
-		       !malformed && !pinholes_only;
+		       !malformed && !pinholes_only && !tcp_hold_max &&
+		       !tcp_hold_total;
 	}
 };
 
@@ -82,6 +87,9 @@ std::string q(std::string_view s);
 std::vector<PortRange> parse_ports(std::string_view s);
 uint32_t parse_duration(std::string_view s);  // "3600", "1h", "10m", "1h30m"
 bool parse_yes_no(std::string_view key, std::string_view s);
+// bytes: "32768", "32k", "4m" (powers of 1024), at most max
+uint32_t parse_size(std::string_view key, std::string_view s, uint32_t max);
+std::string format_size(uint32_t bytes);	// "32k", "4m", "1000"
 Malformed parse_malformed(std::string_view s);
 ConfigPatch parse_set_args(const std::vector<std::string> &args);
 

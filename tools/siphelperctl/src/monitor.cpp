@@ -125,6 +125,12 @@ Config parse_config(const std::vector<Attr> &top)
 		case SIPHELPER_A_PINHOLES_ONLY:
 			c.pinholes_only = get<uint8_t>(a);
 			break;
+		case SIPHELPER_A_TCP_HOLD_MAX:
+			c.tcp_hold_max = get<uint32_t>(a);
+			break;
+		case SIPHELPER_A_TCP_HOLD_TOTAL:
+			c.tcp_hold_total = get<uint32_t>(a);
+			break;
 		default:
 			break;
 		}
@@ -402,7 +408,9 @@ std::string format_event(const Event &e, bool json)
 		  << (c.direct_media ? "yes" : "no") << " auto-assign "
 		  << (c.auto_assign ? "yes" : "no") << " malformed "
 		  << (c.malformed == Malformed::kDrop ? "drop" : "accept")
-		  << " pinholes-only " << (c.pinholes_only ? "yes" : "no");
+		  << " pinholes-only " << (c.pinholes_only ? "yes" : "no")
+		  << " tcp-hold-max " << format_size(c.tcp_hold_max)
+		  << " tcp-hold-total " << format_size(c.tcp_hold_total);
 	}
 	if (e.flushed_conntracks || e.flushed_expects)
 		o << ": conntracks " << e.flushed_conntracks.value_or(0)

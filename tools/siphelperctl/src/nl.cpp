@@ -141,6 +141,12 @@ Config Client::get_config()
 		if (tb[SIPHELPER_A_PINHOLES_ONLY])
 			c.pinholes_only = mnl_attr_get_u8(
 				tb[SIPHELPER_A_PINHOLES_ONLY]);
+		if (tb[SIPHELPER_A_TCP_HOLD_MAX])
+			c.tcp_hold_max = mnl_attr_get_u32(
+				tb[SIPHELPER_A_TCP_HOLD_MAX]);
+		if (tb[SIPHELPER_A_TCP_HOLD_TOTAL])
+			c.tcp_hold_total = mnl_attr_get_u32(
+				tb[SIPHELPER_A_TCP_HOLD_TOTAL]);
 		got = true;
 	});
 	if (!got)
@@ -177,6 +183,12 @@ void Client::set_config(const ConfigPatch &p)
 	if (p.pinholes_only)
 		mnl_attr_put_u8(nlh, SIPHELPER_A_PINHOLES_ONLY,
 				*p.pinholes_only);
+	if (p.tcp_hold_max)
+		mnl_attr_put_u32(nlh, SIPHELPER_A_TCP_HOLD_MAX,
+				 *p.tcp_hold_max);
+	if (p.tcp_hold_total)
+		mnl_attr_put_u32(nlh, SIPHELPER_A_TCP_HOLD_TOTAL,
+				 *p.tcp_hold_total);
 	sock_.request(nlh, [](const nlmsghdr *) {});
 }
 

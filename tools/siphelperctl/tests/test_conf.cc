@@ -62,8 +62,8 @@ TEST(Conf, ErrorsCarryTheLineNumber)
 		  "seconds (3600) or a duration (1h, 10m, 90s), 1s..24h");
 	EXPECT_EQ(conf_error("# x\nport 5060\n"),
 		  "test.conf:2: unknown key 'port': keys are ports, "
-		  "sip-timeout, sip-direct-media, auto-assign, malformed or "
-		  "pinholes-only");
+		  "sip-timeout, sip-direct-media, auto-assign, malformed, "
+		  "pinholes-only, tcp-hold-max or tcp-hold-total");
 	EXPECT_EQ(conf_error("sip-timeout 10m ports\n"),
 		  "test.conf:1: 'ports' needs a value");
 	EXPECT_EQ(conf_error("ports 5060,,5061\n"),

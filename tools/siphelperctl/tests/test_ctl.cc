@@ -214,7 +214,8 @@ TEST(Format, Json)
 		  "[\"udp\",\"tcp\"]},{\"lo\":5070,\"hi\":5080,\"protocols\":"
 		  "[\"udp\"]}],\"sip_timeout\":3600,\"sip_direct_media\":false,"
 		  "\"auto_assign\":true,\"malformed\":\"drop\","
-		  "\"pinholes_only\":false}\n");
+		  "\"pinholes_only\":false,\"tcp_hold_max\":32768,"
+		  "\"tcp_hold_total\":4194304}\n");
 	EXPECT_EQ(format_stats({{"seen", 3}, {"parsed", 2}}, true),
 		  "{\"seen\":3,\"parsed\":2}\n");
 	EXPECT_EQ(format_stats({}, true), "{}\n");

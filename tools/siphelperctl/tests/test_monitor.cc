@@ -232,11 +232,14 @@ TEST(Monitor, ConfigChanged)
 		.num<uint8_t>(SIPHELPER_A_DIRECT_MEDIA, 1)
 		.num<uint8_t>(SIPHELPER_A_AUTO_ASSIGN, 0)
 		.num<uint8_t>(SIPHELPER_A_MALFORMED_POLICY, 1)
-		.num<uint8_t>(SIPHELPER_A_PINHOLES_ONLY, 1);
+		.num<uint8_t>(SIPHELPER_A_PINHOLES_ONLY, 1)
+		.num<uint32_t>(SIPHELPER_A_TCP_HOLD_MAX, 0)
+		.num<uint32_t>(SIPHELPER_A_TCP_HOLD_TOTAL, 1 << 20);
 	Event e = parse_event(top.b);
 	EXPECT_EQ(format_event(e, false),
 		  "config-changed: ports 5060 sip-timeout 1m sip-direct-media "
-		  "yes auto-assign no malformed drop pinholes-only yes\n");
+		  "yes auto-assign no malformed drop pinholes-only yes "
+		  "tcp-hold-max 0 tcp-hold-total 1m\n");
 	EXPECT_EQ(format_event(e, true).rfind(
 			  "{\"event\":\"config-changed\",\"config\":{\"ports\":",
 			  0),
