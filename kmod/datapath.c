@@ -342,6 +342,7 @@ static int shp_help_with_scratch(struct sk_buff *skb, unsigned int protoff,
 	int perr = 0;			/* the parse error of a bad message */
 	size_t opos = 0;
 	bool changed = false, bad = false, droppable = true, held = false;
+	bool hold_tail = false;		/* the rest of a message follows */
 	enum shp_msg_result res;
 	struct shp_seg seg = {};
 	struct sk_buff_head evq;
@@ -402,13 +403,7 @@ static int shp_help_with_scratch(struct sk_buff *skb, unsigned int protoff,
 			 * it is whole, or the rest of this segment passes
 			 * unmodified.
 			 */
-			held = n == total &&
-			       shp_stream_hold(sn, cfg, ct, dir, &seg,
-					       s->in + off, n - off,
-					       seg.seq + off, skb, rest_off,
-					       rest);
-			if (!held)
-				shp_stat_inc(sn, SHP_STAT(TRUNCATED));
+			hold_tail = true;
 			break;
 		}
 		if (r == -SHP_E_BAD_START_LINE && tcp && !off) {
@@ -447,14 +442,9 @@ static int shp_help_with_scratch(struct sk_buff *skb, unsigned int protoff,
 			 * at once: this message and the ones after it are
 			 * held for it. Else they pass as they are.
 			 */
-			held = n == total && rest + n - off <=
-			       cfg->tcp_hold_max && tcp &&
-			       shp_ends_incomplete(s->in + off, n - off, rest) &&
-			       shp_stream_hold(sn, cfg, ct, dir, &seg,
-					       s->in + off, n - off,
-					       seg.seq + off, skb, rest_off,
-					       rest);
-			if (!held)
+			hold_tail = tcp &&
+				shp_ends_incomplete(s->in + off, n - off, rest);
+			if (!hold_tail)
 				shp_stat_inc(sn, SHP_STAT(TRUNCATED));
 			break;
 		}
@@ -466,10 +456,14 @@ static int shp_help_with_scratch(struct sk_buff *skb, unsigned int protoff,
 	}
 	if (off && !tcp)
 		shp_ct_refresh(ct, skb, cfg->sip_timeout * HZ);
-	/* what did not fit in the packet, after whole messages: held */
-	if (rest && off == n && !bad)
-		held = shp_stream_hold(sn, cfg, ct, dir, &seg, NULL, 0,
-				       seg.seq + off, skb, rest_off, rest);
+	/* the tail, and what did not fit in the packet: held */
+	if (hold_tail || (rest && off == n && !bad))
+		held = n == total &&
+		       shp_stream_hold(sn, cfg, ct, dir, &seg, s->in + off,
+				       n - off, seg.seq + off, skb, rest_off,
+				       rest);
+	if (hold_tail && !held)
+		shp_stat_inc(sn, SHP_STAT(TRUNCATED));
 	whole = seg.prefix || seg.resent || held;
 	if (seg.prefix && off)
 		shp_stat_inc(sn, SHP_STAT(TCP_REASSEMBLED));

@@ -144,6 +144,18 @@ def test_sipp_calls_rtp_both_ways(alg, transport):
             f"public port {port}: phone sent first {first}"
 
 
+# the phone's answer to kamailio's INVITE
+ANSWER_SDP = crlf(f"""
+v=0
+o=011 2 2 IN IP4 {t.PHONE_IP}
+s=-
+c=IN IP4 {t.PHONE_IP}
+t=0 0
+m=audio 10006 RTP/AVP 8
+a=rtpmap:8 PCMA/8000
+""") + b"\r\n"
+
+
 def recv_sip(sock, start, tries=10):
     """The next message beginning with START (skips retransmissions and
     provisional responses)."""
@@ -210,15 +222,7 @@ Content-Length: {len(sdp)}
         inv, src = recv_sip(phone, b"INVITE ")
         assert src == (t.SERVER_IP, SIP_PORT)
         assert inv.startswith(b"INVITE sip:011@192.168.0.31:5010 SIP/2.0\r\n")
-        answer_sdp = crlf(f"""
-v=0
-o=011 2 2 IN IP4 {t.PHONE_IP}
-s=-
-c=IN IP4 {t.PHONE_IP}
-t=0 0
-m=audio 10006 RTP/AVP 8
-a=rtpmap:8 PCMA/8000
-""") + b"\r\n"
+        answer_sdp = ANSWER_SDP
         head = [b"SIP/2.0 200 OK"]
         for h in headers(inv, b"Via", b"From", b"Call-ID", b"CSeq"):
             head.append(h)
@@ -448,15 +452,7 @@ Content-Length: {len(sdp)}
         d = delta(before, stats())
         assert d.get("tcp_reassembled", 0) >= 1, d
 
-        answer_sdp = crlf(f"""
-v=0
-o=011 2 2 IN IP4 {t.PHONE_IP}
-s=-
-c=IN IP4 {t.PHONE_IP}
-t=0 0
-m=audio 10006 RTP/AVP 8
-a=rtpmap:8 PCMA/8000
-""") + b"\r\n"
+        answer_sdp = ANSWER_SDP
         head = [b"SIP/2.0 200 OK"]
         head += headers(inv, b"Via", b"Record-Route", b"From", b"Call-ID",
                         b"CSeq")
