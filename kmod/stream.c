@@ -241,6 +241,35 @@ void shp_stream_ack(struct shp_net *sn, struct nf_conn *ct,
 	spin_unlock_bh(&st->lock);
 }
 
+/*
+ * Part of what left rewritten, sent again: the same rewritten bytes go
+ * instead (all of them, from their first sequence number), if seqadj
+ * still places them where they went. True when they do.
+ */
+static bool shp_stream_resend(struct shp_net *sn, struct nf_conn *ct,
+			      enum ip_conntrack_dir dir,
+			      struct shp_stream_dir *d, u32 seq,
+			      unsigned int len, unsigned int room,
+			      struct shp_seg *seg)
+{
+	if (!d->sent || before(seq, d->sent_seq) ||
+	    !before(seq, d->sent_end))
+		return false;
+	if (nf_ct_seq_offset(ct, dir, d->sent_seq) != d->sent_off ||
+	    d->sent_len + len - min_t(u32, len, d->sent_end - seq) > room) {
+		shp_stream_drop_sent(sn, d);
+		return false;
+	}
+	seg->resent = d->sent;
+	seg->resent_len = d->sent_len;
+	seg->skip = min_t(u32, len, d->sent_end - seq);
+	seg->use = len - seg->skip;
+	seg->seq = d->sent_seq;
+	seg->may_hold = false;
+	shp_stat_inc(sn, SHP_STAT(TCP_RESENT));
+	return true;
+}
+
 int shp_stream_begin(struct shp_net *sn, const struct shp_config *cfg,
 		     struct nf_conn *ct,
 		     enum ip_conntrack_dir dir, const struct tcphdr *th,
@@ -286,6 +315,18 @@ int shp_stream_begin(struct shp_net *sn, const struct shp_config *cfg,
 			shp_stat_inc(sn, SHP_STAT(TCP_OUT_OF_ORDER));
 			return NF_DROP;
 		}
+		if (before(seq, d->held_seq) &&
+		    shp_stream_resend(sn, ct, dir, d, seq, len, room, seg)) {
+			/*
+			 * Delivered bytes sent again (the receiver has not
+			 * acknowledged the last output yet, or lost it): it
+			 * goes again, the hold stays, and whatever new the
+			 * segment carries the sender sends again.
+			 */
+			seg->skip = len;
+			seg->use = 0;
+			return NF_ACCEPT;
+		}
 		if (!after(end, held_end) && !d->held_resends++) {
 			/* Held bytes sent again and nothing new, the first
 			 * time: a tail loss probe (2 RTTs without an ACK,
@@ -323,26 +364,7 @@ int shp_stream_begin(struct shp_net *sn, const struct shp_config *cfg,
 		shp_stream_drop_held(sn, d);
 		return NF_ACCEPT;
 	}
-	if (d->sent && !before(seq, d->sent_seq) &&
-	    before(seq, d->sent_end)) {
-		/* Part of what left rewritten, sent again: the same
-		 * rewritten bytes go instead, if seqadj still places them
-		 * where they went.
-		 */
-		if (nf_ct_seq_offset(ct, dir, d->sent_seq) != d->sent_off ||
-		    d->sent_len + len - min_t(u32, len, d->sent_end - seq) >
-		    room) {
-			shp_stream_drop_sent(sn, d);
-			return NF_ACCEPT;
-		}
-		seg->resent = d->sent;
-		seg->resent_len = d->sent_len;
-		seg->skip = min_t(u32, len, d->sent_end - seq);
-		seg->use = len - seg->skip;
-		seg->seq = d->sent_seq;
-		seg->may_hold = false;
-		shp_stat_inc(sn, SHP_STAT(TCP_RESENT));
-	}
+	shp_stream_resend(sn, ct, dir, d, seq, len, room, seg);
 	return NF_ACCEPT;
 }
 
