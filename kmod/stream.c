@@ -291,6 +291,8 @@ int shp_stream_begin(struct shp_net *sn, const struct shp_config *cfg,
 	if (!st)
 		return NF_ACCEPT;
 	spin_lock(&st->lock);
+	/* held until shp_stream_end(): one segment of the flow at a time */
+	__release(&st->lock);
 	seg->st = st;
 	d = &st->dir[dir];
 	seg->mss = max_t(unsigned int, d->mss, segsz);
@@ -389,6 +391,7 @@ bool shp_stream_hold(struct shp_net *sn, const struct shp_config *cfg,
 		if (!seg->st)
 			goto refused;
 		spin_lock(&seg->st->lock);
+		__release(&seg->st->lock);	/* see shp_stream_begin() */
 	}
 	d = &seg->st->dir[dir];
 	if (WARN_ON_ONCE(d->held_len))
@@ -456,6 +459,8 @@ void shp_stream_failed(struct shp_net *sn, struct nf_conn *ct,
 
 void shp_stream_end(struct shp_seg *seg)
 {
-	if (seg->st)
+	if (seg->st) {
+		__acquire(&seg->st->lock);	/* taken in begin or hold */
 		spin_unlock(&seg->st->lock);
+	}
 }
