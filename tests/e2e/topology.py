@@ -151,6 +151,15 @@ def profile_only(parts):
         _env_undo = profile_apply(_env_profile())
 
 
+def profile_without_zone():
+    """The run's profile less its zone part, for a call over TCP: with
+    SYNPROXY the profile keeps the TCP SIP port in zone 0 and all else in
+    zone 1, and an expectation lives in its master's zone, so the media
+    of a TCP call could never match it there (a router keeps a host's
+    signalling and media in one zone)."""
+    return profile_only([p for p in _env_profile() if p != "zone"])
+
+
 # The conntrack settings routers run (SHP_ROUTER_PROFILE="all" or a comma
 # list of these): each adds conntrack extensions or a lookup key that the
 # test matrix's plain setup never has.
