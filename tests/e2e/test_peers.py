@@ -164,6 +164,17 @@ a=rtpmap:8 PCMA/8000
 """) + b"\r\n"
 
 
+def rtp_reaches_phone(socks, body, payload):
+    """PAYLOAD sent from the caller's media port to the public port of the
+    answer's SDP BODY reaches the phone's RTP port, from the caller."""
+    media_port = int(re.search(rb"m=audio (\d+) ", body).group(1))
+    rtp_in = socks(t.PHONE, t.PHONE_IP, 10006)
+    media = socks(t.SERVER, t.SERVER_IP, 20000)
+    media.sendto(payload, (t.PUBLIC_IP, media_port))
+    data, rsrc = rtp_in.recvfrom(2048)
+    assert (data, rsrc) == (payload, (t.SERVER_IP, 20000))
+
+
 def recv_sip(sock, start, tries=10):
     """The next message beginning with START (skips retransmissions and
     provisional responses)."""
@@ -245,14 +256,7 @@ Content-Length: {len(sdp)}
         assert b"\r\nc=IN IP4 212.19.6.166\r\n" in resp, resp
         body = resp.split(b"\r\n\r\n", 1)[1]
         assert f"\r\nContent-Length: {len(body)}\r\n".encode() in resp
-        media_port = int(re.search(rb"m=audio (\d+) ", body).group(1))
-
-        rtp_in = socks(t.PHONE, t.PHONE_IP, 10006)
-        media = socks(t.SERVER, t.SERVER_IP, 20000)
-        media.sendto(b"\x80\x08kamailio-call-rtp", (t.PUBLIC_IP, media_port))
-        data, rsrc = rtp_in.recvfrom(2048)
-        assert (data, rsrc) == (b"\x80\x08kamailio-call-rtp",
-                                (t.SERVER_IP, 20000))
+        rtp_reaches_phone(socks, body, b"\x80\x08kamailio-call-rtp")
 
         to_tag = ";tag=p1"
         for method, cseq in ((b"ACK", "1 ACK"), (b"BYE", "2 BYE")):
@@ -475,12 +479,6 @@ Content-Length: {len(sdp)}
             in resp, resp
         assert b"\r\nc=IN IP4 212.19.6.166\r\n" in resp, resp
         body = resp.split(b"\r\n\r\n", 1)[1]
-        media_port = int(re.search(rb"m=audio (\d+) ", body).group(1))
-        rtp_in = socks(t.PHONE, t.PHONE_IP, 10006)
-        media = socks(t.SERVER, t.SERVER_IP, 20000)
-        media.sendto(b"\x80\x08kamailio-tcp-rtp", (t.PUBLIC_IP, media_port))
-        data, rsrc = rtp_in.recvfrom(2048)
-        assert (data, rsrc) == (b"\x80\x08kamailio-tcp-rtp",
-                                (t.SERVER_IP, 20000))
+        rtp_reaches_phone(socks, body, b"\x80\x08kamailio-tcp-rtp")
     except AssertionError as e:
         raise AssertionError(f"{e}\nkamailio: {kam.output()}") from e
