@@ -544,10 +544,20 @@ int shp_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
 	const struct tcphdr *th = NULL;
 	struct tcphdr _th;
 	unsigned int dataoff;
+	bool stale;
 	int ret;
 
 	if (READ_ONCE(shp_helpers_going))
 		return NF_ACCEPT;
+	cfg = rcu_dereference(sn->cfg);
+	if (!cfg)
+		return NF_ACCEPT;
+	/* every packet, the TCP handshake too: its first sets the flow up */
+	local_bh_disable();
+	stale = shp_stale(sn, cfg, skb, ct, ctinfo);
+	local_bh_enable();
+	if (stale)
+		return NF_DROP;
 	if (nf_ct_protonum(ct) == IPPROTO_TCP) {
 		if (ctinfo != IP_CT_ESTABLISHED &&
 		    ctinfo != IP_CT_ESTABLISHED_REPLY)
@@ -568,9 +578,6 @@ int shp_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
 		return NF_ACCEPT;
 
 	shp_stat_inc(sn, SHP_STAT(SEEN));
-	cfg = rcu_dereference(sn->cfg);
-	if (!cfg)
-		return NF_ACCEPT;
 	/* help() also runs in process context (locally generated packets):
 	 * keep softirqs off while this CPU's scratch is in use.
 	 */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * siphelper: declarations shared by the datapath files (helper.c,
- * assign.c, datapath.c, events.c, media.c, register.c, stream.c). See
+ * assign.c, datapath.c, events.c, media.c, register.c, stale.c, stream.c).
+ * See
  * docs/datapath.md.
  */
 #ifndef SIPHELPER_DATAPATH_H
@@ -27,14 +28,19 @@ enum shp_expect_class {
  * 32 bytes): which public media ports belong to which call, so that a BYE,
  * CANCEL or final error removes only that call's expectations. Slots are
  * reused oldest first; all access is under nf_conntrack_expect_lock, which
- * the expectation API takes anyway.
+ * the expectation API takes anyway. flags is written once, by the first
+ * packet, before the conntrack is confirmed (no one else sees it yet).
  */
 #define SHP_CT_SLOTS	5
+
+/* stale.c: the SNAT address was on the outgoing device at the start */
+#define SHP_CT_NAT_ON_EGRESS	BIT(0)
 
 struct shp_ct_data {
 	u32 call[SHP_CT_SLOTS];		/* Call-ID key (datapath.c), 0: free */
 	u16 port[SHP_CT_SLOTS];		/* public RTP port (RTCP is +1) */
 	u8 next;			/* next slot to reuse */
+	u8 flags;			/* SHP_CT_* */
 };
 
 /* The NAT mapping of a SIP flow, from its conntrack tuples. */
@@ -114,6 +120,14 @@ void shp_event_malformed(struct shp_net *sn, const struct shp_flow *fl,
 			 enum ip_conntrack_dir dir, const char *msg,
 			 unsigned int len, int err, unsigned int err_off,
 			 bool dropped);
+
+/* stale.c: a flow that no longer fits the router, removed (NF_DROP) */
+bool shp_stale(struct shp_net *sn, const struct shp_config *cfg,
+	       const struct sk_buff *skb, struct nf_conn *ct,
+	       enum ip_conntrack_info ctinfo);
+/* events.c: STALE events, sent at once (the flow is gone) */
+void shp_event_stale(struct shp_net *sn, struct nf_conn *ct,
+		     const char *reason);
 
 /* register.c */
 void shp_register_update(struct shp_net *sn, const struct shp_flow *fl,

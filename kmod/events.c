@@ -339,6 +339,33 @@ void shp_event_malformed(struct shp_net *sn, const struct shp_flow *fl,
 			 SHP_STAT(EVENTS_FAILED) : SHP_STAT(EVENTS_SENT));
 }
 
+void shp_event_stale(struct shp_net *sn, struct nf_conn *ct,
+		     const char *reason)
+{
+	struct shp_flow fl = { .ct = ct, .pdir = IP_CT_DIR_ORIGINAL };
+	struct sk_buff *skb;
+	struct nlattr *ev;
+	size_t size;
+	void *hdr;
+
+	size = nla_total_size(0) +
+	       SHP_EV_SCALARS * nla_total_size(sizeof(u32)) +
+	       4 * nla_total_size(16) +
+	       nla_total_size(strlen(reason) + 1) + nla_total_size(0);
+	skb = shp_event_start(sn, SIPHELPER_EVENT_STALE, &fl,
+			      IP_CT_DIR_ORIGINAL, size, &hdr, &ev);
+	if (!skb)
+		return;
+	skb = shp_event_end(sn, skb, hdr, ev, size,
+			    nla_put_string(skb, SIPHELPER_A_EVENT_REASON,
+					   reason) ||
+			    nla_put_flag(skb, SIPHELPER_A_EVENT_DROPPED));
+	if (!skb)
+		return;
+	shp_stat_inc(sn, shp_nl_event_send(nf_ct_net(ct), skb) ?
+			 SHP_STAT(EVENTS_FAILED) : SHP_STAT(EVENTS_SENT));
+}
+
 void shp_events_flush(struct net *net, struct shp_net *sn,
 		      struct sk_buff_head *q, bool send)
 {

@@ -57,6 +57,10 @@ static struct netlink_range_validation shp_timeout_range = {
 	.max = SIPHELPER_MAX_SIP_TIMEOUT,
 };
 
+static struct netlink_range_validation shp_unreplied_range = {
+	.max = SIPHELPER_MAX_SIP_TIMEOUT,
+};
+
 static struct netlink_range_validation shp_hold_range = {
 	.max = SIPHELPER_MAX_TCP_HOLD,
 };
@@ -84,6 +88,8 @@ static const struct nla_policy shp_policy[SIPHELPER_A_MAX + 1] = {
 							   &shp_hold_range),
 	[SIPHELPER_A_TCP_HOLD_TOTAL] =
 		NLA_POLICY_FULL_RANGE(NLA_U32, &shp_hold_total_range),
+	[SIPHELPER_A_SIP_UNREPLIED_TIMEOUT] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &shp_unreplied_range),
 };
 
 static struct genl_family shp_genl_family;
@@ -141,7 +147,9 @@ static int shp_put_config(struct sk_buff *skb, const struct shp_config *cfg)
 		       cfg->malformed_policy) ||
 	    nla_put_u8(skb, SIPHELPER_A_PINHOLES_ONLY, cfg->pinholes_only) ||
 	    nla_put_u32(skb, SIPHELPER_A_TCP_HOLD_MAX, cfg->tcp_hold_max) ||
-	    nla_put_u32(skb, SIPHELPER_A_TCP_HOLD_TOTAL, cfg->tcp_hold_total))
+	    nla_put_u32(skb, SIPHELPER_A_TCP_HOLD_TOTAL, cfg->tcp_hold_total) ||
+	    nla_put_u32(skb, SIPHELPER_A_SIP_UNREPLIED_TIMEOUT,
+			cfg->unreplied_timeout))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -327,6 +335,9 @@ static int shp_nl_set_config(struct sk_buff *in, struct genl_info *info)
 	if (tb[SIPHELPER_A_TCP_HOLD_TOTAL])
 		cfg->tcp_hold_total =
 			nla_get_u32(tb[SIPHELPER_A_TCP_HOLD_TOTAL]);
+	if (tb[SIPHELPER_A_SIP_UNREPLIED_TIMEOUT])
+		cfg->unreplied_timeout =
+			nla_get_u32(tb[SIPHELPER_A_SIP_UNREPLIED_TIMEOUT]);
 
 	err = shp_config_validate(cfg, &why);
 	if (err) {

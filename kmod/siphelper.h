@@ -7,9 +7,10 @@
  * hooks on and off), stats.c (per-CPU counters), netlink.c (generic netlink
  * control plane). The datapath (datapath.h): helper.c (the conntrack
  * helpers), assign.c (auto-assign hooks), datapath.c (help() and the
- * rewrite), stream.c (messages split over TCP segments), media.c and register.c (media and registration expectations),
- * events.c (events for siphelperctl monitor). core/: the kernel-agnostic
- * SIP/SDP parser and rewriter.
+ * rewrite), stream.c (messages split over TCP segments), stale.c (flows
+ * that no longer fit the router), media.c and register.c (media and
+ * registration expectations), events.c (events for siphelperctl monitor).
+ * core/: the kernel-agnostic SIP/SDP parser and rewriter.
  */
 #ifndef SIPHELPER_H
 #define SIPHELPER_H
@@ -58,6 +59,7 @@ struct shp_config {
 	bool pinholes_only;		/* pinholes, never an edit */
 	u32 tcp_hold_max;		/* bytes per TCP flow and direction */
 	u32 tcp_hold_total;		/* bytes for all of the netns */
+	u32 unreplied_timeout;		/* seconds, 0: never stale */
 	struct rcu_head rcu;
 };
 

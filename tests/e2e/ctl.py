@@ -22,7 +22,8 @@ DEFAULT_CONFIG = {
     "sip_timeout": 3600, "sip_direct_media": True, "auto_assign": True,
     "malformed": "accept", "pinholes_only": False,
     "tcp_hold_max": uapi.SIPHELPER_DEFAULT_TCP_HOLD,
-    "tcp_hold_total": uapi.SIPHELPER_DEFAULT_TCP_HOLD_TOTAL}
+    "tcp_hold_total": uapi.SIPHELPER_DEFAULT_TCP_HOLD_TOTAL,
+    "sip_unreplied_timeout": uapi.SIPHELPER_DEFAULT_SIP_UNREPLIED_TIMEOUT}
 
 
 class Ctl:

@@ -44,7 +44,7 @@ def test_set_show_round_trip(siphelper, ctl):
     ctl.ok("set", "ports", "5060,5070-5080/udp,6000/tcp", "sip-timeout",
            "10m", "sip-direct-media", "no", "auto-assign", "no",
            "malformed", "drop", "pinholes-only", "yes", "tcp-hold-max",
-           "1k", "tcp-hold-total", "60000")
+           "1k", "tcp-hold-total", "60000", "sip-unreplied-timeout", "0")
     c = ctl.config()
     assert c == {"ports": [
         {"lo": 5060, "hi": 5060, "protocols": ["udp", "tcp"]},
@@ -52,7 +52,8 @@ def test_set_show_round_trip(siphelper, ctl):
         {"lo": 6000, "hi": 6000, "protocols": ["tcp"]}],
         "sip_timeout": 600, "sip_direct_media": False,
         "auto_assign": False, "malformed": "drop", "pinholes_only": True,
-        "tcp_hold_max": 1024, "tcp_hold_total": 60000}
+        "tcp_hold_max": 1024, "tcp_hold_total": 60000,
+        "sip_unreplied_timeout": 0}
     assert c.keys() == DEFAULT.keys()   # every key is set above
     # a subset changes only itself
     ctl.ok("set", "sip-timeout", "90s")
@@ -118,6 +119,7 @@ def test_capability_dropped_refused(siphelper, ctl):
     ("pinholes-only", "maybe"), ("tcp-hold-max", "60001"),
     ("tcp-hold-max", "64k"), ("tcp-hold-max", "-1"),
     ("tcp-hold-total", "1025m"), ("tcp-hold-total", "4g"),
+    ("sip-unreplied-timeout", "25h"), ("sip-unreplied-timeout", "-1"),
     ("ports",), (),
 ])
 def test_invalid_refused(siphelper, ctl, args):
@@ -182,6 +184,8 @@ from ctl import (Genl, attr, nest, u8, u16, u32, port, A_PORTS,  # noqa: E402
     ("tcp-hold-max 60001", u32(uapi.SIPHELPER_A_TCP_HOLD_MAX, 60001), ""),
     ("tcp-hold-total 1g+1",
      u32(uapi.SIPHELPER_A_TCP_HOLD_TOTAL, (1 << 30) + 1), ""),
+    ("sip-unreplied-timeout 86401",
+     u32(uapi.SIPHELPER_A_SIP_UNREPLIED_TIMEOUT, 86401), ""),
     ("unknown attribute", u32(99, 1), ""),
     ("reply-only attribute", attr(A_STATS, b""), ""),
     ("version attribute", u32(A_VERSION, 1), ""),

@@ -23,7 +23,7 @@ mkdir -p "$out"
 ctl=$repo/build/user/tools/siphelperctl/siphelperctl
 env=
 [ -x "$ctl" ] && env="SIPHELPERCTL=$ctl"
-for v in HOSTILE_PACKETS FAULT_CALLS FAULT_FLIPS SHP_ROUTER_PROFILE; do
+for v in HOSTILE_PACKETS FAULT_CALLS FAULT_FLIPS SHP_ROUTER_PROFILE STALE_TIMERS; do
 	[ -n "${!v:-}" ] && env="$env $v=${!v}"
 done
 # Byte-compile the suite's modules for the guest's python3 (the host's

@@ -95,6 +95,9 @@ constexpr std::array kSetKeys = {
 	       "32k 64000 0"},
 	SetKey{"tcp-hold-total", "", "SIZE",
 	       "bytes all TCP flows may hold", "4m 16m"},
+	SetKey{"sip-unreplied-timeout", "", "DURATION",
+	       "a UDP flow never answered for it is remade (0: never)",
+	       "30 1m 0"},
 };
 
 std::string_view first_word(std::string_view w)
@@ -386,6 +389,8 @@ ConfigPatch parse_set_args(const std::vector<std::string> &args)
 		else if (key->name == "tcp-hold-total")
 			p.tcp_hold_total = parse_size(
 				key->name, v, SIPHELPER_MAX_TCP_HOLD_TOTAL);
+		else if (key->name == "sip-unreplied-timeout")
+			p.unreplied_timeout = parse_duration(v, key->name, 0);
 		else
 			p.malformed = parse_malformed(v);
 	}

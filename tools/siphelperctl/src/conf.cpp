@@ -94,6 +94,7 @@ ConfigPatch parse_conf(std::string_view text, const std::string &name)
 		take(all.pinholes_only, p.pinholes_only);
 		take(all.tcp_hold_max, p.tcp_hold_max);
 		take(all.tcp_hold_total, p.tcp_hold_total);
+		take(all.unreplied_timeout, p.unreplied_timeout);
 	}
 	if (all.empty())
 		throw UsageError(name + ": no settings: write KEY VALUE lines "

@@ -109,12 +109,16 @@ std::vector<PortRange> parse_ports(std::string_view s)
 	return out;
 }
 
-uint32_t parse_duration(std::string_view s)
+uint32_t parse_duration(std::string_view s, std::string_view key,
+			uint32_t min)
 {
+	const std::string k(key);
 	const std::string hint = ": give seconds (3600) or a duration "
-				 "(1h, 10m, 90s), 1s..24h";
+				 "(1h, 10m, 90s), " +
+				 format_duration(min) + "..24h" +
+				 (min ? "" : " (0: off)");
 	if (s.empty())
-		throw UsageError("sip-timeout: empty value" + hint);
+		throw UsageError(k + ": empty value" + hint);
 	uint64_t total = 0;
 	std::string_view rest = s;
 	bool any = false;
@@ -124,7 +128,7 @@ uint32_t parse_duration(std::string_view s)
 			n++;
 		auto num = to_uint(rest.substr(0, n));
 		if (!num)
-			throw UsageError("invalid sip-timeout " + q(s) + hint);
+			throw UsageError("invalid " + k + " " + q(s) + hint);
 		rest.remove_prefix(n);
 		uint64_t mul = 1;
 		if (!rest.empty()) {
@@ -134,12 +138,12 @@ uint32_t parse_duration(std::string_view s)
 			case 'h': mul = 3600; break;
 			case 'd': mul = 86400; break;
 			default:
-				throw UsageError("invalid sip-timeout " + q(s) +
+				throw UsageError("invalid " + k + " " + q(s) +
 						 hint);
 			}
 			rest.remove_prefix(1);
 		} else if (any) {
-			throw UsageError("invalid sip-timeout " + q(s) +
+			throw UsageError("invalid " + k + " " + q(s) +
 					 ": a unit is missing after the last "
 					 "number" + hint);
 		}
@@ -148,8 +152,8 @@ uint32_t parse_duration(std::string_view s)
 		if (total > kMaxSipTimeout)
 			break;
 	}
-	if (total == 0 || total > kMaxSipTimeout)
-		throw UsageError("sip-timeout " + q(s) + " is out of range" +
+	if (total < min || total > kMaxSipTimeout)
+		throw UsageError(k + " " + q(s) + " is out of range" +
 				 hint);
 	return static_cast<uint32_t>(total);
 }
@@ -266,6 +270,9 @@ std::string format_config(const Config &c, bool json)
 		.raw("tcp_hold_total", "tcp-hold-total",
 		     std::to_string(c.tcp_hold_total),
 		     format_size(c.tcp_hold_total))
+		.raw("sip_unreplied_timeout", "sip-unreplied-timeout",
+		     std::to_string(c.unreplied_timeout),
+		     format_duration(c.unreplied_timeout))
 		.done();
 }
 

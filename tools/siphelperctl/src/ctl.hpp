@@ -50,6 +50,7 @@ struct Config {
 	bool pinholes_only = false;
 	uint32_t tcp_hold_max = SIPHELPER_DEFAULT_TCP_HOLD;
 	uint32_t tcp_hold_total = SIPHELPER_DEFAULT_TCP_HOLD_TOTAL;
+	uint32_t unreplied_timeout = SIPHELPER_DEFAULT_SIP_UNREPLIED_TIMEOUT;
 };
 
 // The subset of a Config that `set` changes.
@@ -62,11 +63,12 @@ struct ConfigPatch {
 	std::optional<bool> pinholes_only;
 	std::optional<uint32_t> tcp_hold_max;
 	std::optional<uint32_t> tcp_hold_total;
+	std::optional<uint32_t> unreplied_timeout;
 	bool empty() const
 	{
 		return !ports && !sip_timeout && !direct_media && !auto_assign &&
 		       !malformed && !pinholes_only && !tcp_hold_max &&
-		       !tcp_hold_total;
+		       !tcp_hold_total && !unreplied_timeout;
 	}
 };
 
@@ -85,7 +87,9 @@ std::string q(std::string_view s);
 
 // Value parsers: throw UsageError naming the value and what is allowed.
 std::vector<PortRange> parse_ports(std::string_view s);
-uint32_t parse_duration(std::string_view s);  // "3600", "1h", "10m", "1h30m"
+// "3600", "1h", "10m", "1h30m" for KEY, in min..24h
+uint32_t parse_duration(std::string_view s,
+			std::string_view key = "sip-timeout", uint32_t min = 1);
 bool parse_yes_no(std::string_view key, std::string_view s);
 // bytes: "32768", "32k", "4m" (powers of 1024), at most max
 uint32_t parse_size(std::string_view key, std::string_view s, uint32_t max);

@@ -131,6 +131,9 @@ Config parse_config(const std::vector<Attr> &top)
 		case SIPHELPER_A_TCP_HOLD_TOTAL:
 			c.tcp_hold_total = get<uint32_t>(a);
 			break;
+		case SIPHELPER_A_SIP_UNREPLIED_TIMEOUT:
+			c.unreplied_timeout = get<uint32_t>(a);
+			break;
 		default:
 			break;
 		}
@@ -375,6 +378,9 @@ std::string format_event(const Event &e, bool json)
 			  << "\",\"message\":" << json_escape(e.before)
 			  << ",\"message_len\":" << e.before_len;
 		}
+		if (e.type == SIPHELPER_EVENT_STALE)
+			o << ",\"reason\":" << json_escape(e.reason)
+			  << ",\"action\":\"removed\"";
 		if (e.flushed_conntracks)
 			o << ",\"conntracks\":" << *e.flushed_conntracks;
 		if (e.flushed_expects)
@@ -410,8 +416,13 @@ std::string format_event(const Event &e, bool json)
 		  << (c.malformed == Malformed::kDrop ? "drop" : "accept")
 		  << " pinholes-only " << (c.pinholes_only ? "yes" : "no")
 		  << " tcp-hold-max " << format_size(c.tcp_hold_max)
-		  << " tcp-hold-total " << format_size(c.tcp_hold_total);
+		  << " tcp-hold-total " << format_size(c.tcp_hold_total)
+		  << " sip-unreplied-timeout "
+		  << format_duration(c.unreplied_timeout);
 	}
+	if (e.type == SIPHELPER_EVENT_STALE)
+		o << ": " << printable(e.reason)
+		  << ", removed with its expectations";
 	if (e.flushed_conntracks || e.flushed_expects)
 		o << ": conntracks " << e.flushed_conntracks.value_or(0)
 		  << " expectations " << e.flushed_expects.value_or(0);

@@ -147,6 +147,9 @@ Config Client::get_config()
 		if (tb[SIPHELPER_A_TCP_HOLD_TOTAL])
 			c.tcp_hold_total = mnl_attr_get_u32(
 				tb[SIPHELPER_A_TCP_HOLD_TOTAL]);
+		if (tb[SIPHELPER_A_SIP_UNREPLIED_TIMEOUT])
+			c.unreplied_timeout = mnl_attr_get_u32(
+				tb[SIPHELPER_A_SIP_UNREPLIED_TIMEOUT]);
 		got = true;
 	});
 	if (!got)
@@ -189,6 +192,9 @@ void Client::set_config(const ConfigPatch &p)
 	if (p.tcp_hold_total)
 		mnl_attr_put_u32(nlh, SIPHELPER_A_TCP_HOLD_TOTAL,
 				 *p.tcp_hold_total);
+	if (p.unreplied_timeout)
+		mnl_attr_put_u32(nlh, SIPHELPER_A_SIP_UNREPLIED_TIMEOUT,
+				 *p.unreplied_timeout);
 	sock_.request(nlh, [](const nlmsghdr *) {});
 }
 

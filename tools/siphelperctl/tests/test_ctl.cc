@@ -95,6 +95,17 @@ TEST(Duration, Refused)
 		  std::string::npos);
 }
 
+TEST(Duration, ZeroWhereItMeansOff)
+{
+	EXPECT_EQ(parse_duration("0", "sip-unreplied-timeout", 0), 0u);
+	EXPECT_EQ(parse_duration("1m", "sip-unreplied-timeout", 0), 60u);
+	EXPECT_EQ(usage_error([] {
+			  parse_duration("2d", "sip-unreplied-timeout", 0);
+		  }),
+		  "sip-unreplied-timeout '2d' is out of range: give seconds "
+		  "(3600) or a duration (1h, 10m, 90s), 0s..24h (0: off)");
+}
+
 TEST(YesNo, Values)
 {
 	EXPECT_TRUE(parse_yes_no("k", "yes"));
@@ -215,7 +226,7 @@ TEST(Format, Json)
 		  "[\"udp\"]}],\"sip_timeout\":3600,\"sip_direct_media\":false,"
 		  "\"auto_assign\":true,\"malformed\":\"drop\","
 		  "\"pinholes_only\":false,\"tcp_hold_max\":32768,"
-		  "\"tcp_hold_total\":4194304}\n");
+		  "\"tcp_hold_total\":4194304,\"sip_unreplied_timeout\":30}\n");
 	EXPECT_EQ(format_stats({{"seen", 3}, {"parsed", 2}}, true),
 		  "{\"seen\":3,\"parsed\":2}\n");
 	EXPECT_EQ(format_stats({}, true), "{}\n");

@@ -234,12 +234,14 @@ TEST(Monitor, ConfigChanged)
 		.num<uint8_t>(SIPHELPER_A_MALFORMED_POLICY, 1)
 		.num<uint8_t>(SIPHELPER_A_PINHOLES_ONLY, 1)
 		.num<uint32_t>(SIPHELPER_A_TCP_HOLD_MAX, 0)
-		.num<uint32_t>(SIPHELPER_A_TCP_HOLD_TOTAL, 1 << 20);
+		.num<uint32_t>(SIPHELPER_A_TCP_HOLD_TOTAL, 1 << 20)
+		.num<uint32_t>(SIPHELPER_A_SIP_UNREPLIED_TIMEOUT, 0);
 	Event e = parse_event(top.b);
 	EXPECT_EQ(format_event(e, false),
 		  "config-changed: ports 5060 sip-timeout 1m sip-direct-media "
 		  "yes auto-assign no malformed drop pinholes-only yes "
-		  "tcp-hold-max 0 tcp-hold-total 1m\n");
+		  "tcp-hold-max 0 tcp-hold-total 1m sip-unreplied-timeout "
+		  "0s\n");
 	EXPECT_EQ(format_event(e, true).rfind(
 			  "{\"event\":\"config-changed\",\"config\":{\"ports\":",
 			  0),
@@ -282,6 +284,35 @@ TEST(Monitor, Malformed)
 	EXPECT_NE(j.find("\"event\":\"malformed\""), std::string::npos) << j;
 	EXPECT_NE(j.find("\"reason\":\"bad Via\",\"offset\":30,"
 			 "\"action\":\"dropped\""), std::string::npos) << j;
+}
+
+TEST(Monitor, Stale)
+{
+	in_addr src, dst;
+	inet_pton(AF_INET, "192.168.0.31", &src);
+	inet_pton(AF_INET, "212.19.6.1", &dst);
+	Nla ev, top;
+	ev.num<uint32_t>(SIPHELPER_A_EVENT_TYPE, SIPHELPER_EVENT_STALE)
+		.num<uint8_t>(SIPHELPER_A_EVENT_L3PROTO, AF_INET)
+		.num<uint8_t>(SIPHELPER_A_EVENT_L4PROTO, IPPROTO_UDP)
+		.put(SIPHELPER_A_EVENT_SRC_ADDR, &src, 4)
+		.put(SIPHELPER_A_EVENT_DST_ADDR, &dst, 4)
+		.num<uint16_t>(SIPHELPER_A_EVENT_SRC_PORT, 5010)
+		.num<uint16_t>(SIPHELPER_A_EVENT_DST_PORT, 5060)
+		.num<uint8_t>(SIPHELPER_A_EVENT_DIR, SIPHELPER_DIR_OUT)
+		.num<uint32_t>(SIPHELPER_A_EVENT_CT_ID, 7)
+		.str(SIPHELPER_A_EVENT_REASON, "nat-address")
+		.put(SIPHELPER_A_EVENT_DROPPED, nullptr, 0);
+	top.nest(SIPHELPER_A_EVENT, ev);
+	Event e = parse_event(top.b);
+	EXPECT_EQ(format_event(e, false),
+		  "stale out udp 192.168.0.31:5010 -> 212.19.6.1:5060 ct 7: "
+		  "nat-address, removed with its expectations\n");
+	std::string j = format_event(e, true);
+	EXPECT_NE(j.find("\"event\":\"stale\""), std::string::npos) << j;
+	EXPECT_NE(j.find("\"ct_id\":7}"), std::string::npos) << j;
+	EXPECT_NE(j.find("\"reason\":\"nat-address\",\"action\":\"removed\""),
+		  std::string::npos) << j;
 }
 
 TEST(Monitor, Flush)
