@@ -168,7 +168,7 @@ shp_message(struct shp_net *sn, const struct shp_config *cfg,
 		call = (jhash(buf + msg->call_id.off, msg->call_id.len, 0) |
 			2) & ~1U;
 	if (call && shp_media_call_ends(msg))
-		shp_media_forget(sn, fl->ct, call, ~1U);
+		shp_media_call_ended(sn, fl->ct, call);
 	if (!fl->nat) {
 		/* Firewall only: expectations for either side's media,
 		 * nothing rewritten.

@@ -28,13 +28,20 @@ enum shp_expect_class {
  * 32 bytes): which public media ports belong to which call, so that a BYE,
  * CANCEL or final error removes only that call's expectations. Slots are
  * reused oldest first; all access is under nf_conntrack_expect_lock, which
- * the expectation API takes anyway. flags is written once, by the first
- * packet, before the conntrack is confirmed (no one else sees it yet).
+ * the expectation API takes anyway. flags is written by the first packet,
+ * before the conntrack is confirmed (no one else sees it yet), or, for a
+ * flow ctnetlink made, once under that lock (media.c).
  */
 #define SHP_CT_SLOTS	5
 
 /* stale.c: the SNAT address was on the outgoing device at the start */
 #define SHP_CT_NAT_ON_EGRESS	BIT(0)
+/*
+ * stale.c: this helper saw the flow's first packet. Without it the flow was
+ * made by ctnetlink (conntrackd's backup after a failover): its calls were
+ * recorded on another router (media.c).
+ */
+#define SHP_CT_BORN_HERE	BIT(1)
 
 struct shp_ct_data {
 	u32 call[SHP_CT_SLOTS];		/* Call-ID key (datapath.c), 0: free */
@@ -103,6 +110,7 @@ void shp_media_expect(struct shp_net *sn, const struct shp_config *cfg,
 		      struct shp_rewrite_ctx *ctx);
 void shp_media_forget(struct shp_net *sn, struct nf_conn *ct, u32 call,
 		      u32 mask);
+void shp_media_call_ended(struct shp_net *sn, struct nf_conn *ct, u32 call);
 void shp_media_undo(struct shp_net *sn, struct nf_conn *ct, const u16 *port,
 		    unsigned int n);
 

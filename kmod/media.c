@@ -247,6 +247,54 @@ void shp_media_forget(struct shp_net *sn, struct nf_conn *ct, u32 call,
 }
 
 /*
+ * A BYE, CANCEL or final error ended @call. A flow that conntrackd made
+ * on this router after a failover (not born here) has no call recorded:
+ * its calls were set up on the other router, whose records conntrackd
+ * cannot carry. Its first ending call takes every pinhole of the flow
+ * but the registration's (towards the flow's own public port), which is
+ * exact for a phone with one call and otherwise better than leaving them
+ * to their 3 minutes. Not by class: conntrackd's commit loses it
+ * (docs/ha.md).
+ */
+void shp_media_call_ended(struct shp_net *sn, struct nf_conn *ct, u32 call)
+{
+	struct nf_conn_help *help = nfct_help(ct);
+	struct nf_conntrack_expect *exp;
+	struct hlist_node *next;
+	unsigned int removed = 0;
+	struct shp_ct_data *d;
+	__be16 own;
+
+	if (!help)
+		return;
+	d = nfct_help_data(ct);
+	if (READ_ONCE(d->flags) & SHP_CT_BORN_HERE) {
+		shp_media_forget(sn, ct, call, ~1U);
+		return;
+	}
+	/* the flow's public SIP port: the UA's side after NAT */
+	own = ct->status & IPS_SRC_NAT ?
+	      ct->tuplehash[IP_CT_DIR_REPLY].tuple.dst.u.all :
+	      ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple.dst.u.all;
+	spin_lock_bh(&nf_conntrack_expect_lock);
+	/* once: the calls of the flow from now on are recorded here */
+	if (!(d->flags & SHP_CT_BORN_HERE)) {
+		hlist_for_each_entry_safe(exp, next, &help->expectations,
+					  lnode) {
+			if (exp->tuple.dst.u.all == own)
+				continue;
+			nf_ct_unlink_expect(exp);
+			removed++;
+		}
+		WRITE_ONCE(d->flags, d->flags | SHP_CT_BORN_HERE);
+	}
+	spin_unlock_bh(&nf_conntrack_expect_lock);
+	while (removed--)
+		shp_stat_inc(sn, SHP_STAT(EXPECTATIONS_REMOVED));
+	shp_media_forget(sn, ct, call, ~1U);
+}
+
+/*
  * Take back the pairs at the public RTP ports @port[0..n) of this NAT
  * flow: the message that opened them was not sent as planned. Public
  * ports are unique on the public address, so the port names the pair.

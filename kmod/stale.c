@@ -68,9 +68,6 @@ bool shp_stale(struct shp_net *sn, const struct shp_config *cfg,
 	struct shp_ct_data *d = nfct_help_data(ct);
 	const char *reason;
 
-	/* the private UA's side: only its packets keep a stale entry */
-	if (CTINFO2DIR(ctinfo) != IP_CT_DIR_ORIGINAL)
-		return false;
 	if (!(status & IPS_CONFIRMED)) {
 		/*
 		 * The first packet: what holds now is what later packets
@@ -78,10 +75,16 @@ bool shp_stale(struct shp_net *sn, const struct shp_config *cfg,
 		 * device (a routed subnet on lo, 1:1 NAT upstream) is the
 		 * admin's design, never a sign of staleness.
 		 */
+		u8 flags = SHP_CT_BORN_HERE;
+
 		if ((status & IPS_SRC_NAT) && shp_nat_on_egress(skb, ct))
-			WRITE_ONCE(d->flags, SHP_CT_NAT_ON_EGRESS);
+			flags |= SHP_CT_NAT_ON_EGRESS;
+		WRITE_ONCE(d->flags, flags);
 		return false;
 	}
+	/* the private UA's side: only its packets keep a stale entry */
+	if (CTINFO2DIR(ctinfo) != IP_CT_DIR_ORIGINAL)
+		return false;
 	if ((READ_ONCE(d->flags) & SHP_CT_NAT_ON_EGRESS) &&
 	    !shp_nat_on_egress(skb, ct)) {
 		/* the address moved away, or the route left its device */

@@ -26,7 +26,7 @@ BUILD_PKGS=(
 )
 TEST_PKGS=(
 	cpio rsync xz-utils zstd busybox-static qemu-system-x86
-	nftables conntrack iproute2 procps util-linux ethtool
+	nftables conntrack iproute2 procps util-linux ethtool keepalived conntrackd
 	python3 python3-scapy python3-pytest python3-yaml python3-jsonschema
 	sip-tester tshark sngrep kamailio
 	sparse clang libclang-rt-14-dev libgtest-dev libgmock-dev googletest
@@ -53,12 +53,32 @@ apt_update() {
 	apt_updated=1
 }
 
+# The daemons the tests run in their own namespaces: installed, never
+# started or enabled on the host (their packages would do both).
+TEST_DAEMONS=(kamailio keepalived conntrackd)
+
 apt_install() {
 	[ $# -eq 0 ] && return
 	apt_update
 	echo "deps: installing $*" >&2
+	# invoke-rc.d asks policy-rc.d: 101 = start no service now
+	local policy=/usr/sbin/policy-rc.d own=
+	if [ ! -e $policy ]; then
+		printf '#!/bin/sh\nexit 101\n' >$policy
+		chmod 755 $policy
+		own=1
+	fi
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-		--no-install-recommends "$@" >&2
+		--no-install-recommends "$@" >&2 || { [ -z "$own" ] ||
+		rm -f $policy; return 1; }
+	[ -z "$own" ] || rm -f $policy
+	local p
+	for p in "$@"; do
+		if [[ " ${TEST_DAEMONS[*]} " == *" $p "* ]] &&
+		   command -v systemctl >/dev/null; then
+			systemctl disable --quiet "$p" 2>/dev/null || true
+		fi
+	done
 }
 
 # A bare machine may have no package lists at all.
