@@ -144,7 +144,7 @@ table inet shp_ha_hold {
 NAT = """
 table ip shp_nat {
   chain post { type nat hook postrouting priority 100;
-    oifname "wan0" snat to 212.19.6.166; }
+    oifname "wan0" ip saddr 192.168.0.0/24 snat to 212.19.6.166; }
 }"""
 
 
@@ -213,6 +213,16 @@ def daemons():
                  "-r", f"{run}/vrrp.pid", "-c", f"{run}/checkers.pid",
                  "--vrrp"], stdout=log, stderr=subprocess.STDOUT))
     return procs
+
+
+def primary(ns):
+    """keepalived's notify script made NS the primary, to its end (the
+    commit done, new flows let through)."""
+    try:
+        with open(f"{rundir(ns)}/transitions") as f:
+            return f.read().split()[-1:] == ["primary"]
+    except OSError:
+        return False
 
 
 def has_vip(ns):
@@ -311,7 +321,8 @@ def test_failover_keeps_calls_and_registrations(module_path, alg):
     procs, socks = daemons(), []
     reg = phone = rtp_phone = rtp_server = None
     try:
-        wait(lambda: has_vip(RA), 60, "ra never became master")
+        wait(lambda: has_vip(RA) and primary(RA), 60,
+             "ra never became the primary")
         assert not has_vip(RB)
         reg = Registrar().start()
         phone = Phone(register=30, keepalive=5).start()
@@ -344,8 +355,9 @@ def test_failover_keeps_calls_and_registrations(module_path, alg):
         failed = time.monotonic()
         wait(lambda: has_vip(RB), 30, "rb never took over")
         took = time.monotonic()
-        wait(lambda: rtp_phone.since(took) and rtp_server.since(took), 20,
-             "RTP did not come back through rb")
+        wait(lambda: rtp_phone.since(took) and rtp_server.since(took), 60,
+             lambda: "RTP did not come back through rb: " + state(RB))
+        wait(lambda: primary(RB), 60, "rb's notify script did not end")
         time.sleep(1)
         now = time.monotonic()
         print(f"ha: rb took over in {took - failed:.2f} s; RTP gap "
