@@ -96,6 +96,7 @@ void shp_stream_destroy(struct nf_conn *ct);
 
 /* helper.c */
 extern bool shp_helpers_going;	/* unloading: help() creates nothing */
+int shp_expect_related(struct nf_conntrack_expect *exp);
 struct nf_conntrack_helper *shp_helper_find(u8 l3num, u8 l4proto);
 void shp_expectfn(struct nf_conn *ct, struct nf_conntrack_expect *exp);
 

@@ -48,6 +48,25 @@ static struct nf_conntrack_helper shp_helpers[4] __read_mostly;
  */
 bool shp_helpers_going __read_mostly;
 
+/*
+ * nf_ct_expect_related() for a master that another CPU may be removing
+ * (a stale flow, masquerade's cleanup): conntrack marks it dying before it
+ * takes its expectations away under nf_conntrack_expect_lock, so one
+ * inserted after that would outlive it until its timeout. Looked at after
+ * the insert: either that removal comes later and takes it, or the mark
+ * is seen here and it goes now.
+ */
+int shp_expect_related(struct nf_conntrack_expect *exp)
+{
+	int err = nf_ct_expect_related(exp, 0);
+
+	if (!err && nf_ct_is_dying(exp->master)) {
+		nf_ct_unexpect_related(exp);
+		return -ESHUTDOWN;
+	}
+	return err;
+}
+
 struct nf_conntrack_helper *shp_helper_find(u8 l3num, u8 l4proto)
 {
 	unsigned int i = (l3num == NFPROTO_IPV6 ? 2 : 0) +

@@ -101,9 +101,9 @@ static u16 shp_media_pair(struct shp_net *sn, struct nf_conn *ct,
 			nf_ct_expect_put(e1);
 			return 0;
 		}
-		err = nf_ct_expect_related(e1, 0);
+		err = shp_expect_related(e1);
 		if (!err) {
-			err = nf_ct_expect_related(e2, 0);
+			err = shp_expect_related(e2);
 			if (err)
 				nf_ct_unexpect_related(e1);
 		}

@@ -87,7 +87,7 @@ static struct nf_conntrack_expect *shp_adv_find(struct nf_conn *ct,
  * A permanent signalling expectation from the peer's address (any port)
  * to the public address:@pub_port, NATed to the UA's address:@priv_port
  * with the helper attached, living @secs: the registration's pinhole and
- * an advertised port's. Returns nf_ct_expect_related()'s result.
+ * an advertised port's. Returns shp_expect_related()'s result.
  */
 static int shp_signal_expect(struct shp_net *sn, const struct shp_flow *fl,
 			     __be16 pub_port, __be16 priv_port, u32 secs)
@@ -111,7 +111,7 @@ static int shp_signal_expect(struct shp_net *sn, const struct shp_flow *fl,
 	exp->saved_proto.all = priv_port;
 	exp->dir = !fl->pdir;
 	exp->expectfn = shp_expectfn;
-	err = nf_ct_expect_related(exp, 0);
+	err = shp_expect_related(exp);
 	if (!err) {
 		spin_lock_bh(&nf_conntrack_expect_lock);
 		shp_expect_set_timeout(exp, secs * HZ);

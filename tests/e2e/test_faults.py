@@ -564,7 +564,9 @@ def test_public_address_changes(mod, calls):
         load.wait_rounds(2)
         load.stop()
         wait_for(lambda: old not in expectations(),
-                 "the old address's expectations to go", detail=expectations)
+                 "the old address's expectations to go",
+                 detail=lambda: "\n".join(ln for ln in expectations()
+                                          .splitlines() if old in ln))
         # the router script's flush: the media flows DNATed from the old
         # address (masquerade only knows the ones it source-NATed)
         t.nsexec(t.ROUTER, f"conntrack -D -d {old}", check=False)
