@@ -33,7 +33,12 @@ ROUTERS = {RA: ("192.168.0.2", "212.19.6.11", "10.255.0.1", "10.255.0.2",
                 150),
            RB: ("192.168.0.3", "212.19.6.12", "10.255.0.2", "10.255.0.1",
                 100)}
-ADVERT = 0.5            # VRRP advertisement interval, seconds
+# VRRP advertisement interval, seconds. The debug kernel under TCG, beside
+# the other lane's guest, delivered 0.5 s advertisements late enough for
+# the backup to take over now and then (flapping): 2 s there.
+SLOW = "debug" in os.uname().release
+ADVERT = 2.0 if SLOW else 0.5
+BOUND = 180 if SLOW else 60     # for keepalived's notify script to end
 CALL = "ha-call-1@192.168.0.31"
 SERVER_RTP = 20000
 
@@ -321,8 +326,8 @@ def test_failover_keeps_calls_and_registrations(module_path, alg):
     procs, socks = daemons(), []
     reg = phone = rtp_phone = rtp_server = None
     try:
-        wait(lambda: has_vip(RA) and primary(RA), 60,
-             "ra never became the primary")
+        wait(lambda: has_vip(RA) and primary(RA), BOUND,
+             lambda: "ra never became the primary: " + state(RA))
         assert not has_vip(RB)
         reg = Registrar().start()
         phone = Phone(register=30, keepalive=5).start()
@@ -353,11 +358,11 @@ def test_failover_keeps_calls_and_registrations(module_path, alg):
         # ra fails
         t.ip_batch(["link set lan0 down", "link set wan0 down"], RA)
         failed = time.monotonic()
-        wait(lambda: has_vip(RB), 30, "rb never took over")
+        wait(lambda: has_vip(RB), BOUND, "rb never took over")
         took = time.monotonic()
-        wait(lambda: rtp_phone.since(took) and rtp_server.since(took), 60,
+        wait(lambda: rtp_phone.since(took) and rtp_server.since(took), BOUND,
              lambda: "RTP did not come back through rb: " + state(RB))
-        wait(lambda: primary(RB), 60, "rb's notify script did not end")
+        wait(lambda: primary(RB), BOUND, "rb's notify script did not end")
         time.sleep(1)
         now = time.monotonic()
         print(f"ha: rb took over in {took - failed:.2f} s; RTP gap "
