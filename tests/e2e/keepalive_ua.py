@@ -21,7 +21,24 @@ from sipmsg import crlf
 T1, T2, TIMER_F = 0.5, 4.0, 32.0
 
 
-class Phone:
+class _Peer:
+    """A socket served by a thread: start() it, stop() it."""
+
+    def __init__(self):
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+        self.sock.close()
+
+
+class Phone(_Peer):
     def __init__(self, register=4.0, keepalive=1.0, options=False,
                  port=5010, registrar=(t.SERVER_IP, 5060)):
         self.register_every, self.keepalive = register, keepalive
@@ -30,8 +47,7 @@ class Phone:
         self.cseq = 0
         self.pending = None     # [message, next resend, interval, give up]
         self.invites = []       # (time, bytes) of INVITEs received
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        super().__init__()
 
     def request(self, method):
         self.cseq += 1
@@ -97,15 +113,6 @@ Contact: <sip:011@{host}>
                 if cseq and int(cseq.group(1)) == self.cseq:
                     self.pending = None
 
-    def start(self):
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self._stop.set()
-        self._thread.join()
-        self.sock.close()
-
 
 def _host(text, header):
     m = re.search(rf"^{header}:[^\r\n]*?(?:sip:[^@>\s]*@|UDP )([^;>\s]+)",
@@ -113,14 +120,13 @@ def _host(text, header):
     return m.group(1) if m else None
 
 
-class Registrar:
+class Registrar(_Peer):
     def __init__(self, addr=t.SERVER_IP, port=5060, ns=t.SERVER):
         self.addr = addr
         self.sock = t.udp(ns, addr, port, timeout=0.1)
         # (time, method, source (ip, port), Via host:port, Contact host:port)
         self.requests = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        super().__init__()
 
     def _run(self):
         while not self._stop.is_set():
@@ -183,12 +189,3 @@ Content-Length: 0
                 return True
             time.sleep(0.05)
         return False
-
-    def start(self):
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self._stop.set()
-        self._thread.join()
-        self.sock.close()

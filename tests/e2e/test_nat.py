@@ -134,12 +134,7 @@ def test_explicit_nft_helper_without_auto_assign(net, module_path, socks):
         got, _ = server.recvfrom(65535)
         assert got == msg, "rewritten without assignment"
         t.flush()
-        t.nft(t.ROUTER, """
-table inet shp_h {
-  ct helper sip-udp { type "siphelper" protocol udp; }
-  chain pre { type filter hook prerouting priority 0;
-    udp dport 5060 ct helper set "sip-udp"; }
-}""")
+        t.nft(t.ROUTER, t.NFT_HELPER)
         phone.sendto(msg, (t.SERVER_IP, 5060))
         got, _ = server.recvfrom(65535)
         assert got == public_form(msg)

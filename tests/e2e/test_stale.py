@@ -199,12 +199,7 @@ def test_s2_address_change(second_isp, module_path, how):
             pytest.skip("siphelper's own assignment setting")
         # the admin's nft rule gives the helper, not auto-assignment
         configure(u8(uapi.SIPHELPER_A_AUTO_ASSIGN, 0))
-        t.nft(t.ROUTER, """
-table inet shp_h {
-  ct helper sip-udp { type "siphelper" protocol udp; }
-  chain pre { type filter hook prerouting priority 0;
-    udp dport 5060 ct helper set "sip-udp"; }
-}""")
+        t.nft(t.ROUTER, t.NFT_HELPER)
     old_rule = "oifname wan0 masquerade" if how == "masquerade" else \
         f"oifname wan0 snat to {t.PUBLIC_IP}"
     nat([old_rule])

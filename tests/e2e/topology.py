@@ -284,6 +284,16 @@ def _env_profile():
     return [p for p in v.split(",") if p]
 
 
+# The admin's own assignment: an nft ct helper object gives siphelper to
+# UDP flows to port 5060 (auto-assign off).
+NFT_HELPER = """
+table inet shp_h {
+  ct helper sip-udp { type "siphelper" protocol udp; }
+  chain pre { type filter hook prerouting priority 0;
+    udp dport 5060 ct helper set "sip-udp"; }
+}"""
+
+
 def nft(ns, ruleset):
     path = f"/tmp/{ns}.nft"
     with open(path, "w") as f:
