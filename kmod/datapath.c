@@ -555,6 +555,8 @@ int shp_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
 	/* every packet, the TCP handshake too: its first sets the flow up */
 	local_bh_disable();
 	stale = shp_stale(sn, cfg, skb, ct, ctinfo);
+	if (!stale)
+		shp_synced_adopt(sn, cfg, ct);
 	local_bh_enable();
 	if (stale)
 		return NF_DROP;

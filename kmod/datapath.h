@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * siphelper: declarations shared by the datapath files (helper.c,
- * assign.c, datapath.c, events.c, media.c, register.c, stale.c, stream.c).
- * See
- * docs/datapath.md.
+ * assign.c, datapath.c, events.c, media.c, register.c, stale.c, stream.c,
+ * synced.c). See docs/datapath.md.
  */
 #ifndef SIPHELPER_DATAPATH_H
 #define SIPHELPER_DATAPATH_H
@@ -39,7 +38,8 @@ enum shp_expect_class {
 /*
  * stale.c: this helper saw the flow's first packet. Without it the flow was
  * made by ctnetlink (conntrackd's backup after a failover): its calls were
- * recorded on another router (media.c).
+ * recorded on another router (media.c), its expectations by conntrackd
+ * (synced.c).
  */
 #define SHP_CT_BORN_HERE	BIT(1)
 
@@ -134,6 +134,9 @@ void shp_event_malformed(struct shp_net *sn, const struct shp_flow *fl,
 bool shp_stale(struct shp_net *sn, const struct shp_config *cfg,
 	       const struct sk_buff *skb, struct nf_conn *ct,
 	       enum ip_conntrack_info ctinfo);
+/* synced.c: expectations conntrackd made, replaced by the helper's own */
+void shp_synced_adopt(struct shp_net *sn, const struct shp_config *cfg,
+		      struct nf_conn *ct);
 /* events.c: STALE events, sent at once (the flow is gone) */
 void shp_event_stale(struct shp_net *sn, struct nf_conn *ct,
 		     const char *reason);

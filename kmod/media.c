@@ -253,8 +253,8 @@ void shp_media_forget(struct shp_net *sn, struct nf_conn *ct, u32 call,
  * cannot carry. Its first ending call takes every pinhole of the flow
  * but the registration's (towards the flow's own public port), which is
  * exact for a phone with one call and otherwise better than leaving them
- * to their 3 minutes. Not by class: conntrackd's commit loses it
- * (docs/ha.md).
+ * to their 3 minutes. By port, not by class: conntrackd's commit loses
+ * the class, which synced.c only guesses back (docs/ha.md).
  */
 void shp_media_call_ended(struct shp_net *sn, struct nf_conn *ct, u32 call)
 {

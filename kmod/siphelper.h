@@ -8,7 +8,8 @@
  * control plane). The datapath (datapath.h): helper.c (the conntrack
  * helpers), assign.c (auto-assign hooks), datapath.c (help() and the
  * rewrite), stream.c (messages split over TCP segments), stale.c (flows
- * that no longer fit the router), media.c and register.c (media and
+ * that no longer fit the router), synced.c (expectations conntrackd made
+ * on a backup router), media.c and register.c (media and
  * registration expectations), events.c (events for siphelperctl monitor).
  * core/: the kernel-agnostic SIP/SDP parser and rewriter.
  */
