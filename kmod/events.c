@@ -301,6 +301,26 @@ void shp_event_rewrite(struct shp_net *sn, const struct shp_flow *fl,
 		__skb_queue_tail(q, skb);
 }
 
+/* The size of an event with the flow, a REASON and the DROPPED flag. */
+static size_t shp_event_reason_size(const char *reason)
+{
+	return nla_total_size(0) +
+	       SHP_EV_SCALARS * nla_total_size(sizeof(u32)) +
+	       4 * nla_total_size(16) +
+	       nla_total_size(strlen(reason) + 1) + nla_total_size(0);
+}
+
+/*
+ * Send and count. -ESRCH: no listener took it (receive buffer full, or it
+ * just left); either way it was lost.
+ */
+static void shp_event_send_now(struct shp_net *sn, struct net *net,
+			       struct sk_buff *skb)
+{
+	shp_stat_inc(sn, shp_nl_event_send(net, skb) ?
+			 SHP_STAT(EVENTS_FAILED) : SHP_STAT(EVENTS_SENT));
+}
+
 void shp_event_malformed(struct shp_net *sn, const struct shp_flow *fl,
 			 enum ip_conntrack_dir dir, const char *msg,
 			 unsigned int len, int err, unsigned int err_off,
@@ -312,10 +332,7 @@ void shp_event_malformed(struct shp_net *sn, const struct shp_flow *fl,
 	size_t size;
 	void *hdr;
 
-	size = nla_total_size(0) +
-	       SHP_EV_SCALARS * nla_total_size(sizeof(u32)) +
-	       4 * nla_total_size(16) +
-	       nla_total_size(strlen(reason) + 1) + nla_total_size(0) +
+	size = shp_event_reason_size(reason) +
 	       nla_total_size(min_t(unsigned int, len,
 				    SIPHELPER_EVENT_MSG_MAX));
 	skb = shp_event_start(sn, SIPHELPER_EVENT_MALFORMED, fl, dir, size,
@@ -332,11 +349,9 @@ void shp_event_malformed(struct shp_net *sn, const struct shp_flow *fl,
 			    shp_put_text(skb, SIPHELPER_A_EVENT_BEFORE,
 					 SIPHELPER_A_EVENT_BEFORE_LEN, msg,
 					 len));
-	if (!skb)
-		return;
 	/* nothing is mangled after it: sent at once */
-	shp_stat_inc(sn, shp_nl_event_send(nf_ct_net(fl->ct), skb) ?
-			 SHP_STAT(EVENTS_FAILED) : SHP_STAT(EVENTS_SENT));
+	if (skb)
+		shp_event_send_now(sn, nf_ct_net(fl->ct), skb);
 }
 
 void shp_event_stale(struct shp_net *sn, struct nf_conn *ct,
@@ -348,10 +363,7 @@ void shp_event_stale(struct shp_net *sn, struct nf_conn *ct,
 	size_t size;
 	void *hdr;
 
-	size = nla_total_size(0) +
-	       SHP_EV_SCALARS * nla_total_size(sizeof(u32)) +
-	       4 * nla_total_size(16) +
-	       nla_total_size(strlen(reason) + 1) + nla_total_size(0);
+	size = shp_event_reason_size(reason);
 	skb = shp_event_start(sn, SIPHELPER_EVENT_STALE, &fl,
 			      IP_CT_DIR_ORIGINAL, size, &hdr, &ev);
 	if (!skb)
@@ -360,28 +372,19 @@ void shp_event_stale(struct shp_net *sn, struct nf_conn *ct,
 			    nla_put_string(skb, SIPHELPER_A_EVENT_REASON,
 					   reason) ||
 			    nla_put_flag(skb, SIPHELPER_A_EVENT_DROPPED));
-	if (!skb)
-		return;
-	shp_stat_inc(sn, shp_nl_event_send(nf_ct_net(ct), skb) ?
-			 SHP_STAT(EVENTS_FAILED) : SHP_STAT(EVENTS_SENT));
+	if (skb)
+		shp_event_send_now(sn, nf_ct_net(ct), skb);
 }
 
 void shp_events_flush(struct net *net, struct shp_net *sn,
 		      struct sk_buff_head *q, bool send)
 {
 	struct sk_buff *skb;
-	int err;
 
 	while ((skb = __skb_dequeue(q))) {
-		if (!send) {
+		if (send)
+			shp_event_send_now(sn, net, skb);
+		else
 			kfree_skb(skb);
-			continue;
-		}
-		/* -ESRCH: no listener took it (receive buffer full, or
-		 * it just left); either way it was lost.
-		 */
-		err = shp_nl_event_send(net, skb);
-		shp_stat_inc(sn, err ? SHP_STAT(EVENTS_FAILED) :
-				       SHP_STAT(EVENTS_SENT));
 	}
 }

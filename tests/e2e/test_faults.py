@@ -95,11 +95,8 @@ def mod(net, module_path):
 
 
 def wait_for(cond, what, timeout=30, detail=lambda: ""):
-    end = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < end, \
-            f"timed out waiting for {what}: {detail()}"[:3000]
-        time.sleep(0.2)
+    assert t.until(cond, timeout, 0.2), \
+        f"timed out waiting for {what}: {detail()}"[:3000]
 
 
 def helper_conntracks(name="siphelper"):

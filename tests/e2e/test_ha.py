@@ -237,12 +237,7 @@ def has_vip(ns):
 
 
 def wait(cond, bound, what):
-    deadline = time.monotonic() + bound
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.1)
-    assert cond(), what() if callable(what) else what
+    assert t.until(cond, bound), what() if callable(what) else what
 
 
 class Rtp:

@@ -96,22 +96,13 @@ def started(*peers):
     return [p.start() for p in peers]
 
 
-def wait(cond, bound):
-    deadline = time.monotonic() + bound
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.1)
-    return cond()
-
-
 def recovered(registrar, phone, since, public_ip, bound=None):
     """The registrar has the phone's binding at PUBLIC_IP, got after SINCE
     and within BOUND seconds of it (the scenario's recovery bound), and
     its call reaches the phone."""
     bound = T["recover"] if bound is None else bound
     left = max(since + bound - time.monotonic(), 0)
-    return wait(lambda: registrar.seen(since, public_ip), left) and \
+    return t.until(lambda: registrar.seen(since, public_ip), left) and \
         registrar.call(phone)
 
 
@@ -219,9 +210,9 @@ def test_s2_address_change(second_isp, module_path, how):
                     f"addr add {NEW_IP}/24 dev wan0",
                     f"route add default via {ISP2_IP}"], t.ROUTER)
         changed = time.monotonic()
-        seen = wait(lambda: reg.seen(changed, NEW_IP,
-                                     ("OPTIONS", "REGISTER")),
-                    T["keepalive"] + 2 * 0.5 + 1)
+        seen = t.until(lambda: reg.seen(changed, NEW_IP,
+                                        ("OPTIONS", "REGISTER")),
+                       T["keepalive"] + 2 * 0.5 + 1)
         check(on, seen, "new address in Via and Contact within one "
               "keepalive interval")
         check(on, recovered(reg, phone, changed, NEW_IP,
@@ -255,8 +246,8 @@ def test_s3_rules_loaded_late(router):
     reg = Registrar().start()
     phone = Phone(T["register"], T["keepalive"]).start()
     try:
-        assert wait(lambda: any(r[2][0] == t.PHONE_IP
-                                for r in reg.requests), 5), \
+        assert t.until(lambda: any(r[2][0] == t.PHONE_IP
+                                   for r in reg.requests), 5), \
             "the private REGISTER did not reach the registrar"
         time.sleep(T["keepalive"])
         t.nft(t.ROUTER, """

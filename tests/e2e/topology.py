@@ -410,6 +410,17 @@ def unacked(sock):
                                           b"\0" * 4))[0]
 
 
+def until(cond, bound, step=0.1):
+    """Poll COND until it holds or BOUND seconds have passed: its last
+    value."""
+    deadline = time.monotonic() + bound
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(step)
+    return cond()
+
+
 def wait_sent(sock, timeout=10):
     """Wait until everything written to TCP socket SOCK is acknowledged,
     so that the next write leaves in segments of its own."""
