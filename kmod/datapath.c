@@ -22,8 +22,8 @@ struct shp_scratch {
 	struct shp_sip_msg msg;
 	struct shp_plan plan;
 	struct shp_rewrite_ctx ctx;
-	/* public RTP ports opened by this packet, taken back on failure */
-	u16 undo[4 * SHP_MAX_MEDIA];
+	/* media pairs opened by this packet, taken back on failure */
+	struct shp_media_opened undo[4 * SHP_MAX_MEDIA];
 	unsigned int n_undo;
 	/* advertised ports whose pinhole this packet opened, likewise */
 	u16 adv_undo[4];
@@ -190,7 +190,9 @@ shp_message(struct shp_net *sn, const struct shp_config *cfg,
 		shp_media_expect(sn, cfg, fl, dir, msg, call, ctx);
 		for (i = 0; i < msg->sdp.n_media; i++)
 			if (ctx->media_port[i])
-				s->undo[s->n_undo++] = ctx->media_port[i];
+				s->undo[s->n_undo++] =
+					(struct shp_media_opened) {
+						call, ctx->media_port[i] };
 	}
 	/* a listening port other than the flow's: room to take it back */
 	if (s->n_adv_undo >= ARRAY_SIZE(s->adv_undo)) {

@@ -23,15 +23,12 @@ enum shp_expect_class {
 };
 
 /*
- * Per-conntrack state in the helper's private area (nfct_help_data(),
- * 32 bytes): which public media ports belong to which call, so that a BYE,
- * CANCEL or final error removes only that call's expectations. Slots are
- * reused oldest first; all access is under nf_conntrack_expect_lock, which
- * the expectation API takes anyway. flags is written by the first packet,
- * before the conntrack is confirmed (no one else sees it yet), or, for a
- * flow ctnetlink made, once under that lock (media.c).
+ * Per-conntrack state in the helper's private area (nfct_help_data()).
+ * flags is written by the first packet, before the conntrack is confirmed
+ * (no one else sees it yet), or, for a flow ctnetlink made, once under
+ * nf_conntrack_expect_lock (media.c). Calls live in the call table
+ * (calls.c), not here: a trunk carries hundreds.
  */
-#define SHP_CT_SLOTS	5
 
 /* stale.c: the SNAT address was on the outgoing device at the start */
 #define SHP_CT_NAT_ON_EGRESS	BIT(0)
@@ -44,9 +41,6 @@ enum shp_expect_class {
 #define SHP_CT_BORN_HERE	BIT(1)
 
 struct shp_ct_data {
-	u32 call[SHP_CT_SLOTS];		/* Call-ID key (datapath.c), 0: free */
-	u16 port[SHP_CT_SLOTS];		/* public RTP port (RTCP is +1) */
-	u8 next;			/* next slot to reuse */
 	u8 flags;			/* SHP_CT_* */
 };
 
@@ -94,6 +88,24 @@ void shp_stream_ack(struct shp_net *sn, struct nf_conn *ct,
 		    enum ip_conntrack_dir dir, const struct tcphdr *th);
 void shp_stream_destroy(struct nf_conn *ct);
 
+/*
+ * calls.c: the call table. Call keys are the Call-ID's hash with bit 0
+ * for the side whose SDP opened a pair (datapath.c).
+ */
+/* media pairs per call: every stream of both sides' SDP */
+#define SHP_CALL_PAIRS		(2 * SHP_MAX_MEDIA)
+bool shp_call_record(struct shp_net *sn, const struct shp_config *cfg,
+		     struct nf_conn *ct, u32 key,
+		     const union nf_inet_addr *dst, u16 rtp, u16 rtcp);
+unsigned int shp_call_forget(struct shp_net *sn, struct nf_conn *ct,
+			     u32 key, bool both_sides);
+unsigned int shp_call_undo(struct shp_net *sn, struct nf_conn *ct, u32 key,
+			   u16 port);
+unsigned int shp_call_unexpect_pair(struct nf_conn *ct, u8 side,
+				    const union nf_inet_addr *dst, u16 rtp,
+				    u16 rtcp);
+void shp_calls_destroy(struct nf_conn *ct);
+
 /* helper.c */
 extern bool shp_helpers_going;	/* unloading: help() creates nothing */
 int shp_expect_related(struct nf_conntrack_expect *exp);
@@ -109,11 +121,17 @@ void shp_media_expect(struct shp_net *sn, const struct shp_config *cfg,
 		      const struct shp_flow *fl, enum ip_conntrack_dir dir,
 		      const struct shp_sip_msg *msg, u32 call,
 		      struct shp_rewrite_ctx *ctx);
-void shp_media_forget(struct shp_net *sn, struct nf_conn *ct, u32 call,
-		      u32 mask);
+void shp_media_forget(struct shp_net *sn, struct nf_conn *ct, u32 key,
+		      bool both_sides);
 void shp_media_call_ended(struct shp_net *sn, struct nf_conn *ct, u32 call);
-void shp_media_undo(struct shp_net *sn, struct nf_conn *ct, const u16 *port,
-		    unsigned int n);
+/* a pair one message opened: its call key and public RTP port */
+struct shp_media_opened {
+	u32 key;
+	u16 port;
+};
+
+void shp_media_undo(struct shp_net *sn, struct nf_conn *ct,
+		    const struct shp_media_opened *undo, unsigned int n);
 
 /* events.c: REWRITE events, queued per packet, sent once it is mangled */
 bool shp_events_wanted(struct net *net);

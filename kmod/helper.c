@@ -30,7 +30,8 @@ shp_expect_policy[__SHP_EXPECT_MAX] = {
 	},
 	[SHP_EXPECT_MEDIA] = {
 		.name		= "media",
-		.max_expected	= 2 * SHP_MAX_MEDIA,
+		/* none: the call table bounds them (calls.c) */
+		.max_expected	= 0,
 		.timeout	= 3 * 60,
 	},
 };
@@ -100,6 +101,13 @@ static struct nf_ct_helper_expectfn shp_expectfn_reg = {
 	.expectfn	= shp_expectfn,
 };
 
+/* The conntrack goes: so does what the module keeps for it. */
+static void shp_flow_destroy(struct nf_conn *ct)
+{
+	shp_stream_destroy(ct);
+	shp_calls_destroy(ct);
+}
+
 int shp_helper_init(void)
 {
 	static const struct {
@@ -120,7 +128,7 @@ int shp_helper_init(void)
 				  __SHP_EXPECT_MAX - 1, shp_help, NULL,
 				  THIS_MODULE);
 		shp_helpers[i].data_len = sizeof(struct shp_ct_data);
-		shp_helpers[i].destroy = shp_stream_destroy;
+		shp_helpers[i].destroy = shp_flow_destroy;
 	}
 	err = nf_conntrack_helpers_register(shp_helpers,
 					    ARRAY_SIZE(shp_helpers));

@@ -4,9 +4,9 @@
  * answers through the NAT, an RTP and an RTCP expectation towards the
  * public address, destination-NATed back to the UA's media address:port.
  * The UA's own port is kept when it is free on the public side, else the
- * next pairs are tried. Expectations are recorded per call (Call-ID hash)
- * in the conntrack's helper area so that a BYE, CANCEL or final error
- * removes that call's expectations only.
+ * next pairs are tried. Each pair is recorded in the call table
+ * (calls.c), so that a BYE, CANCEL or final error removes that call's
+ * expectations only; a pair the table cannot hold is not opened.
  */
 
 #include <linux/module.h>
@@ -43,27 +43,6 @@ shp_media_alloc(struct nf_conn *ct, const union nf_inet_addr *src,
 		exp->expectfn = shp_expectfn;
 	}
 	return exp;
-}
-
-static void shp_slot_record(struct nf_conn *ct, u32 call, u16 port)
-{
-	struct nf_conn_help *help = nfct_help(ct);
-	struct shp_ct_data *d;
-	unsigned int i;
-
-	if (!help)
-		return;
-	d = nfct_help_data(ct);
-	spin_lock_bh(&nf_conntrack_expect_lock);
-	for (i = 0; i < SHP_CT_SLOTS; i++)
-		if (d->call[i] == call && d->port[i] == port)
-			goto out;
-	i = d->next % SHP_CT_SLOTS;
-	d->port[i] = port;
-	WRITE_ONCE(d->call[i], call);
-	d->next = (i + 1) % SHP_CT_SLOTS;
-out:
-	spin_unlock_bh(&nf_conntrack_expect_lock);
 }
 
 /* Where the media of one SDP stream is expected. */
@@ -143,12 +122,12 @@ void shp_media_expect(struct shp_net *sn, const struct shp_config *cfg,
 	struct shp_media_dst md;
 	union nf_inet_addr to;
 	unsigned int i;
-	u16 p;
+	u16 p, rtcp;
 
 	memcpy(sender.a, &ct->tuplehash[dir].tuple.src.u3,
 	       family == 4 ? 4 : 16);
 
-	shp_media_forget(sn, ct, key, ~0U);
+	shp_media_forget(sn, ct, key, false);
 	/* The media comes from the peer, to the sender's address as the
 	 * peer sees it (the public address under NAT): the peer's tuple.
 	 */
@@ -165,10 +144,19 @@ void shp_media_expect(struct shp_net *sn, const struct shp_config *cfg,
 			continue;
 		memset(&to, 0, sizeof(to));
 		memcpy(&to, m->addr.a, family == 4 ? 4 : 16);
-		p = shp_media_pair(sn, ct, &md, m->port,
-				   shp_media_rtcp_port(m));
+		rtcp = shp_media_rtcp_port(m);
+		p = shp_media_pair(sn, ct, &md, m->port, rtcp);
 		if (!p) {
 			net_dbg_ratelimited("siphelper: no public port for media\n");
+			continue;
+		}
+		/* with NAT the public pair is p, p + 1 (shp_media_pair()) */
+		if (fl->nat)
+			rtcp = p + 1;
+		if (!shp_call_record(sn, cfg, ct, key, md.dst, p, rtcp)) {
+			shp_stat_add(sn, SHP_STAT(EXPECTATIONS_REMOVED),
+				     shp_call_unexpect_pair(ct, key & 1, md.dst,
+							    p, rtcp));
 			continue;
 		}
 		if (ctx) {
@@ -176,74 +164,19 @@ void shp_media_expect(struct shp_net *sn, const struct shp_config *cfg,
 			if (m->rtcp_port)
 				ctx->rtcp_port[i] = p + 1;
 		}
-		shp_slot_record(ct, key, p);
 	}
 }
 
 /*
- * Is @exp the RTP or RTCP pinhole of the pair at @port opened for the SDP
- * of side @key? Without NAT both sides often use the same port number: the
- * direction tells them apart (a sender's media flows towards it, in the
- * other direction; bit 0 of the key is the sending side).
+ * Remove the pairs that @key's side of the call opened (@both_sides: the
+ * whole call's). The table finds each pair's expectations by tuple: the
+ * cost does not grow with the calls of the flow.
  */
-static bool shp_media_is_pair(const struct nf_conntrack_expect *exp,
-			      u32 key, u16 port)
+void shp_media_forget(struct shp_net *sn, struct nf_conn *ct, u32 key,
+		      bool both_sides)
 {
-	u16 p = ntohs(exp->tuple.dst.u.udp.port);
-
-	if (exp->class != SHP_EXPECT_MEDIA ||
-	    exp->dir != (key & 1 ? IP_CT_DIR_ORIGINAL : IP_CT_DIR_REPLY))
-		return false;
-	/* without NAT: the pair's RTP port, see shp_media_alloc() */
-	if (!exp->expectfn)
-		return ntohs(exp->saved_proto.udp.port) == port;
-	return p == port || p == port + 1;
-}
-
-/* Remove the pairs of the calls whose key matches call under mask. */
-void shp_media_forget(struct shp_net *sn, struct nf_conn *ct, u32 call,
-		      u32 mask)
-{
-	struct nf_conn_help *help = nfct_help(ct);
-	struct nf_conntrack_expect *exp;
-	struct hlist_node *next;
-	struct shp_ct_data *d;
-	unsigned int i, removed = 0;
-
-	if (!help)
-		return;
-	d = nfct_help_data(ct);
-	/* Most offers and answers start a call: nothing recorded, nothing to
-	 * remove, so spare the global lock. Slots are written under it; a
-	 * racing record belongs to a message of this flow being handled at
-	 * the same moment, which this one could not order against anyway.
-	 */
-	for (i = 0; i < SHP_CT_SLOTS; i++) {
-		u32 c = READ_ONCE(d->call[i]);
-
-		if (c && (c & mask) == call)
-			break;
-	}
-	if (i == SHP_CT_SLOTS)
-		return;
-	spin_lock_bh(&nf_conntrack_expect_lock);
-	hlist_for_each_entry_safe(exp, next, &help->expectations, lnode) {
-		for (i = 0; i < SHP_CT_SLOTS; i++) {
-			if (!d->call[i] || (d->call[i] & mask) != call)
-				continue;
-			if (shp_media_is_pair(exp, d->call[i], d->port[i])) {
-				nf_ct_unlink_expect(exp);
-				removed++;
-				break;
-			}
-		}
-	}
-	for (i = 0; i < SHP_CT_SLOTS; i++)
-		if ((d->call[i] & mask) == call)
-			WRITE_ONCE(d->call[i], 0);
-	spin_unlock_bh(&nf_conntrack_expect_lock);
-	while (removed--)
-		shp_stat_inc(sn, SHP_STAT(EXPECTATIONS_REMOVED));
+	shp_stat_add(sn, SHP_STAT(EXPECTATIONS_REMOVED),
+		     shp_call_forget(sn, ct, key, both_sides));
 }
 
 /*
@@ -268,71 +201,40 @@ void shp_media_call_ended(struct shp_net *sn, struct nf_conn *ct, u32 call)
 	if (!help)
 		return;
 	d = nfct_help_data(ct);
-	if (READ_ONCE(d->flags) & SHP_CT_BORN_HERE) {
-		shp_media_forget(sn, ct, call, ~1U);
-		return;
-	}
-	/* the flow's public SIP port: the UA's side after NAT */
-	own = ct->status & IPS_SRC_NAT ?
-	      ct->tuplehash[IP_CT_DIR_REPLY].tuple.dst.u.all :
-	      ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple.dst.u.all;
-	spin_lock_bh(&nf_conntrack_expect_lock);
-	/* once: the calls of the flow from now on are recorded here */
-	if (!(d->flags & SHP_CT_BORN_HERE)) {
-		hlist_for_each_entry_safe(exp, next, &help->expectations,
-					  lnode) {
-			if (exp->tuple.dst.u.all == own)
-				continue;
-			nf_ct_unlink_expect(exp);
-			removed++;
+	if (!(READ_ONCE(d->flags) & SHP_CT_BORN_HERE)) {
+		/* the flow's public SIP port: the UA's side after NAT */
+		own = ct->status & IPS_SRC_NAT ?
+		      ct->tuplehash[IP_CT_DIR_REPLY].tuple.dst.u.all :
+		      ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple.dst.u.all;
+		spin_lock_bh(&nf_conntrack_expect_lock);
+		/* once: the calls of the flow from now on are recorded */
+		if (!(d->flags & SHP_CT_BORN_HERE)) {
+			hlist_for_each_entry_safe(exp, next,
+						  &help->expectations, lnode) {
+				if (exp->tuple.dst.u.all == own)
+					continue;
+				nf_ct_unlink_expect(exp);
+				removed++;
+			}
+			WRITE_ONCE(d->flags, d->flags | SHP_CT_BORN_HERE);
 		}
-		WRITE_ONCE(d->flags, d->flags | SHP_CT_BORN_HERE);
+		spin_unlock_bh(&nf_conntrack_expect_lock);
+		shp_stat_add(sn, SHP_STAT(EXPECTATIONS_REMOVED), removed);
 	}
-	spin_unlock_bh(&nf_conntrack_expect_lock);
-	while (removed--)
-		shp_stat_inc(sn, SHP_STAT(EXPECTATIONS_REMOVED));
-	shp_media_forget(sn, ct, call, ~1U);
+	shp_media_forget(sn, ct, call, true);
 }
 
 /*
- * Take back the pairs at the public RTP ports @port[0..n) of this NAT
- * flow: the message that opened them was not sent as planned. Public
- * ports are unique on the public address, so the port names the pair.
+ * Take back the pairs at the public RTP ports of @undo[0..n) of this NAT
+ * flow: the message that opened them was not sent as planned.
  */
-void shp_media_undo(struct shp_net *sn, struct nf_conn *ct, const u16 *port,
-		    unsigned int n)
+void shp_media_undo(struct shp_net *sn, struct nf_conn *ct,
+		    const struct shp_media_opened *undo, unsigned int n)
 {
-	struct nf_conn_help *help = nfct_help(ct);
-	struct nf_conntrack_expect *exp;
-	struct hlist_node *next;
-	struct shp_ct_data *d;
-	unsigned int i, removed = 0;
+	unsigned int i;
 
-	if (!help || !n)
-		return;
-	d = nfct_help_data(ct);
-	spin_lock_bh(&nf_conntrack_expect_lock);
-	hlist_for_each_entry_safe(exp, next, &help->expectations, lnode) {
-		u16 p = ntohs(exp->tuple.dst.u.udp.port);
-
-		if (exp->class != SHP_EXPECT_MEDIA)
-			continue;
-		for (i = 0; i < n; i++) {
-			if (p == port[i] || p == port[i] + 1) {
-				nf_ct_unlink_expect(exp);
-				removed++;
-				break;
-			}
-		}
-	}
-	for (i = 0; i < SHP_CT_SLOTS; i++) {
-		unsigned int j;
-
-		for (j = 0; j < n; j++)
-			if (d->call[i] && d->port[i] == port[j])
-				WRITE_ONCE(d->call[i], 0);
-	}
-	spin_unlock_bh(&nf_conntrack_expect_lock);
-	while (removed--)
-		shp_stat_inc(sn, SHP_STAT(EXPECTATIONS_REMOVED));
+	for (i = 0; i < n; i++)
+		shp_stat_add(sn, SHP_STAT(EXPECTATIONS_REMOVED),
+			     shp_call_undo(sn, ct, undo[i].key,
+					   undo[i].port));
 }

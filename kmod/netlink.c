@@ -61,6 +61,11 @@ static struct netlink_range_validation shp_unreplied_range = {
 	.max = SIPHELPER_MAX_SIP_TIMEOUT,
 };
 
+static struct netlink_range_validation shp_max_calls_range = {
+	.min = 1,
+	.max = SIPHELPER_MAX_SIP_MAX_CALLS,
+};
+
 static struct netlink_range_validation shp_hold_range = {
 	.max = SIPHELPER_MAX_TCP_HOLD,
 };
@@ -90,6 +95,8 @@ static const struct nla_policy shp_policy[SIPHELPER_A_MAX + 1] = {
 		NLA_POLICY_FULL_RANGE(NLA_U32, &shp_hold_total_range),
 	[SIPHELPER_A_SIP_UNREPLIED_TIMEOUT] =
 		NLA_POLICY_FULL_RANGE(NLA_U32, &shp_unreplied_range),
+	[SIPHELPER_A_SIP_MAX_CALLS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &shp_max_calls_range),
 };
 
 static struct genl_family shp_genl_family;
@@ -149,7 +156,8 @@ static int shp_put_config(struct sk_buff *skb, const struct shp_config *cfg)
 	    nla_put_u32(skb, SIPHELPER_A_TCP_HOLD_MAX, cfg->tcp_hold_max) ||
 	    nla_put_u32(skb, SIPHELPER_A_TCP_HOLD_TOTAL, cfg->tcp_hold_total) ||
 	    nla_put_u32(skb, SIPHELPER_A_SIP_UNREPLIED_TIMEOUT,
-			cfg->unreplied_timeout))
+			cfg->unreplied_timeout) ||
+	    nla_put_u32(skb, SIPHELPER_A_SIP_MAX_CALLS, cfg->max_calls))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -338,6 +346,8 @@ static int shp_nl_set_config(struct sk_buff *in, struct genl_info *info)
 	if (tb[SIPHELPER_A_SIP_UNREPLIED_TIMEOUT])
 		cfg->unreplied_timeout =
 			nla_get_u32(tb[SIPHELPER_A_SIP_UNREPLIED_TIMEOUT]);
+	if (tb[SIPHELPER_A_SIP_MAX_CALLS])
+		cfg->max_calls = nla_get_u32(tb[SIPHELPER_A_SIP_MAX_CALLS]);
 
 	err = shp_config_validate(cfg, &why);
 	if (err) {

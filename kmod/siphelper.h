@@ -61,6 +61,7 @@ struct shp_config {
 	u32 tcp_hold_max;		/* bytes per TCP flow and direction */
 	u32 tcp_hold_total;		/* bytes for all of the netns */
 	u32 unreplied_timeout;		/* seconds, 0: never stale */
+	u32 max_calls;			/* in the call table (calls.c) */
 	struct rcu_head rcu;
 };
 
@@ -105,6 +106,18 @@ struct shp_streams {
 	bool dead;			/* the netns goes: no new stream */
 };
 
+/* calls.c: the call table (datapath.h) */
+#define SHP_CALL_HASH_BITS	10
+#define SHP_CALL_FLOW_HASH_BITS	6
+
+struct shp_calls {
+	spinlock_t lock;
+	struct hlist_head head[1 << SHP_CALL_HASH_BITS];	/* calls */
+	struct hlist_head flows[1 << SHP_CALL_FLOW_HASH_BITS];
+	unsigned int count;		/* calls */
+	bool dead;			/* the netns goes: no new call */
+};
+
 struct shp_net {
 	struct shp_config __rcu *cfg;
 	struct shp_stats_pcpu __percpu *stats;
@@ -112,6 +125,7 @@ struct shp_net {
 	struct shp_stats stats_base;	/* the sums at the last reset */
 	struct shp_events events;
 	struct shp_streams streams;
+	struct shp_calls calls;
 	/* under config.c's mutex */
 	bool assign_live;		/* config.c's hooks pernet init done */
 	bool assign_hooked;		/* auto-assign hooks registered */
@@ -155,16 +169,25 @@ void shp_stats_exit(struct shp_net *sn);
 void shp_stats_read(struct shp_net *sn, struct shp_stats *sum);
 void shp_stats_reset(struct shp_net *sn);
 
-static inline void shp_stat_inc(struct shp_net *sn, unsigned int s)
+static inline void shp_stat_add(struct shp_net *sn, unsigned int s,
+				unsigned int n)
 {
-	struct shp_stats_pcpu *p = get_cpu_ptr(sn->stats);
+	struct shp_stats_pcpu *p;
 	unsigned long flags;
 
+	if (!n)
+		return;
+	p = get_cpu_ptr(sn->stats);
 	/* process context too (local output): irqsave on 32-bit only */
 	flags = u64_stats_update_begin_irqsave(&p->syncp);
-	u64_stats_inc(&p->v[s]);
+	u64_stats_add(&p->v[s], n);
 	u64_stats_update_end_irqrestore(&p->syncp, flags);
 	put_cpu_ptr(sn->stats);
+}
+
+static inline void shp_stat_inc(struct shp_net *sn, unsigned int s)
+{
+	shp_stat_add(sn, s, 1);
 }
 
 /* helper.c */
@@ -191,5 +214,9 @@ void shp_events_init(struct shp_events *ev);
 /* stream.c: TCP reassembly state (see datapath.h) */
 void shp_streams_init(struct shp_net *sn);
 void shp_streams_exit(struct shp_net *sn);
+
+/* calls.c: the call table (see datapath.h) */
+void shp_calls_init(struct shp_net *sn);
+void shp_calls_exit(struct shp_net *sn);
 
 #endif /* SIPHELPER_H */

@@ -59,8 +59,9 @@ void shp_stats_read(struct shp_net *sn, struct shp_stats *sum)
 	for (i = 0; i < SHP_N_STATS; i++)
 		sum->v[i] -= sn->stats_base.v[i];
 	spin_unlock_bh(&sn->stats_lock);
-	/* a gauge, not a counter: what the TCP holds use now */
+	/* gauges, not counters: what the TCP holds use, the calls now */
 	sum->v[SHP_STAT(TCP_HELD_BYTES)] = atomic_read(&sn->streams.bytes);
+	sum->v[SHP_STAT(CALLS)] = READ_ONCE(sn->calls.count);
 }
 
 void shp_stats_reset(struct shp_net *sn)

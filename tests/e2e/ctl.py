@@ -23,7 +23,8 @@ DEFAULT_CONFIG = {
     "malformed": "accept", "pinholes_only": False,
     "tcp_hold_max": uapi.SIPHELPER_DEFAULT_TCP_HOLD,
     "tcp_hold_total": uapi.SIPHELPER_DEFAULT_TCP_HOLD_TOTAL,
-    "sip_unreplied_timeout": uapi.SIPHELPER_DEFAULT_SIP_UNREPLIED_TIMEOUT}
+    "sip_unreplied_timeout": uapi.SIPHELPER_DEFAULT_SIP_UNREPLIED_TIMEOUT,
+    "sip_max_calls": uapi.SIPHELPER_DEFAULT_SIP_MAX_CALLS}
 
 
 class Ctl:

@@ -44,7 +44,8 @@ def test_set_show_round_trip(siphelper, ctl):
     ctl.ok("set", "ports", "5060,5070-5080/udp,6000/tcp", "sip-timeout",
            "10m", "sip-direct-media", "no", "auto-assign", "no",
            "malformed", "drop", "pinholes-only", "yes", "tcp-hold-max",
-           "1k", "tcp-hold-total", "60000", "sip-unreplied-timeout", "0")
+           "1k", "tcp-hold-total", "60000", "sip-unreplied-timeout", "0",
+           "sip-max-calls", "10")
     c = ctl.config()
     assert c == {"ports": [
         {"lo": 5060, "hi": 5060, "protocols": ["udp", "tcp"]},
@@ -53,7 +54,7 @@ def test_set_show_round_trip(siphelper, ctl):
         "sip_timeout": 600, "sip_direct_media": False,
         "auto_assign": False, "malformed": "drop", "pinholes_only": True,
         "tcp_hold_max": 1024, "tcp_hold_total": 60000,
-        "sip_unreplied_timeout": 0}
+        "sip_unreplied_timeout": 0, "sip_max_calls": 10}
     assert c.keys() == DEFAULT.keys()   # every key is set above
     # a subset changes only itself
     ctl.ok("set", "sip-timeout", "90s")
@@ -120,7 +121,8 @@ def test_capability_dropped_refused(siphelper, ctl):
     ("tcp-hold-max", "64k"), ("tcp-hold-max", "-1"),
     ("tcp-hold-total", "1025m"), ("tcp-hold-total", "4g"),
     ("sip-unreplied-timeout", "25h"), ("sip-unreplied-timeout", "-1"),
-    ("ports",), (),
+    ("sip-max-calls", "0"), ("sip-max-calls", "1048577"),
+    ("sip-max-calls", "1k"), ("ports",), (),
 ])
 def test_invalid_refused(siphelper, ctl, args):
     r = ctl.run("set", *args)
@@ -186,6 +188,7 @@ from ctl import (Genl, attr, nest, u8, u16, u32, port, A_PORTS,  # noqa: E402
      u32(uapi.SIPHELPER_A_TCP_HOLD_TOTAL, (1 << 30) + 1), ""),
     ("sip-unreplied-timeout 86401",
      u32(uapi.SIPHELPER_A_SIP_UNREPLIED_TIMEOUT, 86401), ""),
+    ("sip-max-calls 0", u32(uapi.SIPHELPER_A_SIP_MAX_CALLS, 0), ""),
     ("unknown attribute", u32(99, 1), ""),
     ("reply-only attribute", attr(A_STATS, b""), ""),
     ("version attribute", u32(A_VERSION, 1), ""),

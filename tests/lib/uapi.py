@@ -93,6 +93,14 @@ def stat_names():
             k[len(prefix):] not in ("UNSPEC", "PAD", "MAX")}
 
 
+def stat_gauges():
+    """Names of the stats attributes that are not counters (their spec doc
+    says so): what a test reads as it is, never as a difference."""
+    sets = {s["name"]: s for s in spec()["attribute-sets"]}
+    return {a["name"].replace("-", "_") for a in sets["stat"]["attributes"]
+            if a.get("doc", "").startswith("Not a counter")}
+
+
 def spec():
     """The family's YNL spec, uapi/siphelper.yaml, as parsed YAML."""
     import yaml

@@ -98,6 +98,9 @@ constexpr std::array kSetKeys = {
 	SetKey{"sip-unreplied-timeout", "", "DURATION",
 	       "a UDP flow never answered for it is remade (0: never)",
 	       "30 1m 0"},
+	SetKey{"sip-max-calls", "", "N",
+	       "calls with media pinholes per namespace (1..1048576)",
+	       "4096 65536"},
 };
 
 std::string_view first_word(std::string_view w)
@@ -391,6 +394,9 @@ ConfigPatch parse_set_args(const std::vector<std::string> &args)
 				key->name, v, SIPHELPER_MAX_TCP_HOLD_TOTAL);
 		else if (key->name == "sip-unreplied-timeout")
 			p.unreplied_timeout = parse_duration(v, key->name, 0);
+		else if (key->name == "sip-max-calls")
+			p.max_calls = parse_count(key->name, v, 1,
+						  SIPHELPER_MAX_SIP_MAX_CALLS);
 		else
 			p.malformed = parse_malformed(v);
 	}

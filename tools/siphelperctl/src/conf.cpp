@@ -95,6 +95,7 @@ ConfigPatch parse_conf(std::string_view text, const std::string &name)
 		take(all.tcp_hold_max, p.tcp_hold_max);
 		take(all.tcp_hold_total, p.tcp_hold_total);
 		take(all.unreplied_timeout, p.unreplied_timeout);
+		take(all.max_calls, p.max_calls);
 	}
 	if (all.empty())
 		throw UsageError(name + ": no settings: write KEY VALUE lines "

@@ -182,6 +182,21 @@ uint32_t parse_size(std::string_view key, std::string_view s, uint32_t max)
 	return static_cast<uint32_t>(*num * mul);
 }
 
+uint32_t parse_count(std::string_view key, std::string_view s, uint32_t min,
+		     uint32_t max)
+{
+	const std::string hint = ": give a number, " + std::to_string(min) +
+				 ".." + std::to_string(max);
+	auto num = to_uint(s);
+	if (!num)
+		throw UsageError("invalid " + std::string(key) + " " + q(s) +
+				 hint);
+	if (*num < min || *num > max)
+		throw UsageError(std::string(key) + " " + q(s) +
+				 " is out of range" + hint);
+	return static_cast<uint32_t>(*num);
+}
+
 std::string format_size(uint32_t bytes)
 {
 	if (bytes && bytes % (1024 * 1024) == 0)
@@ -273,6 +288,7 @@ std::string format_config(const Config &c, bool json)
 		.raw("sip_unreplied_timeout", "sip-unreplied-timeout",
 		     std::to_string(c.unreplied_timeout),
 		     format_duration(c.unreplied_timeout))
+		.num("sip_max_calls", "sip-max-calls", c.max_calls)
 		.done();
 }
 

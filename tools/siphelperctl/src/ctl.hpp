@@ -51,6 +51,7 @@ struct Config {
 	uint32_t tcp_hold_max = SIPHELPER_DEFAULT_TCP_HOLD;
 	uint32_t tcp_hold_total = SIPHELPER_DEFAULT_TCP_HOLD_TOTAL;
 	uint32_t unreplied_timeout = SIPHELPER_DEFAULT_SIP_UNREPLIED_TIMEOUT;
+	uint32_t max_calls = SIPHELPER_DEFAULT_SIP_MAX_CALLS;
 };
 
 // The subset of a Config that `set` changes.
@@ -64,11 +65,12 @@ struct ConfigPatch {
 	std::optional<uint32_t> tcp_hold_max;
 	std::optional<uint32_t> tcp_hold_total;
 	std::optional<uint32_t> unreplied_timeout;
+	std::optional<uint32_t> max_calls;
 	bool empty() const
 	{
 		return !ports && !sip_timeout && !direct_media && !auto_assign &&
 		       !malformed && !pinholes_only && !tcp_hold_max &&
-		       !tcp_hold_total && !unreplied_timeout;
+		       !tcp_hold_total && !unreplied_timeout && !max_calls;
 	}
 };
 
@@ -94,6 +96,9 @@ bool parse_yes_no(std::string_view key, std::string_view s);
 // bytes: "32768", "32k", "4m" (powers of 1024), at most max
 uint32_t parse_size(std::string_view key, std::string_view s, uint32_t max);
 std::string format_size(uint32_t bytes);	// "32k", "4m", "1000"
+// a count: decimal, min..max
+uint32_t parse_count(std::string_view key, std::string_view s, uint32_t min,
+		     uint32_t max);
 Malformed parse_malformed(std::string_view s);
 ConfigPatch parse_set_args(const std::vector<std::string> &args);
 

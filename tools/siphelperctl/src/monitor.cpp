@@ -134,6 +134,9 @@ Config parse_config(const std::vector<Attr> &top)
 		case SIPHELPER_A_SIP_UNREPLIED_TIMEOUT:
 			c.unreplied_timeout = get<uint32_t>(a);
 			break;
+		case SIPHELPER_A_SIP_MAX_CALLS:
+			c.max_calls = get<uint32_t>(a);
+			break;
 		default:
 			break;
 		}
@@ -418,7 +421,8 @@ std::string format_event(const Event &e, bool json)
 		  << " tcp-hold-max " << format_size(c.tcp_hold_max)
 		  << " tcp-hold-total " << format_size(c.tcp_hold_total)
 		  << " sip-unreplied-timeout "
-		  << format_duration(c.unreplied_timeout);
+		  << format_duration(c.unreplied_timeout)
+		  << " sip-max-calls " << c.max_calls;
 	}
 	if (e.type == SIPHELPER_EVENT_STALE)
 		o << ": " << printable(e.reason)

@@ -150,6 +150,9 @@ Config Client::get_config()
 		if (tb[SIPHELPER_A_SIP_UNREPLIED_TIMEOUT])
 			c.unreplied_timeout = mnl_attr_get_u32(
 				tb[SIPHELPER_A_SIP_UNREPLIED_TIMEOUT]);
+		if (tb[SIPHELPER_A_SIP_MAX_CALLS])
+			c.max_calls = mnl_attr_get_u32(
+				tb[SIPHELPER_A_SIP_MAX_CALLS]);
 		got = true;
 	});
 	if (!got)
@@ -195,6 +198,8 @@ void Client::set_config(const ConfigPatch &p)
 	if (p.unreplied_timeout)
 		mnl_attr_put_u32(nlh, SIPHELPER_A_SIP_UNREPLIED_TIMEOUT,
 				 *p.unreplied_timeout);
+	if (p.max_calls)
+		mnl_attr_put_u32(nlh, SIPHELPER_A_SIP_MAX_CALLS, *p.max_calls);
 	sock_.request(nlh, [](const nlmsghdr *) {});
 }
 

@@ -63,8 +63,8 @@ TEST(Conf, ErrorsCarryTheLineNumber)
 	EXPECT_EQ(conf_error("# x\nport 5060\n"),
 		  "test.conf:2: unknown key 'port': keys are ports, "
 		  "sip-timeout, sip-direct-media, auto-assign, malformed, "
-		  "pinholes-only, tcp-hold-max, tcp-hold-total or "
-		  "sip-unreplied-timeout");
+		  "pinholes-only, tcp-hold-max, tcp-hold-total, "
+		  "sip-unreplied-timeout or sip-max-calls");
 	EXPECT_EQ(conf_error("sip-timeout 10m ports\n"),
 		  "test.conf:1: 'ports' needs a value");
 	EXPECT_EQ(conf_error("ports 5060,,5061\n"),

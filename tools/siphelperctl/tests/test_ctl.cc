@@ -226,7 +226,8 @@ TEST(Format, Json)
 		  "[\"udp\"]}],\"sip_timeout\":3600,\"sip_direct_media\":false,"
 		  "\"auto_assign\":true,\"malformed\":\"drop\","
 		  "\"pinholes_only\":false,\"tcp_hold_max\":32768,"
-		  "\"tcp_hold_total\":4194304,\"sip_unreplied_timeout\":30}\n");
+		  "\"tcp_hold_total\":4194304,\"sip_unreplied_timeout\":30,"
+		  "\"sip_max_calls\":4096}\n");
 	EXPECT_EQ(format_stats({{"seen", 3}, {"parsed", 2}}, true),
 		  "{\"seen\":3,\"parsed\":2}\n");
 	EXPECT_EQ(format_stats({}, true), "{}\n");

@@ -241,7 +241,7 @@ TEST(Monitor, ConfigChanged)
 		  "config-changed: ports 5060 sip-timeout 1m sip-direct-media "
 		  "yes auto-assign no malformed drop pinholes-only yes "
 		  "tcp-hold-max 0 tcp-hold-total 1m sip-unreplied-timeout "
-		  "0s\n");
+		  "0s sip-max-calls 4096\n");
 	EXPECT_EQ(format_event(e, true).rfind(
 			  "{\"event\":\"config-changed\",\"config\":{\"ports\":",
 			  0),
