@@ -6,7 +6,8 @@
 # 1 000 000) instead of the short 20 000, plus the security tests and
 # test_faults.py at full counts (1000 calls, 1000 flips), and the
 # stale-entry scenarios (test_stale.py) with the field's timers (REGISTER
-# every 60 s, keepalive every 20 s, a 5 min outage). Every
+# every 60 s, keepalive every 20 s, a 5 min outage), and the PBX trunk
+# (test_trunk.py) with 1000 concurrent calls on one flow. Every
 # datagram that arrives is checked against the core (shp_replay), the
 # counters must account for each one, and any splat fails the run.
 # pytest runs verbose (-vv over tests/e2e/run's -q): console.log names
@@ -37,10 +38,10 @@ start=$(date +%s)
 TIMEFORMAT='%R s wall, %U s user + %S s system host CPU'
 { time tests/vm/run -t 43200 -o "$out" "$kernel" -- \
 	"HOSTILE_PACKETS=$packets" "FAULT_CALLS=1000" "FAULT_FLIPS=1000" \
-	"STALE_TIMERS=full" \
+	"STALE_TIMERS=full" "TRUNK_CALLS=1000" \
 	"SIPHELPERCTL=$repo/build/user/tools/siphelperctl/siphelperctl" \
 	tests/e2e/run "build/kmod/$rel/src/siphelper.ko" \
-	-vv -k "'hostile or security or faults or stale'" >"$out/run.log" 2>&1; } \
+	-vv -k "'hostile or security or faults or stale or trunk'" >"$out/run.log" 2>&1; } \
 	2>"$out/time"
 rc=$?
 {

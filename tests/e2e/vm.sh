@@ -7,7 +7,8 @@
 # the layer's name (default e2e-KERNEL); its results go to
 # build/e2e/E2E_LAYER instead of build/e2e/KERNEL, so two runs of one
 # kernel can go side by side. HOSTILE_PACKETS is passed to test_hostile.py,
-# FAULT_CALLS and FAULT_FLIPS to test_faults.py. SHP_ROUTER_PROFILE ("all"
+# FAULT_CALLS and FAULT_FLIPS to test_faults.py, STALE_TIMERS to
+# test_stale.py, TRUNK_CALLS to test_trunk.py. SHP_ROUTER_PROFILE ("all"
 # or a list of topology.PROFILE_PARTS) runs every scenario on a router with
 # those conntrack settings.
 set -uo pipefail
@@ -23,7 +24,8 @@ mkdir -p "$out"
 ctl=$repo/build/user/tools/siphelperctl/siphelperctl
 env=
 [ -x "$ctl" ] && env="SIPHELPERCTL=$ctl"
-for v in HOSTILE_PACKETS FAULT_CALLS FAULT_FLIPS SHP_ROUTER_PROFILE STALE_TIMERS; do
+for v in HOSTILE_PACKETS FAULT_CALLS FAULT_FLIPS SHP_ROUTER_PROFILE STALE_TIMERS \
+	TRUNK_CALLS; do
 	[ -n "${!v:-}" ] && env="$env $v=${!v}"
 done
 # Byte-compile the suite's modules for the guest's python3 (the host's
