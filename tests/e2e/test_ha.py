@@ -123,10 +123,12 @@ General {{
 """
 
 # keepalived's notify script: conntrackd's primary-backup.sh, shortened,
-# and a hold on new forwarded flows while the router is not the primary:
-# a packet that reaches a new primary before conntrackd committed its flow
-# would make an entry of its own (with another NAT port) that the commit
-# then clashes with.
+# and a hold on new flows, forwarded or to the shared addresses, while
+# the router is not the primary: a packet that reaches a new primary
+# before conntrackd committed its flow would make an entry of its own
+# that the commit then clashes with (the phone's RTP with another NAT
+# port; the server's RTP to the public address, unNATed, in the moment
+# between keepalived adding the address and the commit).
 NOTIFY = """#!/bin/sh
 c="/usr/sbin/conntrackd -C {run}/conntrackd.conf"
 case "$1" in
@@ -144,6 +146,8 @@ delete table inet shp_ha_hold
 table inet shp_ha_hold {
   chain forward { type filter hook forward priority -10;
     ct state new drop; }
+  chain input { type filter hook input priority -10;
+    ip daddr { 192.168.0.1, 212.19.6.166 } ct state new drop; }
 }
 """
 
