@@ -234,8 +234,12 @@ out:
 	return ok;
 }
 
-unsigned int shp_call_forget(struct shp_net *sn, struct nf_conn *ct,
-			     u32 key, bool both_sides)
+/* Drop the pairs of @key's call that @keep rejects; the call goes empty. */
+static unsigned int shp_call_drop(struct shp_net *sn, struct nf_conn *ct,
+				  u32 key,
+				  bool (*keep)(const struct shp_call_pair *,
+					       u32),
+				  u32 arg)
 {
 	unsigned int removed = 0;
 	struct shp_call *c;
@@ -243,10 +247,7 @@ unsigned int shp_call_forget(struct shp_net *sn, struct nf_conn *ct,
 	spin_lock_bh(&sn->calls.lock);
 	c = shp_call_find(sn, ct, key & ~1U);
 	if (c) {
-		removed = both_sides ?
-			  shp_call_drop_pairs(ct, c, shp_pair_none, 0) :
-			  shp_call_drop_pairs(ct, c, shp_pair_other_side,
-					      key & 1);
+		removed = shp_call_drop_pairs(ct, c, keep, arg);
 		if (!c->n)
 			shp_call_free(sn, c);
 	}
@@ -254,22 +255,18 @@ unsigned int shp_call_forget(struct shp_net *sn, struct nf_conn *ct,
 	return removed;
 }
 
+unsigned int shp_call_forget(struct shp_net *sn, struct nf_conn *ct,
+			     u32 key, bool both_sides)
+{
+	return both_sides ? shp_call_drop(sn, ct, key, shp_pair_none, 0) :
+			    shp_call_drop(sn, ct, key, shp_pair_other_side,
+					  key & 1);
+}
+
 unsigned int shp_call_undo(struct shp_net *sn, struct nf_conn *ct, u32 key,
 			   u16 port)
 {
-	unsigned int removed = 0;
-	struct shp_call *c;
-
-	spin_lock_bh(&sn->calls.lock);
-	c = shp_call_find(sn, ct, key & ~1U);
-	if (c) {
-		removed = shp_call_drop_pairs(ct, c, shp_pair_other_port,
-					      port);
-		if (!c->n)
-			shp_call_free(sn, c);
-	}
-	spin_unlock_bh(&sn->calls.lock);
-	return removed;
+	return shp_call_drop(sn, ct, key, shp_pair_other_port, port);
 }
 
 /* The helper's destroy callback: the flow's calls go with it. */
