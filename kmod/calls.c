@@ -1,37 +1,49 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * siphelper: the call table. One entry per call (signalling conntrack and
- * Call-ID key) of a network namespace, holding the public media pairs
- * that the call's offers and answers opened, so that a new offer, a BYE,
- * a CANCEL or a final error removes exactly that call's pinholes, however
- * many calls share the flow (a PBX trunk). Entries are found by hash of
- * (conntrack, call); a flow's entries also hang from a flow record, found
- * by hash of the conntrack, so that the helper's destroy callback removes
- * them with the conntrack (not from the conntrack's own extension area,
- * which may move while it is unconfirmed). The table is bounded
- * (sip-max-calls): a pair that cannot be recorded is not opened. See
- * docs/datapath.md "Per-call storage".
+ * Call-ID key) of a network namespace, from its INVITE to its end: its
+ * state, its Call-ID, From and To as the caller wrote them, and the public
+ * media pairs that its offers and answers opened, so that a new offer, a
+ * BYE, a CANCEL or a final error removes exactly that call's pinholes,
+ * however many calls share the flow (a PBX trunk). Entries are found by
+ * hash of (conntrack, call); a flow's entries also hang from a flow
+ * record, found by hash of the conntrack, so that the helper's destroy
+ * callback removes them with the conntrack (not from the conntrack's own
+ * extension area, which may move while it is unconfirmed). The table is
+ * bounded (sip-max-calls); a worker removes calls whose end was not seen.
+ * See docs/datapath.md "Per-call storage".
  */
 
 #include <linux/slab.h>
 #include <linux/jhash.h>
 #include <linux/hash.h>
+#include <linux/jiffies.h>
+#include <net/genetlink.h>
 #include <net/netfilter/nf_conntrack_core.h>
 #include <net/netfilter/nf_conntrack_zones.h>
+#include <linux/siphelper.h>
 
 #include "datapath.h"
 
-/* One public media pair: RTP and RTCP towards dst, opened by @side. */
+/* RFC 3261 timer F (64 T1): a BYE or CANCEL gets its answer by then */
+#define SHP_CALL_ENDING_TIMEOUT		(32 * HZ)
+/* a call that is not answered and hears nothing for this long is gone */
+#define SHP_CALL_SETUP_TIMEOUT		(180 * HZ)
+#define SHP_CALL_GC_PERIOD		(2 * HZ)
+
+/* One public media pair: RTP and RTCP towards dst, forwarded to @to. */
 struct shp_call_pair {
 	union nf_inet_addr dst;		/* public address (SDP's without NAT) */
-	__be16 rtp, rtcp;
+	union nf_inet_addr to;		/* NAT: the UA's SDP address */
+	__be16 rtp, rtcp;		/* at dst */
+	__be16 to_rtp, to_rtcp;		/* at to (NAT), else rtp, rtcp */
 	u8 side;			/* bit 0 of the key: the SDP's sender */
 };
 
 /* The calls of one signalling flow. */
 struct shp_call_flow {
 	struct hlist_node node;		/* sn->calls.flows[] */
-	const struct nf_conn *ct;	/* key; no reference: see destroy */
+	struct nf_conn *ct;		/* key; no reference: see destroy */
 	struct hlist_head calls;
 };
 
@@ -39,9 +51,22 @@ struct shp_call {
 	struct hlist_node node;		/* sn->calls.head[] */
 	struct hlist_node sibling;	/* flow->calls */
 	struct shp_call_flow *flow;
-	u32 call;			/* Call-ID key, bit 0 clear */
-	u8 n, room;
 	struct shp_call_pair *pair;	/* room for @room, grown on demand */
+	unsigned long start;		/* jiffies of the INVITE */
+	unsigned long last;		/* of the call's last message */
+	u32 call;			/* Call-ID key, bit 0 clear */
+	u16 id_full;			/* the Call-ID's length, uncut */
+	u8 n, room;
+	u8 state;			/* enum siphelper_call_state */
+	u8 id_len, from_len, to_len;	/* of text[], each cut */
+	char text[];			/* Call-ID, From URI, To URI */
+};
+
+/* What left the table under the lock: its events go after it. */
+struct shp_call_ended {
+	struct sk_buff_head events;
+	bool wanted;			/* someone listens to events */
+	unsigned int calls, expects;
 };
 
 static u32 shp_call_bucket(const struct nf_conn *ct, u32 call)
@@ -92,6 +117,102 @@ static void shp_call_free(struct shp_net *sn, struct shp_call *c)
 	}
 }
 
+/* ---- the netlink view: get-calls and the call events ---- */
+
+static size_t shp_call_size(const struct shp_call *c)
+{
+	size_t pair = nla_total_size(0) + 2 * nla_total_size(16) +
+		      nla_total_size(sizeof(u8)) +
+		      4 * nla_total_size(sizeof(u16));
+
+	return nla_total_size(0) + nla_total_size(c->id_len) +
+	       nla_total_size(c->from_len) + nla_total_size(c->to_len) +
+	       4 * nla_total_size(sizeof(u32)) + nla_total_size(sizeof(u8)) +
+	       c->n * pair;
+}
+
+static int shp_call_put_pair(struct sk_buff *skb, const struct shp_call *c,
+			     const struct shp_call_pair *p, int alen)
+{
+	struct nlattr *nest = nla_nest_start(skb, SIPHELPER_A_CALL_STREAM);
+
+	if (!nest ||
+	    nla_put_u8(skb, SIPHELPER_A_STREAM_DIR,
+		       p->side ? SIPHELPER_DIR_IN : SIPHELPER_DIR_OUT) ||
+	    nla_put(skb, SIPHELPER_A_STREAM_ADDR, alen, &p->dst) ||
+	    nla_put_u16(skb, SIPHELPER_A_STREAM_RTP_PORT, ntohs(p->rtp)) ||
+	    nla_put_u16(skb, SIPHELPER_A_STREAM_RTCP_PORT, ntohs(p->rtcp)) ||
+	    nla_put(skb, SIPHELPER_A_STREAM_PRIV_ADDR, alen, &p->to) ||
+	    nla_put_u16(skb, SIPHELPER_A_STREAM_PRIV_RTP_PORT,
+			ntohs(p->to_rtp)) ||
+	    nla_put_u16(skb, SIPHELPER_A_STREAM_PRIV_RTCP_PORT,
+			ntohs(p->to_rtcp)))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* The id as conntrack -L shows it: ctnetlink sends the raw value as be32. */
+static u32 shp_call_ct_id(const struct nf_conn *ct)
+{
+	return be32_to_cpu((__force __be32)nf_ct_get_id(ct));
+}
+
+static int shp_call_put(struct sk_buff *skb, int type,
+			const struct shp_call *c, unsigned long now)
+{
+	const struct nf_conn *ct = c->flow->ct;
+	int alen = nf_ct_l3num(ct) == NFPROTO_IPV4 ? 4 : 16;
+	const char *t = c->text;
+	struct nlattr *nest;
+	unsigned int i;
+
+	nest = nla_nest_start(skb, type);
+	if (!nest ||
+	    nla_put(skb, SIPHELPER_A_CALL_ID, c->id_len, t) ||
+	    nla_put_u32(skb, SIPHELPER_A_CALL_ID_LEN, c->id_full) ||
+	    nla_put(skb, SIPHELPER_A_CALL_FROM, c->from_len, t + c->id_len) ||
+	    nla_put(skb, SIPHELPER_A_CALL_TO, c->to_len,
+		    t + c->id_len + c->from_len) ||
+	    nla_put_u32(skb, SIPHELPER_A_CALL_STATE, c->state) ||
+	    nla_put_u32(skb, SIPHELPER_A_CALL_AGE, (now - c->start) / HZ) ||
+	    nla_put_u32(skb, SIPHELPER_A_CALL_CT_ID, shp_call_ct_id(ct)) ||
+	    nla_put_u8(skb, SIPHELPER_A_CALL_L3PROTO,
+		       alen == 4 ? AF_INET : AF_INET6))
+		return -EMSGSIZE;
+	for (i = 0; i < c->n; i++)
+		if (shp_call_put_pair(skb, c, &c->pair[i], alen))
+			return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/*
+ * A call event for the listeners, queued on @q (sent once the table's
+ * lock is dropped). @dir: the message's, or ORIGINAL without one.
+ */
+static void shp_call_event(struct shp_net *sn, struct shp_call *c, u32 type,
+			   enum ip_conntrack_dir dir, const char *reason,
+			   struct sk_buff_head *q)
+{
+	struct shp_event_ctx ec;
+	struct sk_buff *skb;
+
+	if (!q)
+		return;
+	skb = shp_event_begin(sn, type, c->flow->ct, dir, reason,
+			      shp_call_size(c), &ec);
+	if (!skb)
+		return;
+	skb = shp_event_finish(sn, skb, &ec,
+			       shp_call_put(skb, SIPHELPER_A_EVENT_CALL, c,
+					    jiffies));
+	if (skb)
+		__skb_queue_tail(q, skb);
+}
+
+/* ---- pinholes ---- */
+
 /*
  * Unlink the expectation of @ct towards @dst:@port, if it is still there
  * (its first packet or its timeout may have taken it). Public ports are
@@ -120,11 +241,12 @@ static unsigned int shp_call_unexpect(struct nf_conn *ct, u8 side,
 }
 
 /* Pairs of @c that @keep rejects go, with their expectations. */
-static unsigned int shp_call_drop_pairs(struct nf_conn *ct, struct shp_call *c,
+static unsigned int shp_call_drop_pairs(struct shp_call *c,
 					bool (*keep)(const struct shp_call_pair *,
 						     u32),
 					u32 arg)
 {
+	struct nf_conn *ct = c->flow->ct;
 	unsigned int i, n = 0, removed = 0;
 
 	spin_lock_bh(&nf_conntrack_expect_lock);
@@ -171,43 +293,190 @@ static bool shp_pair_none(const struct shp_call_pair *p, u32 unused)
 	return false;
 }
 
-bool shp_call_record(struct shp_net *sn, const struct shp_config *cfg,
-		     struct nf_conn *ct, u32 key,
-		     const union nf_inet_addr *dst, u16 rtp, u16 rtcp)
+/* @c ends now: its pinholes go, an event says why; @free: the entry too. */
+static void shp_call_end(struct shp_net *sn, struct shp_call *c,
+			 enum ip_conntrack_dir dir, const char *reason,
+			 bool free, struct shp_call_ended *e)
 {
+	e->expects += shp_call_drop_pairs(c, shp_pair_none, 0);
+	if (reason)
+		shp_call_event(sn, c, SIPHELPER_EVENT_CALL_END, dir, reason,
+			       e->wanted ? &e->events : NULL);
+	if (free) {
+		shp_call_free(sn, c);
+		e->calls++;
+	} else {
+		c->state = SIPHELPER_CALL_ENDING;
+		c->last = jiffies;
+	}
+}
+
+static void shp_call_ended_init(struct shp_net *sn,
+				struct shp_call_ended *e)
+{
+	__skb_queue_head_init(&e->events);
+	e->wanted = shp_events_wanted(sn->calls.net);
+	e->calls = 0;
+	e->expects = 0;
+}
+
+/* Out of the lock: count, and send the events. */
+static void shp_call_ended_done(struct shp_net *sn, struct shp_call_ended *e)
+{
+	shp_stat_add(sn, SHP_STAT(EXPECTATIONS_REMOVED), e->expects);
+	shp_events_flush(sn->calls.net, sn, &e->events, true);
+}
+
+/* ---- the datapath ---- */
+
+static void shp_call_gc_arm(struct shp_net *sn)
+{
+	if (!READ_ONCE(sn->calls.dead))
+		queue_delayed_work(system_power_efficient_wq, &sn->calls.gc,
+				   SHP_CALL_GC_PERIOD);
+}
+
+static struct shp_call *shp_call_new(struct shp_net *sn,
+				     const struct shp_config *cfg,
+				     struct nf_conn *ct, u32 call,
+				     const struct shp_sip_msg *msg,
+				     const char *buf)
+{
+	u8 id = min_t(u16, msg->call_id.len, SIPHELPER_CALL_TEXT_MAX);
+	u8 from = min_t(u16, msg->from.uri.len, SIPHELPER_CALL_TEXT_MAX);
+	u8 to = min_t(u16, msg->to.uri.len, SIPHELPER_CALL_TEXT_MAX);
 	struct shp_call_flow *f;
-	u32 call = key & ~1U;
+	struct shp_call *c;
+
+	if (sn->calls.dead || sn->calls.count >= cfg->max_calls)
+		return NULL;
+	c = kzalloc(struct_size(c, text, id + from + to), GFP_ATOMIC);
+	if (!c)
+		return NULL;
+	f = shp_call_flow_find(sn, ct);
+	if (!f) {
+		f = kzalloc(sizeof(*f), GFP_ATOMIC);
+		if (!f) {
+			kfree(c);
+			return NULL;
+		}
+		f->ct = ct;
+		INIT_HLIST_HEAD(&f->calls);
+		hlist_add_head(&f->node, &sn->calls.flows[hash_ptr(ct,
+			       SHP_CALL_FLOW_HASH_BITS)]);
+	}
+	c->flow = f;
+	c->call = call;
+	c->start = jiffies;
+	c->last = c->start;
+	c->state = SIPHELPER_CALL_TRYING;
+	c->id_full = msg->call_id.len;
+	c->id_len = id;
+	c->from_len = from;
+	c->to_len = to;
+	memcpy(c->text, buf + msg->call_id.off, id);
+	memcpy(c->text + id, buf + msg->from.uri.off, from);
+	memcpy(c->text + id + from, buf + msg->to.uri.off, to);
+	hlist_add_head(&c->node, &sn->calls.head[shp_call_bucket(ct, call)]);
+	hlist_add_head(&c->sibling, &f->calls);
+	WRITE_ONCE(sn->calls.count, sn->calls.count + 1);
+	shp_call_gc_arm(sn);
+	return c;
+}
+
+bool shp_call_track(struct shp_net *sn, const struct shp_config *cfg,
+		    const struct shp_flow *fl, enum ip_conntrack_dir dir,
+		    const struct shp_sip_msg *msg, const char *buf, u32 call)
+{
+	enum shp_call_step step = shp_call_step(msg);
+	struct shp_call_ended e;
+	struct sk_buff_head *q;
+	struct shp_call *c;
+	bool ends;
+
+	/* without an entry: a flow conntrackd made has none (media.c) */
+	ends = step == SHP_CALL_STEP_BYE || step == SHP_CALL_STEP_CANCEL ||
+	       step == SHP_CALL_STEP_REJECT;
+	shp_call_ended_init(sn, &e);
+	q = e.wanted ? &e.events : NULL;
+	spin_lock_bh(&sn->calls.lock);
+	c = shp_call_find(sn, fl->ct, call);
+	if (!c) {
+		/* an INVITE, or an offer or answer of a call seen midway */
+		if (step != SHP_CALL_STEP_INVITE &&
+		    !shp_media_offer_answer(msg))
+			goto out;
+		c = shp_call_new(sn, cfg, fl->ct, call, msg, buf);
+		if (!c) {
+			shp_stat_inc(sn, SHP_STAT(CALLS_REFUSED));
+			goto out;
+		}
+		shp_call_event(sn, c, SIPHELPER_EVENT_CALL_START, dir, NULL, q);
+	}
+	if (c->state != SIPHELPER_CALL_ENDING)
+		c->last = jiffies;
+	switch (step) {
+	case SHP_CALL_STEP_PROGRESS:
+		if (c->state == SIPHELPER_CALL_TRYING)
+			c->state = SIPHELPER_CALL_EARLY;
+		break;
+	case SHP_CALL_STEP_ANSWER:
+		if (c->state < SIPHELPER_CALL_CONFIRMED) {
+			c->state = SIPHELPER_CALL_CONFIRMED;
+			shp_call_event(sn, c, SIPHELPER_EVENT_CALL_ANSWER, dir,
+				       NULL, q);
+		}
+		break;
+	case SHP_CALL_STEP_REJECT:
+		/* a failed re-INVITE leaves the call as it was (RFC 3261
+		 * 14.1); the 487 after a CANCEL finishes the ending call
+		 */
+		if (c->state == SIPHELPER_CALL_CONFIRMED)
+			ends = false;
+		else if (c->state == SIPHELPER_CALL_ENDING)
+			shp_call_free(sn, c);
+		else
+			shp_call_end(sn, c, dir, "rejected", true, &e);
+		break;
+	case SHP_CALL_STEP_CANCEL:
+		/* a CANCEL after the answer does nothing (RFC 3261 9.1) */
+		if (c->state == SIPHELPER_CALL_CONFIRMED) {
+			ends = false;
+			break;
+		}
+		fallthrough;
+	case SHP_CALL_STEP_BYE:
+		if (c->state != SIPHELPER_CALL_ENDING)
+			shp_call_end(sn, c, dir, step == SHP_CALL_STEP_BYE ?
+				     "bye" : "cancel", false, &e);
+		break;
+	case SHP_CALL_STEP_BYE_DONE:
+		if (c->state == SIPHELPER_CALL_ENDING)
+			shp_call_free(sn, c);
+		break;
+	default:
+		break;
+	}
+out:
+	spin_unlock_bh(&sn->calls.lock);
+	shp_call_ended_done(sn, &e);
+	return ends;
+}
+
+bool shp_call_record(struct shp_net *sn, struct nf_conn *ct, u32 key,
+		     const union nf_inet_addr *dst, u16 rtp, u16 rtcp,
+		     const union nf_inet_addr *to, u16 to_rtp, u16 to_rtcp)
+{
 	struct shp_call_pair *p;
 	struct shp_call *c;
 	bool ok = false;
 
 	spin_lock_bh(&sn->calls.lock);
-	if (sn->calls.dead)
-		goto out;
-	c = shp_call_find(sn, ct, call);
-	if (!c) {
-		if (sn->calls.count >= cfg->max_calls)
-			goto out;
-		c = kzalloc(sizeof(*c), GFP_ATOMIC);
-		if (!c)
-			goto out;
-		f = shp_call_flow_find(sn, ct);
-		if (!f) {
-			f = kzalloc(sizeof(*f), GFP_ATOMIC);
-			if (!f) {
-				kfree(c);
-				goto out;
-			}
-			f->ct = ct;
-			hlist_add_head(&f->node, &sn->calls.flows[hash_ptr(ct,
-				       SHP_CALL_FLOW_HASH_BITS)]);
-		}
-		c->flow = f;
-		c->call = call;
-		hlist_add_head(&c->node,
-			       &sn->calls.head[shp_call_bucket(ct, call)]);
-		hlist_add_head(&c->sibling, &f->calls);
-		WRITE_ONCE(sn->calls.count, sn->calls.count + 1);
+	/* shp_call_track() made it, unless it refused the call (counted) */
+	c = shp_call_find(sn, ct, key & ~1U);
+	if (!c || c->state == SIPHELPER_CALL_ENDING) {
+		spin_unlock_bh(&sn->calls.lock);
+		return false;
 	}
 	if (c->n == c->room && c->room < SHP_CALL_PAIRS) {
 		/* 2, 4, ...: most calls have one stream */
@@ -222,19 +491,21 @@ bool shp_call_record(struct shp_net *sn, const struct shp_config *cfg,
 	if (c->n < c->room) {
 		p = &c->pair[c->n++];
 		p->dst = *dst;
+		p->to = *to;
 		p->rtp = htons(rtp);
 		p->rtcp = htons(rtcp);
+		p->to_rtp = htons(to_rtp);
+		p->to_rtcp = htons(to_rtcp);
 		p->side = key & 1;
 		ok = true;
 	}
-out:
 	spin_unlock_bh(&sn->calls.lock);
 	if (!ok)
 		shp_stat_inc(sn, SHP_STAT(CALLS_REFUSED));
 	return ok;
 }
 
-/* Drop the pairs of @key's call that @keep rejects; the call goes empty. */
+/* Drop the pairs of @key's call that @keep rejects. */
 static unsigned int shp_call_drop(struct shp_net *sn, struct nf_conn *ct,
 				  u32 key,
 				  bool (*keep)(const struct shp_call_pair *,
@@ -246,21 +517,15 @@ static unsigned int shp_call_drop(struct shp_net *sn, struct nf_conn *ct,
 
 	spin_lock_bh(&sn->calls.lock);
 	c = shp_call_find(sn, ct, key & ~1U);
-	if (c) {
-		removed = shp_call_drop_pairs(ct, c, keep, arg);
-		if (!c->n)
-			shp_call_free(sn, c);
-	}
+	if (c)
+		removed = shp_call_drop_pairs(c, keep, arg);
 	spin_unlock_bh(&sn->calls.lock);
 	return removed;
 }
 
-unsigned int shp_call_forget(struct shp_net *sn, struct nf_conn *ct,
-			     u32 key, bool both_sides)
+unsigned int shp_call_forget(struct shp_net *sn, struct nf_conn *ct, u32 key)
 {
-	return both_sides ? shp_call_drop(sn, ct, key, shp_pair_none, 0) :
-			    shp_call_drop(sn, ct, key, shp_pair_other_side,
-					  key & 1);
+	return shp_call_drop(sn, ct, key, shp_pair_other_side, key & 1);
 }
 
 unsigned int shp_call_undo(struct shp_net *sn, struct nf_conn *ct, u32 key,
@@ -275,27 +540,134 @@ void shp_calls_destroy(struct nf_conn *ct)
 	struct shp_net *sn = shp_pernet(nf_ct_net(ct));
 	struct shp_call_flow *f;
 	struct hlist_node *tmp;
+	struct shp_call_ended e;
 	struct shp_call *c;
 
 	/* most flows end with no call: spare the lock */
 	if (!READ_ONCE(sn->calls.count))
 		return;
+	shp_call_ended_init(sn, &e);
 	spin_lock_bh(&sn->calls.lock);
 	f = shp_call_flow_find(sn, ct);
 	/* the last call frees the flow record */
 	if (f)
 		hlist_for_each_entry_safe(c, tmp, &f->calls, sibling)
-			shp_call_free(sn, c);
+			shp_call_end(sn, c, IP_CT_DIR_ORIGINAL,
+				     c->state == SIPHELPER_CALL_ENDING ? NULL :
+				     "flow-gone", true, &e);
 	spin_unlock_bh(&sn->calls.lock);
+	/* the conntrack's expectations go with it anyway */
+	e.expects = 0;
+	shp_call_ended_done(sn, &e);
 }
 
-void shp_calls_init(struct shp_net *sn)
+/* ---- the control plane and the worker ---- */
+
+int shp_calls_dump(struct shp_net *sn, struct sk_buff *skb,
+		   unsigned long *pos, void *(*hdr)(struct sk_buff *, void *),
+		   void *arg)
+{
+	unsigned long now = jiffies, bucket = pos[0], skip = pos[1], i;
+	unsigned int put = 0;
+	struct shp_call *c;
+	void *h;
+
+	spin_lock_bh(&sn->calls.lock);
+	for (; bucket < ARRAY_SIZE(sn->calls.head); bucket++, skip = 0) {
+		i = 0;
+		hlist_for_each_entry(c, &sn->calls.head[bucket], node) {
+			if (i++ < skip)
+				continue;
+			h = hdr(skb, arg);
+			if (!h)
+				goto full;
+			if (shp_call_put(skb, SIPHELPER_A_CALL, c, now)) {
+				genlmsg_cancel(skb, h);
+				goto full;
+			}
+			genlmsg_end(skb, h);
+			put++;
+			skip = i;
+		}
+	}
+full:
+	spin_unlock_bh(&sn->calls.lock);
+	pos[0] = bucket;
+	pos[1] = skip;
+	/* a call larger than an empty message would stop the dump */
+	return put || bucket == ARRAY_SIZE(sn->calls.head) ? skb->len :
+							     -EMSGSIZE;
+}
+
+/* Remove the calls with Call-ID @id (all when @id is NULL). */
+unsigned int shp_calls_flush(struct shp_net *sn, const char *id,
+			     unsigned int len)
+{
+	struct shp_call_ended e;
+	struct hlist_node *tmp;
+	struct shp_call *c;
+	unsigned int i;
+	u32 key = id ? shp_call_key(id, len) : 0;
+
+	shp_call_ended_init(sn, &e);
+	spin_lock_bh(&sn->calls.lock);
+	for (i = 0; i < ARRAY_SIZE(sn->calls.head); i++)
+		hlist_for_each_entry_safe(c, tmp, &sn->calls.head[i], node) {
+			if (id && (c->call != key || c->id_full != len ||
+				   memcmp(c->text, id, c->id_len)))
+				continue;
+			shp_call_end(sn, c, IP_CT_DIR_ORIGINAL,
+				     c->state == SIPHELPER_CALL_ENDING ? NULL :
+				     "flush", true, &e);
+		}
+	spin_unlock_bh(&sn->calls.lock);
+	shp_call_ended_done(sn, &e);
+	return e.calls;
+}
+
+/*
+ * Calls whose end the router did not see: an ending call whose answer did
+ * not come, a call that was never answered and went quiet.
+ */
+static void shp_calls_gc(struct work_struct *work)
+{
+	struct shp_net *sn = container_of(to_delayed_work(work),
+					  struct shp_net, calls.gc);
+	unsigned long now = jiffies;
+	struct shp_call_ended e;
+	struct hlist_node *tmp;
+	struct shp_call *c;
+	unsigned int i;
+
+	shp_call_ended_init(sn, &e);
+	spin_lock_bh(&sn->calls.lock);
+	for (i = 0; i < ARRAY_SIZE(sn->calls.head); i++)
+		hlist_for_each_entry_safe(c, tmp, &sn->calls.head[i], node) {
+			if (c->state == SIPHELPER_CALL_ENDING) {
+				if (time_after(now, c->last +
+					       SHP_CALL_ENDING_TIMEOUT))
+					shp_call_free(sn, c);
+				continue;
+			}
+			if (c->state == SIPHELPER_CALL_CONFIRMED ||
+			    !time_after(now, c->last + SHP_CALL_SETUP_TIMEOUT))
+				continue;
+			shp_call_end(sn, c, IP_CT_DIR_ORIGINAL, "timeout",
+				     true, &e);
+		}
+	if (sn->calls.count)
+		shp_call_gc_arm(sn);
+	spin_unlock_bh(&sn->calls.lock);
+	shp_call_ended_done(sn, &e);
+}
+
+void shp_calls_init(struct shp_net *sn, struct net *net)
 {
 	unsigned int i;
 
-	/* what docs/datapath.md gives per call: kmalloc-64 and -32 objects */
-	BUILD_BUG_ON(sizeof(struct shp_call) > 64);
-	BUILD_BUG_ON(sizeof(struct shp_call_pair) != 24);
+	/* what docs/datapath.md gives per call (text aside) */
+	BUILD_BUG_ON(offsetof(struct shp_call, text) > 80);
+	BUILD_BUG_ON(sizeof(struct shp_call_pair) != 44);
 	BUILD_BUG_ON(sizeof(struct shp_call_flow) > 32);
 
 	spin_lock_init(&sn->calls.lock);
@@ -303,6 +675,8 @@ void shp_calls_init(struct shp_net *sn)
 		INIT_HLIST_HEAD(&sn->calls.head[i]);
 	for (i = 0; i < ARRAY_SIZE(sn->calls.flows); i++)
 		INIT_HLIST_HEAD(&sn->calls.flows[i]);
+	INIT_DELAYED_WORK(&sn->calls.gc, shp_calls_gc);
+	sn->calls.net = net;
 	sn->calls.count = 0;
 	sn->calls.dead = false;
 }
@@ -319,7 +693,11 @@ void shp_calls_exit(struct shp_net *sn)
 	unsigned int i;
 
 	spin_lock_bh(&sn->calls.lock);
-	sn->calls.dead = true;
+	WRITE_ONCE(sn->calls.dead, true);
+	spin_unlock_bh(&sn->calls.lock);
+	/* no new call arms it now */
+	cancel_delayed_work_sync(&sn->calls.gc);
+	spin_lock_bh(&sn->calls.lock);
 	for (i = 0; i < ARRAY_SIZE(sn->calls.head); i++)
 		hlist_for_each_entry_safe(c, tmp, &sn->calls.head[i], node)
 			shp_call_free(sn, c);

@@ -8,7 +8,6 @@
  */
 
 #include <linux/module.h>
-#include <linux/jhash.h>
 #include <linux/slab.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
@@ -161,14 +160,10 @@ shp_message(struct shp_net *sn, const struct shp_config *cfg,
 
 	if (msg->type == SHP_MSG_KEEPALIVE)
 		goto copy;
-	/* Call key: jhash of the Call-ID, bit 1 set (never 0), bit 0 left
-	 * for the sending side (media.c).
-	 */
 	if (msg->call_id.len)
-		call = (jhash(buf + msg->call_id.off, msg->call_id.len, 0) |
-			2) & ~1U;
-	if (call && shp_media_call_ends(msg))
-		shp_media_call_ended(sn, fl->ct, call);
+		call = shp_call_key(buf + msg->call_id.off, msg->call_id.len);
+	if (call && shp_call_track(sn, cfg, fl, dir, msg, buf, call))
+		shp_media_synced_end(sn, fl->ct);
 	if (!fl->nat) {
 		/* Firewall only: expectations for either side's media,
 		 * nothing rewritten.

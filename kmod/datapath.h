@@ -8,6 +8,7 @@
 #define SIPHELPER_DATAPATH_H
 
 #include <linux/skbuff.h>
+#include <linux/jhash.h>
 #include <linux/tcp.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_helper.h>
@@ -89,16 +90,26 @@ void shp_stream_ack(struct shp_net *sn, struct nf_conn *ct,
 void shp_stream_destroy(struct nf_conn *ct);
 
 /*
- * calls.c: the call table. Call keys are the Call-ID's hash with bit 0
- * for the side whose SDP opened a pair (datapath.c).
+ * calls.c: the call table. A call's key is its Call-ID's hash with bit 1
+ * set (never 0); bit 0 is left for the side whose SDP opened a pair.
  */
+static inline u32 shp_call_key(const char *id, unsigned int len)
+{
+	return (jhash(id, len, 0) | 2) & ~1U;
+}
+
 /* media pairs per call: every stream of both sides' SDP */
 #define SHP_CALL_PAIRS		(2 * SHP_MAX_MEDIA)
-bool shp_call_record(struct shp_net *sn, const struct shp_config *cfg,
-		     struct nf_conn *ct, u32 key,
-		     const union nf_inet_addr *dst, u16 rtp, u16 rtcp);
-unsigned int shp_call_forget(struct shp_net *sn, struct nf_conn *ct,
-			     u32 key, bool both_sides);
+/* the call's state from @msg; true when it ends the call (media.c) */
+bool shp_call_track(struct shp_net *sn, const struct shp_config *cfg,
+		    const struct shp_flow *fl, enum ip_conntrack_dir dir,
+		    const struct shp_sip_msg *msg, const char *buf, u32 call);
+/* a pair public dst:rtp/rtcp forwarded to to:to_rtp/to_rtcp */
+bool shp_call_record(struct shp_net *sn, struct nf_conn *ct, u32 key,
+		     const union nf_inet_addr *dst, u16 rtp, u16 rtcp,
+		     const union nf_inet_addr *to, u16 to_rtp, u16 to_rtcp);
+/* the pairs that @key's side opened go */
+unsigned int shp_call_forget(struct shp_net *sn, struct nf_conn *ct, u32 key);
 unsigned int shp_call_undo(struct shp_net *sn, struct nf_conn *ct, u32 key,
 			   u16 port);
 unsigned int shp_call_unexpect_pair(struct nf_conn *ct, u8 side,
@@ -121,9 +132,7 @@ void shp_media_expect(struct shp_net *sn, const struct shp_config *cfg,
 		      const struct shp_flow *fl, enum ip_conntrack_dir dir,
 		      const struct shp_sip_msg *msg, u32 call,
 		      struct shp_rewrite_ctx *ctx);
-void shp_media_forget(struct shp_net *sn, struct nf_conn *ct, u32 key,
-		      bool both_sides);
-void shp_media_call_ended(struct shp_net *sn, struct nf_conn *ct, u32 call);
+void shp_media_synced_end(struct shp_net *sn, struct nf_conn *ct);
 /* a pair one message opened: its call key and public RTP port */
 struct shp_media_opened {
 	u32 key;
@@ -142,6 +151,19 @@ void shp_event_rewrite(struct shp_net *sn, const struct shp_flow *fl,
 		       unsigned int alen, struct sk_buff_head *q);
 void shp_events_flush(struct net *net, struct shp_net *sn,
 		      struct sk_buff_head *q, bool send);
+/* CALL_* events (calls.c): the flow and a reason, the call put between */
+struct shp_event_ctx {
+	void *hdr;
+	struct nlattr *ev;
+	size_t size;
+};
+
+struct sk_buff *shp_event_begin(struct shp_net *sn, u32 type,
+				struct nf_conn *ct, enum ip_conntrack_dir dir,
+				const char *reason, size_t more,
+				struct shp_event_ctx *ec);
+struct sk_buff *shp_event_finish(struct shp_net *sn, struct sk_buff *skb,
+				 struct shp_event_ctx *ec, int err);
 /* MALFORMED events: sent at once, the packet is not mangled */
 void shp_event_malformed(struct shp_net *sn, const struct shp_flow *fl,
 			 enum ip_conntrack_dir dir, const char *msg,

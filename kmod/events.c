@@ -2,7 +2,9 @@
 /*
  * siphelper: datapath events on the "events" multicast group: the flow,
  * the edits and the message before and after each rewrite, so that
- * siphelperctl monitor shows what the ALG did without two sniffers.
+ * siphelperctl monitor shows what the ALG did without two sniffers; and
+ * the flows it removed, the messages it could not parse, the calls that
+ * start, are answered and end.
  *
  * Built in softirq, hence: nothing at all unless the group has a listener
  * in the netns (a bit test, done once per packet by the datapath);
@@ -374,6 +376,39 @@ void shp_event_stale(struct shp_net *sn, struct nf_conn *ct,
 			    nla_put_flag(skb, SIPHELPER_A_EVENT_DROPPED));
 	if (skb)
 		shp_event_send_now(sn, nf_ct_net(ct), skb);
+}
+
+/*
+ * A call event (calls.c): the flow, @reason if any, and @more bytes that
+ * the caller puts before shp_event_finish(). The private side sends in
+ * the original direction unless the flow was opened towards it (DNAT).
+ */
+struct sk_buff *shp_event_begin(struct shp_net *sn, u32 type,
+				struct nf_conn *ct, enum ip_conntrack_dir dir,
+				const char *reason, size_t more,
+				struct shp_event_ctx *ec)
+{
+	struct shp_flow fl = {
+		.ct = ct,
+		.pdir = ct->status & IPS_DST_NAT ? IP_CT_DIR_REPLY :
+						   IP_CT_DIR_ORIGINAL,
+	};
+	struct sk_buff *skb;
+
+	ec->size = shp_event_reason_size(reason ?: "") + more;
+	skb = shp_event_start(sn, type, &fl, dir, ec->size, &ec->hdr,
+			      &ec->ev);
+	if (skb && reason &&
+	    nla_put_string(skb, SIPHELPER_A_EVENT_REASON, reason))
+		return shp_event_end(sn, skb, ec->hdr, ec->ev, ec->size,
+				     -EMSGSIZE);
+	return skb;
+}
+
+struct sk_buff *shp_event_finish(struct shp_net *sn, struct sk_buff *skb,
+				 struct shp_event_ctx *ec, int err)
+{
+	return shp_event_end(sn, skb, ec->hdr, ec->ev, ec->size, err);
 }
 
 void shp_events_flush(struct net *net, struct shp_net *sn,

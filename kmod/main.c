@@ -20,7 +20,7 @@ static int __net_init shp_net_init(struct net *net)
 
 	shp_events_init(&sn->events);
 	shp_streams_init(sn);
-	shp_calls_init(sn);
+	shp_calls_init(sn, net);
 	err = shp_stats_init(sn);
 	if (err)
 		return err;

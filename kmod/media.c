@@ -122,12 +122,13 @@ void shp_media_expect(struct shp_net *sn, const struct shp_config *cfg,
 	struct shp_media_dst md;
 	union nf_inet_addr to;
 	unsigned int i;
-	u16 p, rtcp;
+	u16 p, rtcp, pub_rtcp;
 
 	memcpy(sender.a, &ct->tuplehash[dir].tuple.src.u3,
 	       family == 4 ? 4 : 16);
 
-	shp_media_forget(sn, ct, key, false);
+	shp_stat_add(sn, SHP_STAT(EXPECTATIONS_REMOVED),
+		     shp_call_forget(sn, ct, key));
 	/* The media comes from the peer, to the sender's address as the
 	 * peer sees it (the public address under NAT): the peer's tuple.
 	 */
@@ -151,12 +152,12 @@ void shp_media_expect(struct shp_net *sn, const struct shp_config *cfg,
 			continue;
 		}
 		/* with NAT the public pair is p, p + 1 (shp_media_pair()) */
-		if (fl->nat)
-			rtcp = p + 1;
-		if (!shp_call_record(sn, cfg, ct, key, md.dst, p, rtcp)) {
+		pub_rtcp = fl->nat ? p + 1 : rtcp;
+		if (!shp_call_record(sn, ct, key, md.dst, p, pub_rtcp, &to,
+				     m->port, rtcp)) {
 			shp_stat_add(sn, SHP_STAT(EXPECTATIONS_REMOVED),
 				     shp_call_unexpect_pair(ct, key & 1, md.dst,
-							    p, rtcp));
+							    p, pub_rtcp));
 			continue;
 		}
 		if (ctx) {
@@ -168,28 +169,17 @@ void shp_media_expect(struct shp_net *sn, const struct shp_config *cfg,
 }
 
 /*
- * Remove the pairs that @key's side of the call opened (@both_sides: the
- * whole call's). The table finds each pair's expectations by tuple: the
- * cost does not grow with the calls of the flow.
+ * A BYE, CANCEL or final error ended a call (calls.c removed its own
+ * pairs). A flow that conntrackd made on this router after a failover
+ * (not born here) has no call recorded: its calls were set up on the other
+ * router, whose records conntrackd cannot carry. Its first ending call
+ * takes every pinhole of the flow but the registration's (towards the
+ * flow's own public port), which is exact for a phone with one call and
+ * otherwise better than leaving them to their 3 minutes. By port, not by
+ * class: conntrackd's commit loses the class, which synced.c only guesses
+ * back (docs/ha.md).
  */
-void shp_media_forget(struct shp_net *sn, struct nf_conn *ct, u32 key,
-		      bool both_sides)
-{
-	shp_stat_add(sn, SHP_STAT(EXPECTATIONS_REMOVED),
-		     shp_call_forget(sn, ct, key, both_sides));
-}
-
-/*
- * A BYE, CANCEL or final error ended @call. A flow that conntrackd made
- * on this router after a failover (not born here) has no call recorded:
- * its calls were set up on the other router, whose records conntrackd
- * cannot carry. Its first ending call takes every pinhole of the flow
- * but the registration's (towards the flow's own public port), which is
- * exact for a phone with one call and otherwise better than leaving them
- * to their 3 minutes. By port, not by class: conntrackd's commit loses
- * the class, which synced.c only guesses back (docs/ha.md).
- */
-void shp_media_call_ended(struct shp_net *sn, struct nf_conn *ct, u32 call)
+void shp_media_synced_end(struct shp_net *sn, struct nf_conn *ct)
 {
 	struct nf_conn_help *help = nfct_help(ct);
 	struct nf_conntrack_expect *exp;
@@ -201,27 +191,26 @@ void shp_media_call_ended(struct shp_net *sn, struct nf_conn *ct, u32 call)
 	if (!help)
 		return;
 	d = nfct_help_data(ct);
-	if (!(READ_ONCE(d->flags) & SHP_CT_BORN_HERE)) {
-		/* the flow's public SIP port: the UA's side after NAT */
-		own = ct->status & IPS_SRC_NAT ?
-		      ct->tuplehash[IP_CT_DIR_REPLY].tuple.dst.u.all :
-		      ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple.dst.u.all;
-		spin_lock_bh(&nf_conntrack_expect_lock);
-		/* once: the calls of the flow from now on are recorded */
-		if (!(d->flags & SHP_CT_BORN_HERE)) {
-			hlist_for_each_entry_safe(exp, next,
-						  &help->expectations, lnode) {
-				if (exp->tuple.dst.u.all == own)
-					continue;
-				nf_ct_unlink_expect(exp);
-				removed++;
-			}
-			WRITE_ONCE(d->flags, d->flags | SHP_CT_BORN_HERE);
+	if (READ_ONCE(d->flags) & SHP_CT_BORN_HERE)
+		return;
+	/* the flow's public SIP port: the UA's side after NAT */
+	own = ct->status & IPS_SRC_NAT ?
+	      ct->tuplehash[IP_CT_DIR_REPLY].tuple.dst.u.all :
+	      ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple.dst.u.all;
+	spin_lock_bh(&nf_conntrack_expect_lock);
+	/* once: the calls of the flow from now on are recorded */
+	if (!(d->flags & SHP_CT_BORN_HERE)) {
+		hlist_for_each_entry_safe(exp, next, &help->expectations,
+					  lnode) {
+			if (exp->tuple.dst.u.all == own)
+				continue;
+			nf_ct_unlink_expect(exp);
+			removed++;
 		}
-		spin_unlock_bh(&nf_conntrack_expect_lock);
-		shp_stat_add(sn, SHP_STAT(EXPECTATIONS_REMOVED), removed);
+		WRITE_ONCE(d->flags, d->flags | SHP_CT_BORN_HERE);
 	}
-	shp_media_forget(sn, ct, call, true);
+	spin_unlock_bh(&nf_conntrack_expect_lock);
+	shp_stat_add(sn, SHP_STAT(EXPECTATIONS_REMOVED), removed);
 }
 
 /*

@@ -97,6 +97,10 @@ static const struct nla_policy shp_policy[SIPHELPER_A_MAX + 1] = {
 		NLA_POLICY_FULL_RANGE(NLA_U32, &shp_unreplied_range),
 	[SIPHELPER_A_SIP_MAX_CALLS] =
 		NLA_POLICY_FULL_RANGE(NLA_U32, &shp_max_calls_range),
+	[SIPHELPER_A_CALL] = { .type = NLA_REJECT },
+	[SIPHELPER_A_FLUSH_CALL_ID] =
+		NLA_POLICY_RANGE(NLA_BINARY, 1, SIPHELPER_CALL_TEXT_MAX),
+	[SIPHELPER_A_FLUSH_CALLS] = { .type = NLA_REJECT },
 };
 
 static struct genl_family shp_genl_family;
@@ -489,6 +493,38 @@ static int shp_nl_flush(struct sk_buff *in, struct genl_info *info)
 	return shp_reply_send(info, skb, hdr, err);
 }
 
+static void *shp_calls_hdr(struct sk_buff *skb, void *arg)
+{
+	struct netlink_callback *cb = arg;
+
+	return genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+			   cb->nlh->nlmsg_seq, &shp_genl_family, NLM_F_MULTI,
+			   SIPHELPER_CMD_GET_CALLS);
+}
+
+static int shp_nl_get_calls(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	return shp_calls_dump(shp_pernet(sock_net(skb->sk)), skb, cb->args,
+			      shp_calls_hdr, cb);
+}
+
+static int shp_nl_flush_calls(struct sk_buff *in, struct genl_info *info)
+{
+	const struct nlattr *id = info->attrs[SIPHELPER_A_FLUSH_CALL_ID];
+	struct shp_net *sn = shp_pernet(genl_info_net(info));
+	struct sk_buff *skb;
+	unsigned int n;
+	void *hdr;
+
+	n = shp_calls_flush(sn, id ? nla_data(id) : NULL, id ? nla_len(id) : 0);
+	skb = shp_reply_new(info, SIPHELPER_CMD_FLUSH_CALLS, &hdr);
+	if (!skb)
+		return -ENOMEM;
+	return shp_reply_send(info, skb, hdr,
+			      nla_put_u32(skb, SIPHELPER_A_FLUSH_CALLS, n) ?
+			      -EMSGSIZE : 0);
+}
+
 static const struct genl_small_ops shp_genl_ops[] = {
 	{
 		.cmd = SIPHELPER_CMD_GET_CONFIG,
@@ -511,6 +547,15 @@ static const struct genl_small_ops shp_genl_ops[] = {
 	{
 		.cmd = SIPHELPER_CMD_FLUSH,
 		.doit = shp_nl_flush,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = SIPHELPER_CMD_GET_CALLS,
+		.dumpit = shp_nl_get_calls,
+	},
+	{
+		.cmd = SIPHELPER_CMD_FLUSH_CALLS,
+		.doit = shp_nl_flush_calls,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 };

@@ -20,6 +20,7 @@
 #include <linux/rcupdate.h>
 #include <linux/percpu.h>
 #include <linux/spinlock.h>
+#include <linux/workqueue.h>
 #include <linux/u64_stats_sync.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
@@ -114,6 +115,8 @@ struct shp_calls {
 	spinlock_t lock;
 	struct hlist_head head[1 << SHP_CALL_HASH_BITS];	/* calls */
 	struct hlist_head flows[1 << SHP_CALL_FLOW_HASH_BITS];
+	struct delayed_work gc;		/* ends the calls whose end was lost */
+	struct net *net;		/* whose table this is */
 	unsigned int count;		/* calls */
 	bool dead;			/* the netns goes: no new call */
 };
@@ -216,7 +219,14 @@ void shp_streams_init(struct shp_net *sn);
 void shp_streams_exit(struct shp_net *sn);
 
 /* calls.c: the call table (see datapath.h) */
-void shp_calls_init(struct shp_net *sn);
+void shp_calls_init(struct shp_net *sn, struct net *net);
 void shp_calls_exit(struct shp_net *sn);
+/* for netlink.c: get-calls (@pos: the dump's position), flush-calls */
+struct sk_buff;
+int shp_calls_dump(struct shp_net *sn, struct sk_buff *skb,
+		   unsigned long *pos, void *(*hdr)(struct sk_buff *, void *),
+		   void *arg);
+unsigned int shp_calls_flush(struct shp_net *sn, const char *id,
+			     unsigned int len);
 
 #endif /* SIPHELPER_H */

@@ -92,14 +92,14 @@ static void shp_core_test_media_policy(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, shp_media_wanted(&x, &phone));
 	KUNIT_EXPECT_TRUE(test, shp_media_port_possible(10006, 10036));
 	KUNIT_EXPECT_FALSE(test, shp_media_port_possible(10006, 10038));
-	/* the INVITE offers; its final error would end the call */
+	/* the INVITE offers and starts a call; its final error rejects it */
 	KUNIT_EXPECT_TRUE(test, shp_media_offer_answer(m));
-	KUNIT_EXPECT_FALSE(test, shp_media_call_ends(m));
+	KUNIT_EXPECT_EQ(test, shp_call_step(m), SHP_CALL_STEP_INVITE);
 	m->type = SHP_MSG_RESPONSE;
 	m->cseq_method = SHP_M_INVITE;
 	m->status = 486;
 	KUNIT_EXPECT_FALSE(test, shp_media_offer_answer(m));
-	KUNIT_EXPECT_TRUE(test, shp_media_call_ends(m));
+	KUNIT_EXPECT_EQ(test, shp_call_step(m), SHP_CALL_STEP_REJECT);
 }
 
 static struct kunit_case shp_core_test_cases[] = {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * siphelper core: the media policy. Which messages offer or answer media
- * and which end it, which SDP streams get pinholes, and which public
+ * and what each message does to its call (shp_call_step()), which SDP streams get pinholes, and which public
  * ports the datapath may give them: kmod/datapath.c and kmod/media.c open
  * and remove the expectations by it, tests/hostile/shp_replay.c checks
  * received copies by it, so the two cannot drift.
@@ -25,13 +25,31 @@ bool shp_media_offer_answer(const struct shp_sip_msg *msg)
 	       m == SHP_M_PRACK;
 }
 
-bool shp_media_call_ends(const struct shp_sip_msg *msg)
+enum shp_call_step shp_call_step(const struct shp_sip_msg *msg)
 {
-	if (msg->type == SHP_MSG_REQUEST)
-		return msg->method == SHP_M_BYE || msg->method == SHP_M_CANCEL;
-	/* a final error to the INVITE: the call never was */
-	return msg->type == SHP_MSG_RESPONSE && msg->status >= 300 &&
-	       msg->cseq_method == SHP_M_INVITE;
+	if (msg->type == SHP_MSG_REQUEST) {
+		switch (msg->method) {
+		case SHP_M_INVITE:
+			return SHP_CALL_STEP_INVITE;
+		case SHP_M_BYE:
+			return SHP_CALL_STEP_BYE;
+		case SHP_M_CANCEL:
+			return SHP_CALL_STEP_CANCEL;
+		default:
+			return SHP_CALL_STEP_NONE;
+		}
+	}
+	if (msg->type != SHP_MSG_RESPONSE)
+		return SHP_CALL_STEP_NONE;
+	if (msg->cseq_method == SHP_M_BYE)
+		return msg->status >= 200 ? SHP_CALL_STEP_BYE_DONE :
+					    SHP_CALL_STEP_NONE;
+	if (msg->cseq_method != SHP_M_INVITE || msg->status <= 100)
+		return SHP_CALL_STEP_NONE;	/* 100 is hop by hop */
+	if (msg->status < 200)
+		return SHP_CALL_STEP_PROGRESS;
+	return msg->status < 300 ? SHP_CALL_STEP_ANSWER :
+				   SHP_CALL_STEP_REJECT;
 }
 
 u16 shp_media_rtcp_port(const struct shp_sdp_media *m)

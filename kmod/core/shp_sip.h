@@ -384,8 +384,18 @@ bool shp_adv_port_possible(u16 want, unsigned int got);
 
 /* does @msg carry an SDP offer or answer that supersedes its sender's? */
 bool shp_media_offer_answer(const struct shp_sip_msg *msg);
-/* does @msg end its call's media (BYE, CANCEL, final error to INVITE)? */
-bool shp_media_call_ends(const struct shp_sip_msg *msg);
+/* What a message does to its call: kmod/calls.c's state machine. */
+enum shp_call_step {
+	SHP_CALL_STEP_NONE = 0,	/* another message of the call, or none */
+	SHP_CALL_STEP_INVITE,	/* an INVITE: a new call or a re-INVITE */
+	SHP_CALL_STEP_PROGRESS,	/* 101-199 to an INVITE (100 is hop by hop) */
+	SHP_CALL_STEP_ANSWER,	/* 2xx to an INVITE */
+	SHP_CALL_STEP_REJECT,	/* a final error to an INVITE */
+	SHP_CALL_STEP_BYE,
+	SHP_CALL_STEP_CANCEL,
+	SHP_CALL_STEP_BYE_DONE,	/* a final response to a BYE */
+};
+enum shp_call_step shp_call_step(const struct shp_sip_msg *msg);
 /* the stream's RTCP port: a=rtcp, else RTP + 1 (0 past 65535) */
 u16 shp_media_rtcp_port(const struct shp_sdp_media *m);
 /* a usable stream whose media goes to @sender itself */

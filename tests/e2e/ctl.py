@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """The siphelperctl binary for the control-plane tests: its path comes from
 $SIPHELPERCTL; tests using the `ctl` fixture are skipped when it is unset."""
+import contextlib
 import json
 import os
 import subprocess
@@ -58,6 +59,21 @@ def ctl():
         pytest.skip("SIPHELPERCTL is not set")
     assert os.access(path, os.X_OK), path
     return Ctl(path)
+
+
+@contextlib.contextmanager
+def monitor(ctl, *args):
+    """siphelperctl -n ROUTER ARGS monitor, killed if still running."""
+    p = subprocess.Popen([ctl.path, "-n", t.ROUTER, *args, "monitor"],
+                         text=True, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    try:
+        yield p
+    finally:
+        if p.poll() is None:
+            p.kill()
+        p.communicate(timeout=10)
+
 
 
 # --- raw generic netlink, to test the kernel's own validation (siphelperctl

@@ -237,10 +237,13 @@ from kernel_uapi import (CTRL_ATTR_FAMILY_NAME,  # noqa: E402
                          CTRL_ATTR_MCAST_GRP_NAME, CTRL_ATTR_OP_FLAGS,
                          CTRL_ATTR_OP_ID, CTRL_ATTR_OPS, CTRL_ATTR_POLICY,
                          CTRL_CMD_GETPOLICY, GENL_ADMIN_PERM, GENL_CMD_CAP_DO,
-                         GENL_ID_CTRL, GENL_UNS_ADMIN_PERM,
+                         GENL_CMD_CAP_DUMP, GENL_ID_CTRL,
+                         GENL_UNS_ADMIN_PERM, NL_ATTR_TYPE_BINARY,
                          NL_ATTR_TYPE_NESTED, NL_ATTR_TYPE_U8,
                          NL_ATTR_TYPE_U16, NL_ATTR_TYPE_U32, NL_ATTR_TYPE_U64,
+                         NL_POLICY_TYPE_ATTR_MAX_LENGTH,
                          NL_POLICY_TYPE_ATTR_MAX_VALUE_U,
+                         NL_POLICY_TYPE_ATTR_MIN_LENGTH,
                          NL_POLICY_TYPE_ATTR_MIN_VALUE_U,
                          NL_POLICY_TYPE_ATTR_POLICY_IDX,
                          NL_POLICY_TYPE_ATTR_TYPE)
@@ -271,6 +274,12 @@ def _spec_policy(set_name, accepted=None):
         if a["type"] == "nest":
             out[num] = (NL_ATTR_TYPE_NESTED,
                         _spec_policy(a["nested-attributes"]))
+            continue
+        checks = a.get("checks", {})
+        if a["type"] == "binary":
+            out[num] = (NL_ATTR_TYPE_BINARY,
+                        *[SPEC_CONSTS.get(checks.get(k), checks.get(k, d))
+                          for k, d in (("min-len", 0), ("max-len", None))])
             continue
         nl_type, bits = INT_TYPES[a["type"]]
         checks = a.get("checks", {})
@@ -303,6 +312,10 @@ def _kernel_policy():
             if d[NL_POLICY_TYPE_ATTR_TYPE] == NL_ATTR_TYPE_NESTED:
                 out[num] = (NL_ATTR_TYPE_NESTED,
                             walk(d[NL_POLICY_TYPE_ATTR_POLICY_IDX]))
+            elif d[NL_POLICY_TYPE_ATTR_TYPE] == NL_ATTR_TYPE_BINARY:
+                out[num] = (NL_ATTR_TYPE_BINARY,
+                            d.get(NL_POLICY_TYPE_ATTR_MIN_LENGTH, 0),
+                            d.get(NL_POLICY_TYPE_ATTR_MAX_LENGTH))
             else:
                 out[num] = (d[NL_POLICY_TYPE_ATTR_TYPE],
                             d[NL_POLICY_TYPE_ATTR_MIN_VALUE_U],
@@ -326,12 +339,12 @@ def test_kernel_ops_and_groups_are_the_spec(siphelper):
         a = Genl._attrs(op)
         flags = int.from_bytes(a[CTRL_ATTR_OP_FLAGS], "little")
         got[int.from_bytes(a[CTRL_ATTR_OP_ID], "little")] = (
-            bool(flags & GENL_CMD_CAP_DO),
+            bool(flags & GENL_CMD_CAP_DO), bool(flags & GENL_CMD_CAP_DUMP),
             bool(flags & (GENL_ADMIN_PERM | GENL_UNS_ADMIN_PERM)))
     prefix = SPEC["operations"]["name-prefix"]
-    want = {_c_name(prefix, op["name"]): (True, "admin-perm" in
-                                          op.get("flags", []))
-            for op in SPEC["operations"]["list"] if "do" in op}
+    want = {_c_name(prefix, op["name"]): ("do" in op, "dump" in op,
+                                          "admin-perm" in op.get("flags", []))
+            for op in SPEC["operations"]["list"] if "do" in op or "dump" in op}
     assert got == want
     groups = {Genl._attrs(g)[CTRL_ATTR_MCAST_GRP_NAME].rstrip(b"\0").decode()
               for g in Genl._attrs(fam[CTRL_ATTR_MCAST_GROUPS]).values()}

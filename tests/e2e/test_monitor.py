@@ -7,18 +7,16 @@ the events group needs CAP_NET_ADMIN.
 Every wait is bounded: the monitor runs with -c and a subprocess timeout,
 its output is awaited with select() and a deadline, the sockets have
 timeouts, and a monitor still running at the end of a test is killed."""
-import contextlib
 import json
 import os
 import select
 import signal
-import subprocess
 import time
 
 import peers
 import topology as t
 from conftest import rmmod
-from ctl import ctl  # noqa: F401  (fixture)
+from ctl import ctl, monitor  # noqa: F401  (fixture)
 from dialog import to_private
 from sipmsg import PRIV, PUB, public_form, register, register_ok
 
@@ -26,20 +24,6 @@ NOBODY = "setpriv --reuid=65534 --regid=65534 --clear-groups"
 DEADLINE = 30           # seconds for the first event to show up
 VIA = "Via: SIP/2.0/UDP {};branch=z9hG4bK1076223587290572529;rport"
 CONTACT = "Contact: <sip:011@{}>"
-
-
-@contextlib.contextmanager
-def monitor(ctl, *args):
-    """siphelperctl -n ROUTER ARGS monitor, killed if still running."""
-    p = subprocess.Popen([ctl.path, "-n", t.ROUTER, *args, "monitor"],
-                         text=True, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
-    try:
-        yield p
-    finally:
-        if p.poll() is None:
-            p.kill()
-        p.communicate(timeout=10)
 
 
 def send_until_event(p, socks):

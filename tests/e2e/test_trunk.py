@@ -13,7 +13,7 @@ import pytest
 import topology as t
 from bulk_calls import bulk
 from ctl import ctl  # noqa: F401 (fixture)
-from dialog import request, sdp, to_public
+from dialog import request, response, sdp, to_private, to_public
 from stats import delta, expected_ports, stats
 
 DEBUG = "debug" in os.uname().release
@@ -80,6 +80,12 @@ def test_trunk_calls_own_their_pinholes(room, socks):
         assert expected_ports() == pinholes(up)
         d = delta(before, stats())
         assert d.get("expectations_removed") == 2 * (CALLS - len(up))
+        # each ended call is `ending` until the answer to its BYE
+        assert stats()["calls"] == CALLS
+        for i in range(0, CALLS, 3):
+            ok = response(200, f"trunk-{i}", "2 BYE")
+            provider.sendto(ok, (t.PUBLIC_IP, 5010))
+            assert pbx.recvfrom(65535)[0] == to_private(ok)
         assert stats()["calls"] == len(up)
 
         # the provider's RTP reaches the PBX on every call still up
@@ -111,6 +117,9 @@ def test_call_table_bound(alg, socks, ctl):
     bye = request("BYE", "trunk-3", 2)
     pbx.sendto(bye, (t.SERVER_IP, 5060))
     provider.recvfrom(65535)
+    # its place is free once the BYE is answered
+    provider.sendto(response(200, "trunk-3", "2 BYE"), (t.PUBLIC_IP, 5010))
+    pbx.recvfrom(65535)
     pbx.sendto(invite(12), (t.SERVER_IP, 5060))
     assert provider.recvfrom(65535)[0] == to_public(invite(12))
     assert expected_ports() == pinholes(set(range(10)) - {3} | {12})

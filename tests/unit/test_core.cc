@@ -227,7 +227,7 @@ TEST(MediaPolicy, WhichStreamsGetPinholes)
 	EXPECT_FALSE(shp_media_wanted(&x, &phone));
 }
 
-// Which messages offer or answer media, and which end it.
+// Which messages offer or answer media, and what each does to its call.
 TEST(MediaPolicy, OfferAnswerAndCallEnd)
 {
 	shp_sip_msg m;
@@ -238,7 +238,8 @@ TEST(MediaPolicy, OfferAnswerAndCallEnd)
 				  SHP_M_PRACK}) {
 		m.method = meth;
 		EXPECT_TRUE(shp_media_offer_answer(&m)) << meth;
-		EXPECT_FALSE(shp_media_call_ends(&m)) << meth;
+		EXPECT_EQ(shp_call_step(&m), meth == SHP_M_INVITE ?
+			  SHP_CALL_STEP_INVITE : SHP_CALL_STEP_NONE) << meth;
 	}
 	m.method = SHP_M_MESSAGE;		// SDP, but no offer/answer
 	EXPECT_FALSE(shp_media_offer_answer(&m));
@@ -246,9 +247,9 @@ TEST(MediaPolicy, OfferAnswerAndCallEnd)
 	m.flags = 0;				// no SDP
 	EXPECT_FALSE(shp_media_offer_answer(&m));
 	m.method = SHP_M_BYE;
-	EXPECT_TRUE(shp_media_call_ends(&m));
+	EXPECT_EQ(shp_call_step(&m), SHP_CALL_STEP_BYE);
 	m.method = SHP_M_CANCEL;
-	EXPECT_TRUE(shp_media_call_ends(&m));
+	EXPECT_EQ(shp_call_step(&m), SHP_CALL_STEP_CANCEL);
 
 	m.type = SHP_MSG_RESPONSE;
 	m.flags = SHP_F_SDP;
@@ -256,18 +257,25 @@ TEST(MediaPolicy, OfferAnswerAndCallEnd)
 	for (unsigned int st : {180u, 183u, 200u, 299u}) {
 		m.status = st;
 		EXPECT_TRUE(shp_media_offer_answer(&m)) << st;
-		EXPECT_FALSE(shp_media_call_ends(&m)) << st;
+		EXPECT_EQ(shp_call_step(&m), st < 200 ?
+			  SHP_CALL_STEP_PROGRESS : SHP_CALL_STEP_ANSWER) << st;
 	}
 	for (unsigned int st : {300u, 486u, 603u}) {
 		m.status = st;
 		EXPECT_FALSE(shp_media_offer_answer(&m)) << st;
-		EXPECT_TRUE(shp_media_call_ends(&m)) << st;
+		EXPECT_EQ(shp_call_step(&m), SHP_CALL_STEP_REJECT) << st;
 	}
+	m.status = 100;				// hop by hop: says nothing
+	EXPECT_EQ(shp_call_step(&m), SHP_CALL_STEP_NONE);
+	m.cseq_method = SHP_M_BYE;
+	EXPECT_EQ(shp_call_step(&m), SHP_CALL_STEP_NONE);
+	m.status = 481;				// any final answer ends a BYE
+	EXPECT_EQ(shp_call_step(&m), SHP_CALL_STEP_BYE_DONE);
 	m.cseq_method = SHP_M_OPTIONS;		// SDP in a 200 to OPTIONS
 	m.status = 200;
 	EXPECT_FALSE(shp_media_offer_answer(&m));
 	m.status = 404;				// an error to anything else
-	EXPECT_FALSE(shp_media_call_ends(&m));
+	EXPECT_EQ(shp_call_step(&m), SHP_CALL_STEP_NONE);
 }
 
 TEST(MediaPolicy, PublicPortsTheDatapathMayChoose)

@@ -45,6 +45,18 @@ constexpr std::array kCommands = {
 		"remove SIP conntrack entries",
 		"Remove the SIP conntrack entries and expectations of "
 		"siphelper\n(e.g. a stale entry after an outage).\n"},
+	Command{"calls", Cmd::kCalls, "", 0, false, "",
+		"list the calls",
+		"List the calls of the call table: Call-ID, state (trying, "
+		"early,\nconfirmed, ending), age, the signalling conntrack's "
+		"id (as conntrack\n-L -o id prints it), From and To as the "
+		"caller wrote them, and each\nmedia stream: the address and "
+		"RTP/RTCP ports its pinholes let media\nin on, and where "
+		"they forward it.\n"},
+	Command{"calls flush", Cmd::kCallsFlush, "[CALL-ID]", 0, true, "",
+		"remove calls and their pinholes",
+		"Remove every call, or those with CALL-ID, with their media "
+		"pinholes.\n"},
 	Command{"monitor", Cmd::kMonitor, "", kOptCount | kOptWrite, true,
 		"listening to siphelper events",
 		"show each rewrite, before and after",
@@ -102,6 +114,20 @@ constexpr std::array kSetKeys = {
 	       "calls with media pinholes per namespace (1..1048576)",
 	       "4096 65536"},
 };
+
+// calls flush's CALL-ID: one word, as long as the kernel keeps it.
+std::string parse_call_id(const std::vector<std::string> &rest)
+{
+	if (rest.size() > 1)
+		throw UsageError("calls flush: unknown argument " + q(rest[1]) +
+				 ": give one CALL-ID");
+	if (rest[0].empty() || rest[0].size() > SIPHELPER_CALL_TEXT_MAX)
+		throw UsageError("calls flush: CALL-ID " + q(rest[0]) +
+				 " must be 1.." +
+				 std::to_string(SIPHELPER_CALL_TEXT_MAX) +
+				 " bytes");
+	return rest[0];
+}
 
 std::string_view first_word(std::string_view w)
 {
@@ -303,6 +329,8 @@ Invocation parse_command_line(const std::vector<std::string> &args)
 	inv.cmd = cmd->cmd;
 	if (inv.cmd == Cmd::kSet)
 		inv.patch = parse_set_args(rest);
+	else if (inv.cmd == Cmd::kCallsFlush && !rest.empty())
+		inv.call_id = parse_call_id(rest);
 	else if (inv.cmd == Cmd::kHelp)
 		inv.help_topic = rest.empty() ? "" : rest[0];
 	return inv;

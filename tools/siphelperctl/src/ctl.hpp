@@ -104,7 +104,7 @@ ConfigPatch parse_set_args(const std::vector<std::string> &args);
 
 enum class Cmd { kNone, kShow, kSet, kStats, kStatsReset, kFlush, kMonitor,
 		 kHelp, kVersion, kApply, kNftInstall, kNftRemove, kNftShow,
-		 kCompletion };
+		 kCompletion, kCalls, kCallsFlush };
 
 struct Invocation {
 	Cmd cmd = Cmd::kNone;
@@ -115,6 +115,7 @@ struct Invocation {
 	std::string file;        // for kApply: -f FILE (default in conf.hpp)
 	unsigned count = 0;      // for kMonitor: stop after N events, 0 never
 	std::string write;       // for kMonitor: -w FILE (pcapng), "" none
+	std::optional<std::string> call_id;  // for kCallsFlush: only it
 };
 
 // argv without argv[0]; by the command table (commands.cpp).

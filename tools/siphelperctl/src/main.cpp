@@ -59,6 +59,13 @@ int run(const shp::Invocation &inv)
 	case Cmd::kFlush:
 		std::cout << shp::format_flush(c.flush(), inv.json);
 		break;
+	case Cmd::kCalls:
+		std::cout << shp::format_calls(c.get_calls(), inv.json);
+		break;
+	case Cmd::kCallsFlush:
+		std::cout << shp::format_calls_flushed(
+			c.flush_calls(inv.call_id), inv.json);
+		break;
 	case Cmd::kApply:
 		c.set_config(conf);
 		if (conf.ports)

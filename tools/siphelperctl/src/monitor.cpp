@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 // siphelperctl monitor: event decoding and printing (see monitor.hpp).
 #include "monitor.hpp"
+#include "attrs.hpp"
 #include "output.hpp"
 
 #include <arpa/inet.h>
@@ -15,62 +16,7 @@
 namespace shp {
 namespace {
 
-// A netlink attribute in a byte buffer: struct nlattr {u16 len, type}.
-struct Attr {
-	uint16_t type;
-	std::span<const uint8_t> data;
-};
-
-std::vector<Attr> attrs_of(std::span<const uint8_t> b)
-{
-	std::vector<Attr> out;
-	size_t off = 0;
-	while (off + 4 <= b.size()) {
-		uint16_t len, type;
-		std::memcpy(&len, b.data() + off, 2);
-		std::memcpy(&type, b.data() + off + 2, 2);
-		if (len < 4 || off + len > b.size())
-			throw std::runtime_error("malformed event from the "
-						 "kernel: bad attribute length");
-		out.push_back({static_cast<uint16_t>(type & 0x3fff),
-			       b.subspan(off + 4, len - 4)});
-		off += (len + 3u) & ~3u;
-	}
-	return out;
-}
-
-template <class T> T get(const Attr &a)
-{
-	if (a.data.size() < sizeof(T))
-		throw std::runtime_error("malformed event from the kernel: "
-					 "attribute too short");
-	T v;
-	std::memcpy(&v, a.data.data(), sizeof(T));
-	return v;
-}
-
-std::string bytes(const Attr &a)
-{
-	return std::string(reinterpret_cast<const char *>(a.data.data()),
-			   a.data.size());
-}
-
-std::string str(const Attr &a)
-{
-	std::string s = bytes(a);
-	auto nul = s.find('\0');
-	return nul == std::string::npos ? s : s.substr(0, nul);
-}
-
-std::string addr(const Attr &a)
-{
-	char buf[INET6_ADDRSTRLEN] = "?";
-	if (a.data.size() == 4)
-		inet_ntop(AF_INET, a.data.data(), buf, sizeof(buf));
-	else if (a.data.size() == 16)
-		inet_ntop(AF_INET6, a.data.data(), buf, sizeof(buf));
-	return buf;
-}
+using namespace attr;
 
 Edit parse_edit(std::span<const uint8_t> b)
 {
@@ -261,6 +207,9 @@ Event parse_event(std::span<const uint8_t> payload)
 				e.reason_offset = get<uint32_t>(a);
 				break;
 			case SIPHELPER_A_EVENT_DROPPED: e.dropped = true; break;
+			case SIPHELPER_A_EVENT_CALL:
+				e.call = parse_call(a.data);
+				break;
 			default:
 				break;  // newer kernel: ignore
 			}
@@ -384,6 +333,11 @@ std::string format_event(const Event &e, bool json)
 		if (e.type == SIPHELPER_EVENT_STALE)
 			o << ",\"reason\":" << json_escape(e.reason)
 			  << ",\"action\":\"removed\"";
+		if (e.call) {
+			if (!e.reason.empty())
+				o << ",\"reason\":" << json_escape(e.reason);
+			o << ",\"call\":" << format_call_json(*e.call);
+		}
 		if (e.flushed_conntracks)
 			o << ",\"conntracks\":" << *e.flushed_conntracks;
 		if (e.flushed_expects)
@@ -427,6 +381,13 @@ std::string format_event(const Event &e, bool json)
 	if (e.type == SIPHELPER_EVENT_STALE)
 		o << ": " << printable(e.reason)
 		  << ", removed with its expectations";
+	if (e.call) {
+		o << ": Call-ID " << printable(e.call->id) << " from "
+		  << printable(e.call->from) << " to "
+		  << printable(e.call->to);
+		if (!e.reason.empty())
+			o << ": " << printable(e.reason);
+	}
 	if (e.flushed_conntracks || e.flushed_expects)
 		o << ": conntracks " << e.flushed_conntracks.value_or(0)
 		  << " expectations " << e.flushed_expects.value_or(0);

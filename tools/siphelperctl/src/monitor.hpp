@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "calls.hpp"
 #include "ctl.hpp"
 
 namespace shp {
@@ -50,6 +51,8 @@ struct Event {
 	bool dropped = false;
 	// FLUSH: what went
 	std::optional<uint32_t> flushed_conntracks, flushed_expects;
+	// CALL_START, CALL_ANSWER, CALL_END (its reason in reason)
+	std::optional<Call> call;
 };
 
 // Decode the attributes following the genetlink header of a

@@ -263,6 +263,44 @@ FlushResult Client::flush()
 	return f;
 }
 
+std::vector<Call> Client::get_calls()
+{
+	std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+	nlmsghdr *nlh = start(buf, family_, SIPHELPER_CMD_GET_CALLS,
+			      SIPHELPER_GENL_VERSION);
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	std::vector<Call> calls;
+	sock_.request(nlh, [&](const nlmsghdr *r) {
+		std::array<const nlattr *, SIPHELPER_A_MAX + 1> tb;
+		parse_attrs(r, sizeof(genlmsghdr), tb);
+		if (!tb[SIPHELPER_A_CALL])
+			return;
+		auto *p = static_cast<const uint8_t *>(
+			mnl_attr_get_payload(tb[SIPHELPER_A_CALL]));
+		calls.push_back(parse_call(std::span<const uint8_t>(
+			p, mnl_attr_get_payload_len(tb[SIPHELPER_A_CALL]))));
+	});
+	return calls;
+}
+
+uint32_t Client::flush_calls(const std::optional<std::string> &call_id)
+{
+	std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+	nlmsghdr *nlh = start(buf, family_, SIPHELPER_CMD_FLUSH_CALLS,
+			      SIPHELPER_GENL_VERSION);
+	if (call_id)
+		mnl_attr_put(nlh, SIPHELPER_A_FLUSH_CALL_ID, call_id->size(),
+			     call_id->data());
+	uint32_t n = 0;
+	sock_.request(nlh, [&](const nlmsghdr *r) {
+		std::array<const nlattr *, SIPHELPER_A_MAX + 1> tb;
+		parse_attrs(r, sizeof(genlmsghdr), tb);
+		if (tb[SIPHELPER_A_FLUSH_CALLS])
+			n = mnl_attr_get_u32(tb[SIPHELPER_A_FLUSH_CALLS]);
+	});
+	return n;
+}
+
 void Client::join_events()
 {
 	if (!events_grp_)

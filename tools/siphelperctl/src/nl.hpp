@@ -6,11 +6,13 @@
 #include <cerrno>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 #include <stdexcept>
 #include <string>
 
+#include "calls.hpp"
 #include "ctl.hpp"
 #include "netlink.hpp"
 
@@ -39,6 +41,9 @@ public:
 	Stats get_stats();
 	void reset_stats();
 	FlushResult flush();
+	std::vector<Call> get_calls();
+	// every call, or those with call_id; returns how many went
+	uint32_t flush_calls(const std::optional<std::string> &call_id);
 
 	// Join the "events" multicast group (needs CAP_NET_ADMIN).
 	void join_events();

@@ -344,3 +344,91 @@ TEST(Monitor, CommandLine)
 	EXPECT_NE(usage("monitor").find("monitor [-c N]"), std::string::npos);
 	EXPECT_NE(usage("").find("monitor"), std::string::npos);
 }
+
+// A call as get-calls and the call events carry it.
+Nla call_nest(uint32_t state, bool stream)
+{
+	Nla c, s;
+	in_addr pub{}, priv{};
+	inet_pton(AF_INET, "212.19.6.166", &pub);
+	inet_pton(AF_INET, "192.168.0.31", &priv);
+	c.raw(SIPHELPER_A_CALL_ID, "c1@192.168.0.31")
+		.num<uint32_t>(SIPHELPER_A_CALL_ID_LEN, 15)
+		.raw(SIPHELPER_A_CALL_FROM, "sip:011@192.168.0.31")
+		.raw(SIPHELPER_A_CALL_TO, "sip:*43@example.com")
+		.num<uint32_t>(SIPHELPER_A_CALL_STATE, state)
+		.num<uint32_t>(SIPHELPER_A_CALL_AGE, 7)
+		.num<uint32_t>(SIPHELPER_A_CALL_CT_ID, 1234)
+		.num<uint8_t>(SIPHELPER_A_CALL_L3PROTO, AF_INET);
+	if (stream) {
+		s.num<uint8_t>(SIPHELPER_A_STREAM_DIR, SIPHELPER_DIR_OUT)
+			.put(SIPHELPER_A_STREAM_ADDR, &pub, 4)
+			.num<uint16_t>(SIPHELPER_A_STREAM_RTP_PORT, 10008)
+			.num<uint16_t>(SIPHELPER_A_STREAM_RTCP_PORT, 10009)
+			.put(SIPHELPER_A_STREAM_PRIV_ADDR, &priv, 4)
+			.num<uint16_t>(SIPHELPER_A_STREAM_PRIV_RTP_PORT, 10006)
+			.num<uint16_t>(SIPHELPER_A_STREAM_PRIV_RTCP_PORT, 10007);
+		c.nest(SIPHELPER_A_CALL_STREAM, s);
+	}
+	return c;
+}
+
+TEST(Calls, ListTextAndJson)
+{
+	Nla c = call_nest(SIPHELPER_CALL_CONFIRMED, true);
+	Call call = parse_call(c.b);
+	EXPECT_EQ(call.id, "c1@192.168.0.31");
+	ASSERT_EQ(call.streams.size(), 1u);
+	EXPECT_EQ(call.streams[0].priv_rtp, 10006);
+	EXPECT_EQ(format_calls({call}, false),
+		  "c1@192.168.0.31 confirmed age 7s ct 1234\n"
+		  "  from sip:011@192.168.0.31\n"
+		  "  to sip:*43@example.com\n"
+		  "  media out 212.19.6.166:10008/10009 -> "
+		  "192.168.0.31:10006/10007\n");
+	EXPECT_EQ(format_calls({call}, true),
+		  "[{\"call_id\":\"c1@192.168.0.31\","
+		  "\"from\":\"sip:011@192.168.0.31\","
+		  "\"to\":\"sip:*43@example.com\",\"state\":\"confirmed\","
+		  "\"age\":7,\"ct_id\":1234,\"streams\":[{\"dir\":\"out\","
+		  "\"addr\":\"212.19.6.166\",\"rtp\":10008,\"rtcp\":10009,"
+		  "\"priv_addr\":\"192.168.0.31\",\"priv_rtp\":10006,"
+		  "\"priv_rtcp\":10007}]}]\n");
+	EXPECT_EQ(format_calls({}, true), "[]\n");
+	EXPECT_EQ(format_calls_flushed(2, true), "{\"calls\":2}\n");
+}
+
+TEST(Calls, EndEvent)
+{
+	Nla ev, top;
+	ev.num<uint32_t>(SIPHELPER_A_EVENT_TYPE, SIPHELPER_EVENT_CALL_END)
+		.str(SIPHELPER_A_EVENT_REASON, "bye")
+		.nest(SIPHELPER_A_EVENT_CALL,
+		      call_nest(SIPHELPER_CALL_ENDING, false));
+	top.nest(SIPHELPER_A_EVENT, ev);
+	Event e = parse_event(top.b);
+	ASSERT_TRUE(e.call);
+	EXPECT_EQ(format_event(e, false),
+		  "call-end: Call-ID c1@192.168.0.31 from sip:011@192.168.0.31 "
+		  "to sip:*43@example.com: bye\n");
+	EXPECT_NE(format_event(e, true).find(
+			  ",\"reason\":\"bye\",\"call\":{\"call_id\":"),
+		  std::string::npos);
+}
+
+TEST(Calls, CommandLine)
+{
+	using V = std::vector<std::string>;
+	EXPECT_EQ(parse_command_line(V{"calls"}).cmd, Cmd::kCalls);
+	auto i = parse_command_line(V{"calls", "flush"});
+	EXPECT_EQ(i.cmd, Cmd::kCallsFlush);
+	EXPECT_FALSE(i.call_id);
+	EXPECT_EQ(parse_command_line(V{"calls", "flush", "x@y"}).call_id,
+		  "x@y");
+	EXPECT_THROW(parse_command_line(V{"calls", "flush", "a", "b"}),
+		     UsageError);
+	EXPECT_THROW(parse_command_line(V{"calls", "flush",
+					  std::string(129, 'c')}),
+		     UsageError);
+	EXPECT_THROW(parse_command_line(V{"calls", "x"}), UsageError);
+}

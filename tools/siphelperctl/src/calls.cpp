@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0
+// siphelperctl calls: decoding and printing (see calls.hpp).
+#include "calls.hpp"
+#include "attrs.hpp"
+#include "output.hpp"
+
+#include <sstream>
+
+#include <linux/siphelper.h>
+
+namespace shp {
+
+using namespace attr;
+
+namespace {
+
+Stream parse_stream(std::span<const uint8_t> b)
+{
+	Stream s;
+	for (const Attr &a : attrs_of(b)) {
+		switch (a.type) {
+		case SIPHELPER_A_STREAM_DIR: s.dir = get<uint8_t>(a); break;
+		case SIPHELPER_A_STREAM_ADDR: s.addr = addr(a); break;
+		case SIPHELPER_A_STREAM_RTP_PORT: s.rtp = get<uint16_t>(a); break;
+		case SIPHELPER_A_STREAM_RTCP_PORT:
+			s.rtcp = get<uint16_t>(a);
+			break;
+		case SIPHELPER_A_STREAM_PRIV_ADDR: s.priv_addr = addr(a); break;
+		case SIPHELPER_A_STREAM_PRIV_RTP_PORT:
+			s.priv_rtp = get<uint16_t>(a);
+			break;
+		case SIPHELPER_A_STREAM_PRIV_RTCP_PORT:
+			s.priv_rtcp = get<uint16_t>(a);
+			break;
+		default:
+			break;  // newer kernel: ignore
+		}
+	}
+	return s;
+}
+
+std::string endpoint(const std::string &a, uint16_t port, uint8_t l3)
+{
+	return (l3 == AF_INET6 ? "[" + a + "]" : a) + ":" +
+	       std::to_string(port);
+}
+
+const char *side(uint8_t dir)
+{
+	return dir == SIPHELPER_DIR_OUT ? "out" : "in";
+}
+
+// Text from the network on a terminal: no control characters.
+std::string printable(const std::string &s)
+{
+	std::string o;
+	for (unsigned char c : s)
+		o += c < 0x20 || c == 0x7f ? '?' : static_cast<char>(c);
+	return o;
+}
+
+} // namespace
+
+Call parse_call(std::span<const uint8_t> nest)
+{
+	Call c;
+	for (const Attr &a : attrs_of(nest)) {
+		switch (a.type) {
+		case SIPHELPER_A_CALL_ID: c.id = bytes(a); break;
+		case SIPHELPER_A_CALL_ID_LEN: c.id_len = get<uint32_t>(a); break;
+		case SIPHELPER_A_CALL_FROM: c.from = bytes(a); break;
+		case SIPHELPER_A_CALL_TO: c.to = bytes(a); break;
+		case SIPHELPER_A_CALL_STATE: c.state = get<uint32_t>(a); break;
+		case SIPHELPER_A_CALL_AGE: c.age = get<uint32_t>(a); break;
+		case SIPHELPER_A_CALL_CT_ID: c.ct_id = get<uint32_t>(a); break;
+		case SIPHELPER_A_CALL_L3PROTO: c.l3 = get<uint8_t>(a); break;
+		case SIPHELPER_A_CALL_STREAM:
+			c.streams.push_back(parse_stream(a.data));
+			break;
+		default:
+			break;
+		}
+	}
+	if (c.id_len < c.id.size())
+		c.id_len = static_cast<uint32_t>(c.id.size());
+	return c;
+}
+
+const char *call_state_name(uint32_t state)
+{
+	/* generated from the uapi header (CMakeLists.txt) */
+	static constexpr struct {
+		uint32_t state;
+		const char *name;
+	} names[] = {
+#include "call_state_names.inc"
+	};
+	for (const auto &n : names)
+		if (n.state == state)
+			return n.name;
+	return "unknown";
+}
+
+std::string format_call_json(const Call &c)
+{
+	std::ostringstream o;
+	o << "{\"call_id\":" << json_escape(c.id);
+	if (c.id_len > c.id.size())
+		o << ",\"call_id_len\":" << c.id_len;
+	o << ",\"from\":" << json_escape(c.from)
+	  << ",\"to\":" << json_escape(c.to) << ",\"state\":\""
+	  << call_state_name(c.state) << "\",\"age\":" << c.age
+	  << ",\"ct_id\":" << c.ct_id << ",\"streams\":[";
+	for (size_t i = 0; i < c.streams.size(); i++) {
+		const Stream &s = c.streams[i];
+		o << (i ? "," : "") << "{\"dir\":\"" << side(s.dir)
+		  << "\",\"addr\":" << json_escape(s.addr)
+		  << ",\"rtp\":" << s.rtp << ",\"rtcp\":" << s.rtcp
+		  << ",\"priv_addr\":" << json_escape(s.priv_addr)
+		  << ",\"priv_rtp\":" << s.priv_rtp
+		  << ",\"priv_rtcp\":" << s.priv_rtcp << "}";
+	}
+	o << "]}";
+	return o.str();
+}
+
+std::string format_calls(const std::vector<Call> &calls, bool json)
+{
+	std::ostringstream o;
+	if (json) {
+		o << "[";
+		for (size_t i = 0; i < calls.size(); i++)
+			o << (i ? "," : "") << format_call_json(calls[i]);
+		o << "]\n";
+		return o.str();
+	}
+	for (const Call &c : calls) {
+		o << printable(c.id) << (c.id_len > c.id.size() ? "..." : "")
+		  << " " << call_state_name(c.state) << " age " << c.age
+		  << "s ct " << c.ct_id << "\n  from " << printable(c.from)
+		  << "\n  to " << printable(c.to) << "\n";
+		for (const Stream &s : c.streams)
+			o << "  media " << side(s.dir) << " "
+			  << endpoint(s.addr, s.rtp, c.l3) << "/" << s.rtcp
+			  << " -> " << endpoint(s.priv_addr, s.priv_rtp, c.l3)
+			  << "/" << s.priv_rtcp << "\n";
+	}
+	return o.str();
+}
+
+std::string format_calls_flushed(uint32_t n, bool json)
+{
+	return Output(json).num("calls", "calls", n).done();
+}
+
+} // namespace shp
