@@ -498,7 +498,7 @@ else:
       "Not measured here: contention and cache-line bouncing on real "
       "hardware with many cores.\n")
 
-w("Memory per call (the call table, docs/datapath.md \"Per-call storage\"): a call with one or two media streams takes two 64-byte kmalloc objects (its entry and its pairs; each further pair 24 bytes, in an array grown 2, 4, 8, ...), and a signalling flow with calls one 32-byte record; `kmod/calls.c` checks these sizes at build time. A trunk of 1000 such calls: about 128 KiB, besides the 2000 to 4000 expectations of conntrack's own.\n")
+w("Memory per call (the call table, docs/datapath.md \"Per-call storage\"): a call with one or two media streams takes a kmalloc-256 object (its entry: 97 bytes and its Call-ID, From and To, each cut at 128 bytes) and a kmalloc-128 one (its pairs, 64 bytes each, in an array grown 2, 4, 8, ...), and a signalling flow with calls one 32-byte record; `kmod/calls.c` checks these sizes at build time. A trunk of 1000 such calls: about 384 KiB, besides the 2000 to 4000 expectations of conntrack's own.\n")
 
 w("Not done here: the in-tree helper at 100 000 registrations and "
   "10 000 calls for comparison, real-hardware cycle counts.\n")

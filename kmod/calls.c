@@ -19,7 +19,9 @@
 #include <linux/hash.h>
 #include <linux/jiffies.h>
 #include <net/genetlink.h>
+#include <net/netfilter/nf_conntrack_acct.h>
 #include <net/netfilter/nf_conntrack_core.h>
+#include <net/netfilter/nf_conntrack_extend.h>
 #include <net/netfilter/nf_conntrack_zones.h>
 #include <linux/siphelper.h>
 
@@ -31,12 +33,18 @@
 #define SHP_CALL_SETUP_TIMEOUT		(180 * HZ)
 #define SHP_CALL_GC_PERIOD		(2 * HZ)
 
-/* One public media pair: RTP and RTCP towards dst, forwarded to @to. */
+/*
+ * One public media pair: RTP and RTCP towards dst, forwarded to @to. Once
+ * media came in, the source of each flow the pinholes made (its original
+ * tuple is then known: the table looks it up for its packets).
+ */
 struct shp_call_pair {
 	union nf_inet_addr dst;		/* public address (SDP's without NAT) */
 	union nf_inet_addr to;		/* NAT: the UA's SDP address */
+	union nf_inet_addr peer;	/* the media's source */
 	__be16 rtp, rtcp;		/* at dst */
 	__be16 to_rtp, to_rtcp;		/* at to (NAT), else rtp, rtcp */
+	__be16 peer_rtp, peer_rtcp;	/* 0 until that flow came */
 	u8 side;			/* bit 0 of the key: the SDP's sender */
 };
 
@@ -54,11 +62,15 @@ struct shp_call {
 	struct shp_call_pair *pair;	/* room for @room, grown on demand */
 	unsigned long start;		/* jiffies of the INVITE */
 	unsigned long last;		/* of the call's last message */
+	unsigned long answered;		/* of the 2xx */
+	unsigned long media_last;	/* when media_pkts last moved */
+	u32 media_pkts;			/* all its flows' packets, sampled */
 	u32 call;			/* Call-ID key, bit 0 clear */
 	u16 id_full;			/* the Call-ID's length, uncut */
 	u8 n, room;
 	u8 state;			/* enum siphelper_call_state */
 	u8 id_len, from_len, to_len;	/* of text[], each cut */
+	bool hold;			/* the last SDP held every stream */
 	char text[];			/* Call-ID, From URI, To URI */
 };
 
@@ -128,13 +140,80 @@ static size_t shp_call_size(const struct shp_call *c)
 	return nla_total_size(0) + nla_total_size(c->id_len) +
 	       nla_total_size(c->from_len) + nla_total_size(c->to_len) +
 	       4 * nla_total_size(sizeof(u32)) + nla_total_size(sizeof(u8)) +
-	       c->n * pair;
+	       nla_total_size(0) + c->n * pair;
+}
+
+/*
+ * The flow that the pinhole at @dport made from @sport, or NULL (not come
+ * yet, or gone). Its reference is the caller's.
+ */
+static struct nf_conn *shp_pair_ct(const struct nf_conn *master,
+				   const struct shp_call_pair *p, __be16 sport,
+				   __be16 dport)
+{
+	struct nf_conntrack_tuple_hash *h;
+	struct nf_conntrack_tuple t = {};
+	struct nf_conn *ct;
+
+	if (!sport)
+		return NULL;
+	t.src.l3num = nf_ct_l3num(master);
+	t.src.u3 = p->peer;
+	t.src.u.udp.port = sport;
+	t.dst.u3 = p->dst;
+	t.dst.u.udp.port = dport;
+	t.dst.protonum = IPPROTO_UDP;
+	t.dst.dir = IP_CT_DIR_ORIGINAL;
+	h = nf_conntrack_find_get(nf_ct_net(master), nf_ct_zone(master), &t);
+	if (!h)
+		return NULL;
+	ct = nf_ct_tuplehash_to_ctrack(h);
+	if (NF_CT_DIRECTION(h) == IP_CT_DIR_ORIGINAL && ct->master == master)
+		return ct;
+	nf_ct_put(ct);
+	return NULL;
+}
+
+/*
+ * Packets of the pair's RTP and RTCP flows, in (from the peer) and out;
+ * the flows' accounting extension was added when they came (expectfn).
+ * The put of a flow that went meanwhile may be its last: it frees it and
+ * drops its master reference, never the master's last (the master is in
+ * the table, so its destroy callback has not run), and takes no lock of
+ * ours.
+ */
+static void shp_pair_packets(const struct nf_conn *master,
+			     const struct shp_call_pair *p, u64 pkts[2])
+{
+	__be16 ports[2][2] = { { p->peer_rtp, p->rtp },
+			       { p->peer_rtcp, p->rtcp } };
+	struct nf_conn_acct *acct;
+	struct nf_conn *ct;
+	unsigned int i;
+
+	pkts[0] = 0;
+	pkts[1] = 0;
+	for (i = 0; i < 2; i++) {
+		ct = shp_pair_ct(master, p, ports[i][0], ports[i][1]);
+		if (!ct)
+			continue;
+		acct = nf_conn_acct_find(ct);
+		if (acct) {
+			pkts[0] += atomic64_read(
+				&acct->counter[IP_CT_DIR_ORIGINAL].packets);
+			pkts[1] += atomic64_read(
+				&acct->counter[IP_CT_DIR_REPLY].packets);
+		}
+		nf_ct_put(ct);
+	}
 }
 
 static int shp_call_put_pair(struct sk_buff *skb, const struct shp_call *c,
-			     const struct shp_call_pair *p, int alen)
+			     const struct shp_call_pair *p, int alen,
+			     bool packets)
 {
 	struct nlattr *nest = nla_nest_start(skb, SIPHELPER_A_CALL_STREAM);
+	u64 pkts[2];
 
 	if (!nest ||
 	    nla_put_u8(skb, SIPHELPER_A_STREAM_DIR,
@@ -148,6 +227,14 @@ static int shp_call_put_pair(struct sk_buff *skb, const struct shp_call *c,
 	    nla_put_u16(skb, SIPHELPER_A_STREAM_PRIV_RTCP_PORT,
 			ntohs(p->to_rtcp)))
 		return -EMSGSIZE;
+	if (packets && (p->peer_rtp || p->peer_rtcp)) {
+		shp_pair_packets(c->flow->ct, p, pkts);
+		if (nla_put_u32(skb, SIPHELPER_A_STREAM_PACKETS_IN,
+				min_t(u64, pkts[0], U32_MAX)) ||
+		    nla_put_u32(skb, SIPHELPER_A_STREAM_PACKETS_OUT,
+				min_t(u64, pkts[1], U32_MAX)))
+			return -EMSGSIZE;
+	}
 	nla_nest_end(skb, nest);
 	return 0;
 }
@@ -158,8 +245,10 @@ static u32 shp_call_ct_id(const struct nf_conn *ct)
 	return be32_to_cpu((__force __be32)nf_ct_get_id(ct));
 }
 
+/* @packets: with each stream's packets (get-calls: process context) */
 static int shp_call_put(struct sk_buff *skb, int type,
-			const struct shp_call *c, unsigned long now)
+			const struct shp_call *c, unsigned long now,
+			bool packets)
 {
 	const struct nf_conn *ct = c->flow->ct;
 	int alen = nf_ct_l3num(ct) == NFPROTO_IPV4 ? 4 : 16;
@@ -178,10 +267,11 @@ static int shp_call_put(struct sk_buff *skb, int type,
 	    nla_put_u32(skb, SIPHELPER_A_CALL_AGE, (now - c->start) / HZ) ||
 	    nla_put_u32(skb, SIPHELPER_A_CALL_CT_ID, shp_call_ct_id(ct)) ||
 	    nla_put_u8(skb, SIPHELPER_A_CALL_L3PROTO,
-		       alen == 4 ? AF_INET : AF_INET6))
+		       alen == 4 ? AF_INET : AF_INET6) ||
+	    (c->hold && nla_put_flag(skb, SIPHELPER_A_CALL_HOLD)))
 		return -EMSGSIZE;
 	for (i = 0; i < c->n; i++)
-		if (shp_call_put_pair(skb, c, &c->pair[i], alen))
+		if (shp_call_put_pair(skb, c, &c->pair[i], alen, packets))
 			return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;
@@ -206,7 +296,7 @@ static void shp_call_event(struct shp_net *sn, struct shp_call *c, u32 type,
 		return;
 	skb = shp_event_finish(sn, skb, &ec,
 			       shp_call_put(skb, SIPHELPER_A_EVENT_CALL, c,
-					    jiffies));
+					    jiffies, false));
 	if (skb)
 		__skb_queue_tail(q, skb);
 }
@@ -415,6 +505,11 @@ bool shp_call_track(struct shp_net *sn, const struct shp_config *cfg,
 	}
 	if (c->state != SIPHELPER_CALL_ENDING)
 		c->last = jiffies;
+	if (shp_media_offer_answer(msg)) {
+		/* new media: its inactivity counts from now */
+		c->hold = shp_media_held(msg);
+		c->media_last = jiffies;
+	}
 	switch (step) {
 	case SHP_CALL_STEP_PROGRESS:
 		if (c->state == SIPHELPER_CALL_TRYING)
@@ -423,6 +518,8 @@ bool shp_call_track(struct shp_net *sn, const struct shp_config *cfg,
 	case SHP_CALL_STEP_ANSWER:
 		if (c->state < SIPHELPER_CALL_CONFIRMED) {
 			c->state = SIPHELPER_CALL_CONFIRMED;
+			c->answered = jiffies;
+			c->media_last = c->answered;
 			shp_call_event(sn, c, SIPHELPER_EVENT_CALL_ANSWER, dir,
 				       NULL, q);
 		}
@@ -505,6 +602,55 @@ bool shp_call_record(struct shp_net *sn, struct nf_conn *ct, u32 key,
 	return ok;
 }
 
+/*
+ * A media flow came through a pinhole of @master (shp_expectfn(), before
+ * the flow is confirmed): its pair learns the flow's source, so that the
+ * table can find the flow for its packets, and the flow gets conntrack's
+ * accounting extension, which counts them (whatever the nf_conntrack_acct
+ * sysctl says). Walks the master's calls: once per media flow, bounded by
+ * its calls (a trunk's, at most sip-max-calls).
+ */
+void shp_calls_media_up(struct nf_conn *ct,
+			const struct nf_conntrack_expect *exp)
+{
+	const struct nf_conntrack_tuple *t =
+		&ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+	struct nf_conn *master = exp->master;
+	struct shp_net *sn = shp_pernet(nf_ct_net(master));
+	struct shp_call_flow *f;
+	struct shp_call_pair *p;
+	struct shp_call *c;
+	unsigned int i;
+
+	if (!READ_ONCE(sn->calls.count))
+		return;
+	if (!nf_conn_acct_find(ct))
+		nf_ct_ext_add(ct, NF_CT_EXT_ACCT, GFP_ATOMIC);
+	spin_lock_bh(&sn->calls.lock);
+	f = shp_call_flow_find(sn, master);
+	if (!f)
+		goto out;
+	hlist_for_each_entry(c, &f->calls, sibling) {
+		for (i = 0; i < c->n; i++) {
+			p = &c->pair[i];
+			if (!nf_inet_addr_cmp(&p->dst, &t->dst.u3))
+				continue;
+			if (p->rtp == t->dst.u.udp.port) {
+				p->peer = t->src.u3;
+				p->peer_rtp = t->src.u.udp.port;
+				goto out;
+			}
+			if (p->rtcp == t->dst.u.udp.port) {
+				p->peer = t->src.u3;
+				p->peer_rtcp = t->src.u.udp.port;
+				goto out;
+			}
+		}
+	}
+out:
+	spin_unlock_bh(&sn->calls.lock);
+}
+
 /* Drop the pairs of @key's call that @keep rejects. */
 static unsigned int shp_call_drop(struct shp_net *sn, struct nf_conn *ct,
 				  u32 key,
@@ -581,7 +727,7 @@ int shp_calls_dump(struct shp_net *sn, struct sk_buff *skb,
 			h = hdr(skb, arg);
 			if (!h)
 				goto full;
-			if (shp_call_put(skb, SIPHELPER_A_CALL, c, now)) {
+			if (shp_call_put(skb, SIPHELPER_A_CALL, c, now, true)) {
 				genlmsg_cancel(skb, h);
 				goto full;
 			}
@@ -625,36 +771,99 @@ unsigned int shp_calls_flush(struct shp_net *sn, const char *id,
 	return e.calls;
 }
 
+/* All packets of @c's media flows (saturated): whether media moved. */
+static u32 shp_call_media_packets(const struct shp_call *c)
+{
+	u64 sum = 0, pkts[2];
+	unsigned int i;
+
+	for (i = 0; i < c->n; i++) {
+		if (!c->pair[i].peer_rtp && !c->pair[i].peer_rtcp)
+			continue;
+		shp_pair_packets(c->flow->ct, &c->pair[i], pkts);
+		sum += pkts[0] + pkts[1];
+	}
+	return min_t(u64, sum, U32_MAX);
+}
+
 /*
- * Calls whose end the router did not see: an ending call whose answer did
- * not come, a call that was never answered and went quiet.
+ * Why @c ends now, or NULL. Calls whose end the router did not see: an
+ * ending call whose answer did not come ("" : no event, it had one), a
+ * call that was never answered and went quiet; and the call timers of an
+ * answered one: no media for sip-media-timeout (unless on hold; a call
+ * with no pinholes has no media to time), longer than
+ * sip-max-call-duration.
+ */
+static const char *shp_call_expired(struct shp_call *c, unsigned long now,
+				    u32 media_timeout, u32 max_duration)
+{
+	u32 pkts;
+
+	switch (c->state) {
+	case SIPHELPER_CALL_ENDING:
+		return time_after(now, c->last + SHP_CALL_ENDING_TIMEOUT) ?
+		       "" : NULL;
+	case SIPHELPER_CALL_CONFIRMED:
+		break;
+	default:
+		return time_after(now, c->last + SHP_CALL_SETUP_TIMEOUT) ?
+		       "timeout" : NULL;
+	}
+	if (max_duration &&
+	    time_after(now, c->answered + (unsigned long)max_duration * HZ))
+		return "max-duration";
+	if (!media_timeout || c->hold || !c->n)
+		return NULL;
+	pkts = shp_call_media_packets(c);
+	if (pkts != c->media_pkts) {
+		c->media_pkts = pkts;
+		c->media_last = now;
+		return NULL;
+	}
+	return time_after(now, c->media_last +
+			  (unsigned long)media_timeout * HZ) ?
+	       "media-timeout" : NULL;
+}
+
+/*
+ * The worker: every SHP_CALL_GC_PERIOD while the table has calls, in
+ * process context, one bucket at a time under the lock.
  */
 static void shp_calls_gc(struct work_struct *work)
 {
 	struct shp_net *sn = container_of(to_delayed_work(work),
 					  struct shp_net, calls.gc);
-	unsigned long now = jiffies;
+	u32 media_timeout = 0, max_duration = 0;
+	const struct shp_config *cfg;
 	struct shp_call_ended e;
 	struct hlist_node *tmp;
+	const char *why;
 	struct shp_call *c;
 	unsigned int i;
 
+	rcu_read_lock();
+	cfg = rcu_dereference(sn->cfg);
+	if (cfg) {
+		media_timeout = cfg->media_timeout;
+		max_duration = cfg->max_call_duration;
+	}
+	rcu_read_unlock();
 	shp_call_ended_init(sn, &e);
-	spin_lock_bh(&sn->calls.lock);
-	for (i = 0; i < ARRAY_SIZE(sn->calls.head); i++)
+	for (i = 0; i < ARRAY_SIZE(sn->calls.head); i++) {
+		if (hlist_empty(&sn->calls.head[i]))
+			continue;
+		spin_lock_bh(&sn->calls.lock);
 		hlist_for_each_entry_safe(c, tmp, &sn->calls.head[i], node) {
-			if (c->state == SIPHELPER_CALL_ENDING) {
-				if (time_after(now, c->last +
-					       SHP_CALL_ENDING_TIMEOUT))
-					shp_call_free(sn, c);
-				continue;
-			}
-			if (c->state == SIPHELPER_CALL_CONFIRMED ||
-			    !time_after(now, c->last + SHP_CALL_SETUP_TIMEOUT))
-				continue;
-			shp_call_end(sn, c, IP_CT_DIR_ORIGINAL, "timeout",
-				     true, &e);
+			why = shp_call_expired(c, jiffies, media_timeout,
+					       max_duration);
+			if (why)
+				shp_call_end(sn, c, IP_CT_DIR_ORIGINAL,
+					     *why ? why : NULL, true, &e);
 		}
+		spin_unlock_bh(&sn->calls.lock);
+		cond_resched();
+	}
+	spin_lock_bh(&sn->calls.lock);
 	if (sn->calls.count)
 		shp_call_gc_arm(sn);
 	spin_unlock_bh(&sn->calls.lock);
@@ -666,8 +875,8 @@ void shp_calls_init(struct shp_net *sn, struct net *net)
 	unsigned int i;
 
 	/* what docs/datapath.md gives per call (text aside) */
-	BUILD_BUG_ON(offsetof(struct shp_call, text) > 80);
-	BUILD_BUG_ON(sizeof(struct shp_call_pair) != 44);
+	BUILD_BUG_ON(offsetof(struct shp_call, text) > 104);
+	BUILD_BUG_ON(sizeof(struct shp_call_pair) != 64);
 	BUILD_BUG_ON(sizeof(struct shp_call_flow) > 32);
 
 	spin_lock_init(&sn->calls.lock);

@@ -302,6 +302,7 @@ int shp_config_params_init(void)
 	cfg->tcp_hold_total = SIPHELPER_DEFAULT_TCP_HOLD_TOTAL;
 	cfg->unreplied_timeout = SIPHELPER_DEFAULT_SIP_UNREPLIED_TIMEOUT;
 	cfg->max_calls = SIPHELPER_DEFAULT_SIP_MAX_CALLS;
+	cfg->media_timeout = SIPHELPER_DEFAULT_SIP_MEDIA_TIMEOUT;
 	cfg->direct_media = direct_media;
 	cfg->malformed_policy = drop_malformed ? SHP_MALFORMED_DROP :
 						 SHP_MALFORMED_ACCEPT;

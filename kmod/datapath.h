@@ -116,6 +116,9 @@ unsigned int shp_call_unexpect_pair(struct nf_conn *ct, u8 side,
 				    const union nf_inet_addr *dst, u16 rtp,
 				    u16 rtcp);
 void shp_calls_destroy(struct nf_conn *ct);
+/* shp_expectfn(): a media flow @ct came through a pinhole of the table */
+void shp_calls_media_up(struct nf_conn *ct,
+			const struct nf_conntrack_expect *exp);
 
 /* helper.c */
 extern bool shp_helpers_going;	/* unloading: help() creates nothing */

@@ -86,6 +86,11 @@ void shp_expectfn(struct nf_conn *ct, struct nf_conntrack_expect *exp)
 {
 	struct nf_nat_range2 range = {};
 
+	if (exp->class == SHP_EXPECT_MEDIA)
+		shp_calls_media_up(ct, exp);
+	/* without NAT a media pinhole only lets the flow in */
+	if (!(exp->master->status & IPS_NAT_MASK))
+		return;
 	if (WARN_ON_ONCE(ct->status & IPS_NAT_DONE_MASK))
 		return;
 	range.flags = NF_NAT_RANGE_MAP_IPS | NF_NAT_RANGE_PROTO_SPECIFIED;

@@ -17,10 +17,8 @@
 /*
  * An expectation for UDP to dst:port (from src, or from anywhere when src
  * is NULL). With NAT it is destination-NATed to to:to_port by
- * shp_expectfn(); without NAT (to NULL) the media flow is only let in,
- * and to_port, the RTP port of its pair, is kept in saved_proto (unused
- * without expectfn): an a=rtcp port need not be RTP + 1, so the pair is
- * found by it (shp_media_is_pair()).
+ * shp_expectfn(); without NAT (to NULL) the media flow is only let in.
+ * Either way shp_expectfn() tells the call table the flow came.
  */
 static struct nf_conntrack_expect *
 shp_media_alloc(struct nf_conn *ct, const union nf_inet_addr *src,
@@ -38,10 +36,10 @@ shp_media_alloc(struct nf_conn *ct, const union nf_inet_addr *src,
 			  IPPROTO_UDP, NULL, &p);
 	exp->dir = dir;
 	exp->saved_proto.udp.port = htons(to_port);
-	if (to) {
+	if (to)
 		exp->saved_addr = *to;
-		exp->expectfn = shp_expectfn;
-	}
+	/* NAT with @to; either way the call table learns the flow */
+	exp->expectfn = shp_expectfn;
 	return exp;
 }
 

@@ -57,6 +57,7 @@ static struct netlink_range_validation shp_timeout_range = {
 	.max = SIPHELPER_MAX_SIP_TIMEOUT,
 };
 
+/* 0..24 h: sip-unreplied-timeout and the call timers */
 static struct netlink_range_validation shp_unreplied_range = {
 	.max = SIPHELPER_MAX_SIP_TIMEOUT,
 };
@@ -97,6 +98,10 @@ static const struct nla_policy shp_policy[SIPHELPER_A_MAX + 1] = {
 		NLA_POLICY_FULL_RANGE(NLA_U32, &shp_unreplied_range),
 	[SIPHELPER_A_SIP_MAX_CALLS] =
 		NLA_POLICY_FULL_RANGE(NLA_U32, &shp_max_calls_range),
+	[SIPHELPER_A_SIP_MEDIA_TIMEOUT] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &shp_unreplied_range),
+	[SIPHELPER_A_SIP_MAX_CALL_DURATION] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &shp_unreplied_range),
 	[SIPHELPER_A_CALL] = { .type = NLA_REJECT },
 	[SIPHELPER_A_FLUSH_CALL_ID] =
 		NLA_POLICY_RANGE(NLA_BINARY, 1, SIPHELPER_CALL_TEXT_MAX),
@@ -161,7 +166,11 @@ static int shp_put_config(struct sk_buff *skb, const struct shp_config *cfg)
 	    nla_put_u32(skb, SIPHELPER_A_TCP_HOLD_TOTAL, cfg->tcp_hold_total) ||
 	    nla_put_u32(skb, SIPHELPER_A_SIP_UNREPLIED_TIMEOUT,
 			cfg->unreplied_timeout) ||
-	    nla_put_u32(skb, SIPHELPER_A_SIP_MAX_CALLS, cfg->max_calls))
+	    nla_put_u32(skb, SIPHELPER_A_SIP_MAX_CALLS, cfg->max_calls) ||
+	    nla_put_u32(skb, SIPHELPER_A_SIP_MEDIA_TIMEOUT,
+			cfg->media_timeout) ||
+	    nla_put_u32(skb, SIPHELPER_A_SIP_MAX_CALL_DURATION,
+			cfg->max_call_duration))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -352,6 +361,12 @@ static int shp_nl_set_config(struct sk_buff *in, struct genl_info *info)
 			nla_get_u32(tb[SIPHELPER_A_SIP_UNREPLIED_TIMEOUT]);
 	if (tb[SIPHELPER_A_SIP_MAX_CALLS])
 		cfg->max_calls = nla_get_u32(tb[SIPHELPER_A_SIP_MAX_CALLS]);
+	if (tb[SIPHELPER_A_SIP_MEDIA_TIMEOUT])
+		cfg->media_timeout =
+			nla_get_u32(tb[SIPHELPER_A_SIP_MEDIA_TIMEOUT]);
+	if (tb[SIPHELPER_A_SIP_MAX_CALL_DURATION])
+		cfg->max_call_duration =
+			nla_get_u32(tb[SIPHELPER_A_SIP_MAX_CALL_DURATION]);
 
 	err = shp_config_validate(cfg, &why);
 	if (err) {

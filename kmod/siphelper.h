@@ -63,6 +63,8 @@ struct shp_config {
 	u32 tcp_hold_total;		/* bytes for all of the netns */
 	u32 unreplied_timeout;		/* seconds, 0: never stale */
 	u32 max_calls;			/* in the call table (calls.c) */
+	u32 media_timeout;		/* seconds, 0: never (calls.c) */
+	u32 max_call_duration;		/* seconds, 0: no limit */
 	struct rcu_head rcu;
 };
 

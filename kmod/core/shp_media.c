@@ -52,6 +52,20 @@ enum shp_call_step shp_call_step(const struct shp_sip_msg *msg)
 				   SHP_CALL_STEP_REJECT;
 }
 
+bool shp_media_held(const struct shp_sip_msg *msg)
+{
+	unsigned int i;
+
+	if (!(msg->flags & SHP_F_SDP) || !msg->sdp.n_media)
+		return false;
+	/* RFC 3264 8.4: every stream sendonly, recvonly, inactive or off */
+	for (i = 0; i < msg->sdp.n_media; i++)
+		if (msg->sdp.media[i].port &&
+		    msg->sdp.media[i].dir == SHP_SDP_SENDRECV)
+			return false;
+	return true;
+}
+
 u16 shp_media_rtcp_port(const struct shp_sdp_media *m)
 {
 	return m->rtcp_port ? m->rtcp_port : (u16)(m->port + 1);

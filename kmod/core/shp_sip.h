@@ -396,6 +396,8 @@ enum shp_call_step {
 	SHP_CALL_STEP_BYE_DONE,	/* a final response to a BYE */
 };
 enum shp_call_step shp_call_step(const struct shp_sip_msg *msg);
+/* does @msg's SDP put every stream on hold (no sendrecv stream left)? */
+bool shp_media_held(const struct shp_sip_msg *msg);
 /* the stream's RTCP port: a=rtcp, else RTP + 1 (0 past 65535) */
 u16 shp_media_rtcp_port(const struct shp_sdp_media *m);
 /* a usable stream whose media goes to @sender itself */

@@ -25,7 +25,9 @@ DEFAULT_CONFIG = {
     "tcp_hold_max": uapi.SIPHELPER_DEFAULT_TCP_HOLD,
     "tcp_hold_total": uapi.SIPHELPER_DEFAULT_TCP_HOLD_TOTAL,
     "sip_unreplied_timeout": uapi.SIPHELPER_DEFAULT_SIP_UNREPLIED_TIMEOUT,
-    "sip_max_calls": uapi.SIPHELPER_DEFAULT_SIP_MAX_CALLS}
+    "sip_max_calls": uapi.SIPHELPER_DEFAULT_SIP_MAX_CALLS,
+    "sip_media_timeout": uapi.SIPHELPER_DEFAULT_SIP_MEDIA_TIMEOUT,
+    "sip_max_call_duration": 0}
 
 
 class Ctl:

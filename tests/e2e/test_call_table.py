@@ -9,6 +9,7 @@ import json
 import re
 import select
 import threading
+import time
 
 import pytest
 
@@ -169,3 +170,73 @@ def test_call_events(alg, pair, ctl):
     assert events[1]["call"]["state"] == "confirmed"
     assert events[2]["reason"] == "bye"
     assert events[2]["call"]["streams"] == []
+
+
+def held(body):
+    return body.replace(b"a=sendrecv", b"a=inactive")
+
+
+def test_media_keeps_the_call_and_is_counted(alg, pair, socks, ctl):
+    """sip-media-timeout 3 s: RTP both ways for twice that long keeps the
+    call, and `calls` counts its packets each way; once media stops, the
+    call ends within the timeout and one worker period (2 s), with its
+    last pinhole."""
+    ctl.ok("set", "sip-media-timeout", "3", netns=t.ROUTER)
+    out, back = pair
+    out(invite("med1", 10006))
+    back(answer(200, "med1"))
+    phone_rtp = socks(t.PHONE, t.PHONE_IP, 10006)
+    peer_rtp = socks(t.SERVER, t.SERVER_IP, 40000)
+    for i in range(6):
+        peer_rtp.sendto(b"in %d" % i, (t.PUBLIC_IP, 10006))
+        assert phone_rtp.recvfrom(100)[0] == b"in %d" % i
+        phone_rtp.sendto(b"out %d" % i, (t.SERVER_IP, 40000))
+        assert peer_rtp.recvfrom(100)[0] == b"out %d" % i
+        time.sleep(1)
+    [c] = calls(ctl)
+    assert c["state"] == "confirmed" and not c["hold"]
+    s = c["streams"][0]
+    assert (s["packets_in"], s["packets_out"]) == (6, 6), s
+    assert expected_ports() == {10007}      # RTP's was taken by its flow
+    assert t.until(lambda: calls(ctl) == [], 3 + 2 + 5)
+    assert expected_ports() == set()
+
+
+def test_hold_is_not_inactivity(alg, pair, ctl):
+    """A call put on hold (a=inactive both ways) sends no media and keeps
+    its call and pinholes past sip-media-timeout; taken off hold without
+    media, it ends."""
+    ctl.ok("set", "sip-media-timeout", "2", netns=t.ROUTER)
+    out, back = pair
+    out(invite("hold1", 10006))
+    back(answer(200, "hold1"))
+    out(request("INVITE", "hold1", 2, held(sdp(t.PHONE_IP, [
+        ("audio", 10006, "RTP/AVP 0")]))))
+    back(response(200, "hold1", "2 INVITE", body=held(sdp(t.SERVER_IP, [
+        ("audio", 40000, "RTP/AVP 0")]))))
+    [c] = calls(ctl)
+    assert c["hold"]
+    time.sleep(2 + 2 + 2)
+    assert [c["call_id"] for c in calls(ctl)] == ["hold1"]
+    assert expected_ports() == {10006, 10007}
+    out(invite("hold1", 10006, cseq=3))
+    back(answer(200, "hold1", "3 INVITE"))
+    assert not calls(ctl)[0]["hold"]
+    assert t.until(lambda: calls(ctl) == [], 2 + 2 + 5)
+
+
+def test_max_call_duration(alg, pair, ctl):
+    """sip-max-call-duration 2 s: the answered call ends with its
+    pinholes; one still ringing is not timed by it."""
+    ctl.ok("set", "sip-max-call-duration", "2", "sip-media-timeout", "0",
+           netns=t.ROUTER)
+    out, back = pair
+    out(invite("dur1", 10006))
+    back(answer(200, "dur1"))
+    out(invite("dur2", 10010))
+    back(response(180, "dur2"))
+    assert t.until(lambda: [c["call_id"] for c in calls(ctl)] == ["dur2"],
+                   2 + 2 + 5)
+    assert expected_ports() == {10010, 10011}
+    [c] = calls(ctl)
+    assert c["state"] == "early"

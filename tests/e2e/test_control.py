@@ -45,7 +45,8 @@ def test_set_show_round_trip(siphelper, ctl):
            "10m", "sip-direct-media", "no", "auto-assign", "no",
            "malformed", "drop", "pinholes-only", "yes", "tcp-hold-max",
            "1k", "tcp-hold-total", "60000", "sip-unreplied-timeout", "0",
-           "sip-max-calls", "10")
+           "sip-max-calls", "10", "sip-media-timeout", "30s",
+           "sip-max-call-duration", "4h")
     c = ctl.config()
     assert c == {"ports": [
         {"lo": 5060, "hi": 5060, "protocols": ["udp", "tcp"]},
@@ -54,7 +55,8 @@ def test_set_show_round_trip(siphelper, ctl):
         "sip_timeout": 600, "sip_direct_media": False,
         "auto_assign": False, "malformed": "drop", "pinholes_only": True,
         "tcp_hold_max": 1024, "tcp_hold_total": 60000,
-        "sip_unreplied_timeout": 0, "sip_max_calls": 10}
+        "sip_unreplied_timeout": 0, "sip_max_calls": 10,
+        "sip_media_timeout": 30, "sip_max_call_duration": 14400}
     assert c.keys() == DEFAULT.keys()   # every key is set above
     # a subset changes only itself
     ctl.ok("set", "sip-timeout", "90s")
@@ -122,7 +124,9 @@ def test_capability_dropped_refused(siphelper, ctl):
     ("tcp-hold-total", "1025m"), ("tcp-hold-total", "4g"),
     ("sip-unreplied-timeout", "25h"), ("sip-unreplied-timeout", "-1"),
     ("sip-max-calls", "0"), ("sip-max-calls", "1048577"),
-    ("sip-max-calls", "1k"), ("ports",), (),
+    ("sip-max-calls", "1k"), ("sip-media-timeout", "25h"),
+    ("sip-media-timeout", "-1"), ("sip-max-call-duration", "2d"),
+    ("ports",), (),
 ])
 def test_invalid_refused(siphelper, ctl, args):
     r = ctl.run("set", *args)
@@ -189,6 +193,12 @@ from ctl import (Genl, attr, nest, u8, u16, u32, port, A_PORTS,  # noqa: E402
     ("sip-unreplied-timeout 86401",
      u32(uapi.SIPHELPER_A_SIP_UNREPLIED_TIMEOUT, 86401), ""),
     ("sip-max-calls 0", u32(uapi.SIPHELPER_A_SIP_MAX_CALLS, 0), ""),
+    ("sip-media-timeout 86401",
+     u32(uapi.SIPHELPER_A_SIP_MEDIA_TIMEOUT, 86401), ""),
+    ("sip-max-call-duration 86401",
+     u32(uapi.SIPHELPER_A_SIP_MAX_CALL_DURATION, 86401), ""),
+    ("flush-call-id too long",
+     attr(uapi.SIPHELPER_A_FLUSH_CALL_ID, b"c" * 129), ""),
     ("unknown attribute", u32(99, 1), ""),
     ("reply-only attribute", attr(A_STATS, b""), ""),
     ("version attribute", u32(A_VERSION, 1), ""),

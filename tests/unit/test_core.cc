@@ -278,6 +278,29 @@ TEST(MediaPolicy, OfferAnswerAndCallEnd)
 	EXPECT_EQ(shp_call_step(&m), SHP_CALL_STEP_NONE);
 }
 
+// A call is on hold when no stream of the last SDP sends and receives.
+TEST(MediaPolicy, Hold)
+{
+	shp_sip_msg m;
+	memset(&m, 0, sizeof(m));
+	EXPECT_FALSE(shp_media_held(&m));	// no SDP
+	m.flags = SHP_F_SDP;
+	EXPECT_FALSE(shp_media_held(&m));	// no stream
+	m.sdp.n_media = 2;
+	m.sdp.media[0].port = 10006;
+	m.sdp.media[0].dir = SHP_SDP_SENDONLY;
+	m.sdp.media[1].port = 10010;
+	m.sdp.media[1].dir = SHP_SDP_SENDRECV;
+	EXPECT_FALSE(shp_media_held(&m));	// video still flows
+	m.sdp.media[1].dir = SHP_SDP_INACTIVE;
+	EXPECT_TRUE(shp_media_held(&m));
+	m.sdp.media[1].dir = SHP_SDP_SENDRECV;
+	m.sdp.media[1].port = 0;		// a stream turned off
+	EXPECT_TRUE(shp_media_held(&m));
+	m.sdp.media[0].dir = SHP_SDP_RECVONLY;
+	EXPECT_TRUE(shp_media_held(&m));
+}
+
 TEST(MediaPolicy, PublicPortsTheDatapathMayChoose)
 {
 	EXPECT_TRUE(shp_media_port_possible(10006, 10006));

@@ -32,6 +32,12 @@ Stream parse_stream(std::span<const uint8_t> b)
 		case SIPHELPER_A_STREAM_PRIV_RTCP_PORT:
 			s.priv_rtcp = get<uint16_t>(a);
 			break;
+		case SIPHELPER_A_STREAM_PACKETS_IN:
+			s.packets_in = get<uint32_t>(a);
+			break;
+		case SIPHELPER_A_STREAM_PACKETS_OUT:
+			s.packets_out = get<uint32_t>(a);
+			break;
 		default:
 			break;  // newer kernel: ignore
 		}
@@ -74,6 +80,7 @@ Call parse_call(std::span<const uint8_t> nest)
 		case SIPHELPER_A_CALL_AGE: c.age = get<uint32_t>(a); break;
 		case SIPHELPER_A_CALL_CT_ID: c.ct_id = get<uint32_t>(a); break;
 		case SIPHELPER_A_CALL_L3PROTO: c.l3 = get<uint8_t>(a); break;
+		case SIPHELPER_A_CALL_HOLD: c.hold = true; break;
 		case SIPHELPER_A_CALL_STREAM:
 			c.streams.push_back(parse_stream(a.data));
 			break;
@@ -110,7 +117,8 @@ std::string format_call_json(const Call &c)
 	o << ",\"from\":" << json_escape(c.from)
 	  << ",\"to\":" << json_escape(c.to) << ",\"state\":\""
 	  << call_state_name(c.state) << "\",\"age\":" << c.age
-	  << ",\"ct_id\":" << c.ct_id << ",\"streams\":[";
+	  << ",\"ct_id\":" << c.ct_id << ",\"hold\":"
+	  << (c.hold ? "true" : "false") << ",\"streams\":[";
 	for (size_t i = 0; i < c.streams.size(); i++) {
 		const Stream &s = c.streams[i];
 		o << (i ? "," : "") << "{\"dir\":\"" << side(s.dir)
@@ -118,7 +126,11 @@ std::string format_call_json(const Call &c)
 		  << ",\"rtp\":" << s.rtp << ",\"rtcp\":" << s.rtcp
 		  << ",\"priv_addr\":" << json_escape(s.priv_addr)
 		  << ",\"priv_rtp\":" << s.priv_rtp
-		  << ",\"priv_rtcp\":" << s.priv_rtcp << "}";
+		  << ",\"priv_rtcp\":" << s.priv_rtcp;
+		if (s.packets_in)
+			o << ",\"packets_in\":" << *s.packets_in
+			  << ",\"packets_out\":" << s.packets_out.value_or(0);
+		o << "}";
 	}
 	o << "]}";
 	return o.str();
@@ -137,13 +149,21 @@ std::string format_calls(const std::vector<Call> &calls, bool json)
 	for (const Call &c : calls) {
 		o << printable(c.id) << (c.id_len > c.id.size() ? "..." : "")
 		  << " " << call_state_name(c.state) << " age " << c.age
-		  << "s ct " << c.ct_id << "\n  from " << printable(c.from)
+		  << "s ct " << c.ct_id << (c.hold ? " hold" : "")
+		  << "\n  from " << printable(c.from)
 		  << "\n  to " << printable(c.to) << "\n";
 		for (const Stream &s : c.streams)
 			o << "  media " << side(s.dir) << " "
 			  << endpoint(s.addr, s.rtp, c.l3) << "/" << s.rtcp
 			  << " -> " << endpoint(s.priv_addr, s.priv_rtp, c.l3)
-			  << "/" << s.priv_rtcp << "\n";
+			  << "/" << s.priv_rtcp
+			  << (s.packets_in ? " packets in " +
+					     std::to_string(*s.packets_in) +
+					     " out " +
+					     std::to_string(
+						     s.packets_out.value_or(0)) :
+					     "")
+			  << "\n";
 	}
 	return o.str();
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -17,6 +18,9 @@ struct Stream {
 	uint16_t rtp = 0, rtcp = 0;
 	std::string priv_addr;    // where it is forwarded
 	uint16_t priv_rtp = 0, priv_rtcp = 0;
+	// RTP+RTCP packets in (towards the SDP's sender) and out, once
+	// media came
+	std::optional<uint32_t> packets_in, packets_out;
 	bool operator==(const Stream &) const = default;
 };
 
@@ -28,6 +32,7 @@ struct Call {
 	uint32_t age = 0;         // seconds
 	uint32_t ct_id = 0;
 	uint8_t l3 = 0;           // AF_INET, AF_INET6
+	bool hold = false;        // every stream held: no media timeout
 	std::vector<Stream> streams;
 	bool operator==(const Call &) const = default;
 };

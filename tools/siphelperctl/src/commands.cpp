@@ -111,8 +111,14 @@ constexpr std::array kSetKeys = {
 	       "a UDP flow never answered for it is remade (0: never)",
 	       "30 1m 0"},
 	SetKey{"sip-max-calls", "", "N",
-	       "calls with media pinholes per namespace (1..1048576)",
+	       "calls in the call table per namespace (1..1048576)",
 	       "4096 65536"},
+	SetKey{"sip-media-timeout", "", "DURATION",
+	       "an answered call without media for it ends (0: never)",
+	       "120 2m 0"},
+	SetKey{"sip-max-call-duration", "", "DURATION",
+	       "an answered call lasting it ends (0: no limit)",
+	       "0 4h 24h"},
 };
 
 // calls flush's CALL-ID: one word, as long as the kernel keeps it.
@@ -425,6 +431,10 @@ ConfigPatch parse_set_args(const std::vector<std::string> &args)
 		else if (key->name == "sip-max-calls")
 			p.max_calls = parse_count(key->name, v, 1,
 						  SIPHELPER_MAX_SIP_MAX_CALLS);
+		else if (key->name == "sip-media-timeout")
+			p.media_timeout = parse_duration(v, key->name, 0);
+		else if (key->name == "sip-max-call-duration")
+			p.max_call_duration = parse_duration(v, key->name, 0);
 		else
 			p.malformed = parse_malformed(v);
 	}

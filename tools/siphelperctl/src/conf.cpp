@@ -96,6 +96,8 @@ ConfigPatch parse_conf(std::string_view text, const std::string &name)
 		take(all.tcp_hold_total, p.tcp_hold_total);
 		take(all.unreplied_timeout, p.unreplied_timeout);
 		take(all.max_calls, p.max_calls);
+		take(all.media_timeout, p.media_timeout);
+		take(all.max_call_duration, p.max_call_duration);
 	}
 	if (all.empty())
 		throw UsageError(name + ": no settings: write KEY VALUE lines "

@@ -289,6 +289,12 @@ std::string format_config(const Config &c, bool json)
 		     std::to_string(c.unreplied_timeout),
 		     format_duration(c.unreplied_timeout))
 		.num("sip_max_calls", "sip-max-calls", c.max_calls)
+		.raw("sip_media_timeout", "sip-media-timeout",
+		     std::to_string(c.media_timeout),
+		     format_duration(c.media_timeout))
+		.raw("sip_max_call_duration", "sip-max-call-duration",
+		     std::to_string(c.max_call_duration),
+		     format_duration(c.max_call_duration))
 		.done();
 }
 

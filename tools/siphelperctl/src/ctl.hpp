@@ -52,6 +52,8 @@ struct Config {
 	uint32_t tcp_hold_total = SIPHELPER_DEFAULT_TCP_HOLD_TOTAL;
 	uint32_t unreplied_timeout = SIPHELPER_DEFAULT_SIP_UNREPLIED_TIMEOUT;
 	uint32_t max_calls = SIPHELPER_DEFAULT_SIP_MAX_CALLS;
+	uint32_t media_timeout = SIPHELPER_DEFAULT_SIP_MEDIA_TIMEOUT;
+	uint32_t max_call_duration = 0;
 };
 
 // The subset of a Config that `set` changes.
@@ -66,11 +68,14 @@ struct ConfigPatch {
 	std::optional<uint32_t> tcp_hold_total;
 	std::optional<uint32_t> unreplied_timeout;
 	std::optional<uint32_t> max_calls;
+	std::optional<uint32_t> media_timeout;
+	std::optional<uint32_t> max_call_duration;
 	bool empty() const
 	{
 		return !ports && !sip_timeout && !direct_media && !auto_assign &&
 		       !malformed && !pinholes_only && !tcp_hold_max &&
-		       !tcp_hold_total && !unreplied_timeout && !max_calls;
+		       !tcp_hold_total && !unreplied_timeout && !max_calls &&
+		       !media_timeout && !max_call_duration;
 	}
 };
 

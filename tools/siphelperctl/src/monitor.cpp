@@ -83,6 +83,12 @@ Config parse_config(const std::vector<Attr> &top)
 		case SIPHELPER_A_SIP_MAX_CALLS:
 			c.max_calls = get<uint32_t>(a);
 			break;
+		case SIPHELPER_A_SIP_MEDIA_TIMEOUT:
+			c.media_timeout = get<uint32_t>(a);
+			break;
+		case SIPHELPER_A_SIP_MAX_CALL_DURATION:
+			c.max_call_duration = get<uint32_t>(a);
+			break;
 		default:
 			break;
 		}
@@ -376,7 +382,10 @@ std::string format_event(const Event &e, bool json)
 		  << " tcp-hold-total " << format_size(c.tcp_hold_total)
 		  << " sip-unreplied-timeout "
 		  << format_duration(c.unreplied_timeout)
-		  << " sip-max-calls " << c.max_calls;
+		  << " sip-max-calls " << c.max_calls
+		  << " sip-media-timeout " << format_duration(c.media_timeout)
+		  << " sip-max-call-duration "
+		  << format_duration(c.max_call_duration);
 	}
 	if (e.type == SIPHELPER_EVENT_STALE)
 		o << ": " << printable(e.reason)

@@ -153,6 +153,12 @@ Config Client::get_config()
 		if (tb[SIPHELPER_A_SIP_MAX_CALLS])
 			c.max_calls = mnl_attr_get_u32(
 				tb[SIPHELPER_A_SIP_MAX_CALLS]);
+		if (tb[SIPHELPER_A_SIP_MEDIA_TIMEOUT])
+			c.media_timeout = mnl_attr_get_u32(
+				tb[SIPHELPER_A_SIP_MEDIA_TIMEOUT]);
+		if (tb[SIPHELPER_A_SIP_MAX_CALL_DURATION])
+			c.max_call_duration = mnl_attr_get_u32(
+				tb[SIPHELPER_A_SIP_MAX_CALL_DURATION]);
 		got = true;
 	});
 	if (!got)
@@ -200,6 +206,12 @@ void Client::set_config(const ConfigPatch &p)
 				 *p.unreplied_timeout);
 	if (p.max_calls)
 		mnl_attr_put_u32(nlh, SIPHELPER_A_SIP_MAX_CALLS, *p.max_calls);
+	if (p.media_timeout)
+		mnl_attr_put_u32(nlh, SIPHELPER_A_SIP_MEDIA_TIMEOUT,
+				 *p.media_timeout);
+	if (p.max_call_duration)
+		mnl_attr_put_u32(nlh, SIPHELPER_A_SIP_MAX_CALL_DURATION,
+				 *p.max_call_duration);
 	sock_.request(nlh, [](const nlmsghdr *) {});
 }
 

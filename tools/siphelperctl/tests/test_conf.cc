@@ -64,7 +64,8 @@ TEST(Conf, ErrorsCarryTheLineNumber)
 		  "test.conf:2: unknown key 'port': keys are ports, "
 		  "sip-timeout, sip-direct-media, auto-assign, malformed, "
 		  "pinholes-only, tcp-hold-max, tcp-hold-total, "
-		  "sip-unreplied-timeout or sip-max-calls");
+		  "sip-unreplied-timeout, sip-max-calls, sip-media-timeout "
+		  "or sip-max-call-duration");
 	EXPECT_EQ(conf_error("sip-timeout 10m ports\n"),
 		  "test.conf:1: 'ports' needs a value");
 	EXPECT_EQ(conf_error("ports 5060,,5061\n"),

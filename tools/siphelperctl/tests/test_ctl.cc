@@ -227,7 +227,8 @@ TEST(Format, Json)
 		  "\"auto_assign\":true,\"malformed\":\"drop\","
 		  "\"pinholes_only\":false,\"tcp_hold_max\":32768,"
 		  "\"tcp_hold_total\":4194304,\"sip_unreplied_timeout\":30,"
-		  "\"sip_max_calls\":4096}\n");
+		  "\"sip_max_calls\":4096,\"sip_media_timeout\":120,"
+		  "\"sip_max_call_duration\":0}\n");
 	EXPECT_EQ(format_stats({{"seen", 3}, {"parsed", 2}}, true),
 		  "{\"seen\":3,\"parsed\":2}\n");
 	EXPECT_EQ(format_stats({}, true), "{}\n");

@@ -241,7 +241,8 @@ TEST(Monitor, ConfigChanged)
 		  "config-changed: ports 5060 sip-timeout 1m sip-direct-media "
 		  "yes auto-assign no malformed drop pinholes-only yes "
 		  "tcp-hold-max 0 tcp-hold-total 1m sip-unreplied-timeout "
-		  "0s sip-max-calls 4096\n");
+		  "0s sip-max-calls 4096 sip-media-timeout 2m "
+		  "sip-max-call-duration 0s\n");
 	EXPECT_EQ(format_event(e, true).rfind(
 			  "{\"event\":\"config-changed\",\"config\":{\"ports\":",
 			  0),
@@ -390,7 +391,8 @@ TEST(Calls, ListTextAndJson)
 		  "[{\"call_id\":\"c1@192.168.0.31\","
 		  "\"from\":\"sip:011@192.168.0.31\","
 		  "\"to\":\"sip:*43@example.com\",\"state\":\"confirmed\","
-		  "\"age\":7,\"ct_id\":1234,\"streams\":[{\"dir\":\"out\","
+		  "\"age\":7,\"ct_id\":1234,\"hold\":false,"
+		  "\"streams\":[{\"dir\":\"out\","
 		  "\"addr\":\"212.19.6.166\",\"rtp\":10008,\"rtcp\":10009,"
 		  "\"priv_addr\":\"192.168.0.31\",\"priv_rtp\":10006,"
 		  "\"priv_rtcp\":10007}]}]\n");
