@@ -71,6 +71,10 @@ struct shp_call {
 	u8 state;			/* enum siphelper_call_state */
 	u8 id_len, from_len, to_len;	/* of text[], each cut */
 	bool hold;			/* the last SDP held every stream */
+	u8 src_dir;			/* 1 + the direction of the source
+					 * counted for sip-source-call-limit,
+					 * 0: none
+					 */
 	char text[];			/* Call-ID, From URI, To URI */
 };
 
@@ -118,6 +122,10 @@ static void shp_call_free(struct shp_net *sn, struct shp_call *c)
 	struct shp_call_flow *f = c->flow;
 
 	lockdep_assert_held(&sn->calls.lock);
+	if (c->src_dir)
+		shp_source_calls(sn, nf_ct_l3num(f->ct),
+				 &f->ct->tuplehash[c->src_dir - 1].tuple.src.u3,
+				 -1);
 	hlist_del(&c->node);
 	hlist_del(&c->sibling);
 	WRITE_ONCE(sn->calls.count, sn->calls.count - 1);
@@ -430,7 +438,7 @@ static struct shp_call *shp_call_new(struct shp_net *sn,
 				     const struct shp_config *cfg,
 				     struct nf_conn *ct, u32 call,
 				     const struct shp_sip_msg *msg,
-				     const char *buf)
+				     const char *buf, enum ip_conntrack_dir dir)
 {
 	u8 id = min_t(u16, msg->call_id.len, SIPHELPER_CALL_TEXT_MAX);
 	u8 from = min_t(u16, msg->from.uri.len, SIPHELPER_CALL_TEXT_MAX);
@@ -467,6 +475,11 @@ static struct shp_call *shp_call_new(struct shp_net *sn,
 	memcpy(c->text, buf + msg->call_id.off, id);
 	memcpy(c->text + id, buf + msg->from.uri.off, from);
 	memcpy(c->text + id + from, buf + msg->to.uri.off, to);
+	/* the INVITE's sender, for its limit (policy.c) */
+	if (cfg->source_call_limit && msg->type == SHP_MSG_REQUEST &&
+	    shp_source_calls(sn, nf_ct_l3num(ct),
+			     &ct->tuplehash[dir].tuple.src.u3, 1))
+		c->src_dir = 1 + dir;
 	hlist_add_head(&c->node, &sn->calls.head[shp_call_bucket(ct, call)]);
 	hlist_add_head(&c->sibling, &f->calls);
 	WRITE_ONCE(sn->calls.count, sn->calls.count + 1);
@@ -496,7 +509,7 @@ bool shp_call_track(struct shp_net *sn, const struct shp_config *cfg,
 		if (step != SHP_CALL_STEP_INVITE &&
 		    !shp_media_offer_answer(msg))
 			goto out;
-		c = shp_call_new(sn, cfg, fl->ct, call, msg, buf);
+		c = shp_call_new(sn, cfg, fl->ct, call, msg, buf, dir);
 		if (!c) {
 			shp_stat_inc(sn, SHP_STAT(CALLS_REFUSED));
 			goto out;
@@ -649,6 +662,16 @@ void shp_calls_media_up(struct nf_conn *ct,
 	}
 out:
 	spin_unlock_bh(&sn->calls.lock);
+}
+
+bool shp_call_exists(struct shp_net *sn, const struct nf_conn *ct, u32 call)
+{
+	bool found;
+
+	spin_lock_bh(&sn->calls.lock);
+	found = shp_call_find(sn, ct, call);
+	spin_unlock_bh(&sn->calls.lock);
+	return found;
 }
 
 /* Drop the pairs of @key's call that @keep rejects. */
@@ -876,6 +899,7 @@ void shp_calls_init(struct shp_net *sn, struct net *net)
 
 	/* what docs/datapath.md gives per call (text aside) */
 	BUILD_BUG_ON(offsetof(struct shp_call, text) > 104);
+	/* the lock order: calls, then sources (shp_call_free()) */
 	BUILD_BUG_ON(sizeof(struct shp_call_pair) != 64);
 	BUILD_BUG_ON(sizeof(struct shp_call_flow) > 32);
 

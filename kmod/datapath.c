@@ -102,6 +102,27 @@ static void shp_flow_init(struct shp_flow *fl, struct nf_conn *ct,
 	map->pub_port = ntohs(pub->dst.u.all);
 }
 
+/*
+ * The call policy for one UDP message: the SHP_STAT() of why it is
+ * dropped, or 0. Only a new call's INVITE looks the call table up.
+ */
+static unsigned int shp_policy_refuses(struct shp_net *sn,
+				       const struct shp_config *cfg,
+				       struct nf_conn *ct,
+				       enum ip_conntrack_dir dir,
+				       const struct shp_sip_msg *msg,
+				       const char *buf)
+{
+	bool new_call = false;
+
+	if (msg->type == SHP_MSG_REQUEST && msg->method == SHP_M_INVITE &&
+	    msg->call_id.len)
+		new_call = !shp_call_exists(sn, ct,
+					    shp_call_key(buf + msg->call_id.off,
+							 msg->call_id.len));
+	return shp_policy_check(sn, cfg, ct, dir, msg, new_call);
+}
+
 static bool shp_register_final(const struct shp_sip_msg *msg)
 {
 	return msg->type == SHP_MSG_RESPONSE &&
@@ -430,6 +451,17 @@ static int shp_help_with_scratch(struct sk_buff *skb, unsigned int protoff,
 			break;
 		}
 		shp_stat_inc(sn, SHP_STAT(PARSED));
+		if (!tcp && shp_policy_wanted(cfg)) {
+			unsigned int why = shp_policy_refuses(sn, cfg, ct, dir,
+							      &s->msg, s->in);
+
+			if (why) {
+				shp_stat_inc(sn, why);
+				shp_stat_inc(sn, SHP_STAT(DROPPED));
+				ret = NF_DROP;
+				goto out;
+			}
+		}
 		res = shp_message(sn, cfg, s, &fl, dir, off, r, &opos,
 				  shp_out_cap(dataoff, total, off + r),
 				  events ? &evq : NULL);

@@ -173,6 +173,22 @@ void shp_event_malformed(struct shp_net *sn, const struct shp_flow *fl,
 			 unsigned int len, int err, unsigned int err_off,
 			 bool dropped);
 
+/*
+ * policy.c: the call policy (UDP requests). Returns the SHP_STAT() of the
+ * reason @msg is refused, 0 if it passes; @new_call: an INVITE that no
+ * call of the table has yet.
+ */
+bool shp_policy_wanted(const struct shp_config *cfg);
+unsigned int shp_policy_check(struct shp_net *sn, const struct shp_config *cfg,
+			      const struct nf_conn *ct,
+			      enum ip_conntrack_dir dir,
+			      const struct shp_sip_msg *msg, bool new_call);
+/* the calls of a source address, for its limit (calls.c): false if no room */
+bool shp_source_calls(struct shp_net *sn, u8 l3num,
+		      const union nf_inet_addr *addr, int n);
+/* calls.c: is there a call of @ct with key @call? */
+bool shp_call_exists(struct shp_net *sn, const struct nf_conn *ct, u32 call);
+
 /* stale.c: a flow that no longer fits the router, removed (NF_DROP) */
 bool shp_stale(struct shp_net *sn, const struct shp_config *cfg,
 	       const struct sk_buff *skb, struct nf_conn *ct,

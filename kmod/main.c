@@ -21,6 +21,7 @@ static int __net_init shp_net_init(struct net *net)
 	shp_events_init(&sn->events);
 	shp_streams_init(sn);
 	shp_calls_init(sn, net);
+	shp_sources_init(sn);
 	err = shp_stats_init(sn);
 	if (err)
 		return err;
@@ -37,6 +38,7 @@ static void __net_exit shp_net_exit(struct net *net)
 	shp_config_exit(sn);
 	shp_streams_exit(sn);
 	shp_calls_exit(sn);
+	shp_sources_exit(sn);
 	shp_stats_exit(sn);
 }
 

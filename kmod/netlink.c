@@ -67,6 +67,14 @@ static struct netlink_range_validation shp_max_calls_range = {
 	.max = SIPHELPER_MAX_SIP_MAX_CALLS,
 };
 
+static struct netlink_range_validation shp_call_limit_range = {
+	.max = SIPHELPER_MAX_SIP_MAX_CALLS,
+};
+
+static struct netlink_range_validation shp_source_rate_range = {
+	.max = SIPHELPER_MAX_SIP_SOURCE_RATE,
+};
+
 static struct netlink_range_validation shp_hold_range = {
 	.max = SIPHELPER_MAX_TCP_HOLD,
 };
@@ -102,6 +110,14 @@ static const struct nla_policy shp_policy[SIPHELPER_A_MAX + 1] = {
 		NLA_POLICY_FULL_RANGE(NLA_U32, &shp_unreplied_range),
 	[SIPHELPER_A_SIP_MAX_CALL_DURATION] =
 		NLA_POLICY_FULL_RANGE(NLA_U32, &shp_unreplied_range),
+	[SIPHELPER_A_SIP_CALL_LIMIT] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &shp_call_limit_range),
+	[SIPHELPER_A_SIP_SOURCE_CALL_LIMIT] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &shp_call_limit_range),
+	[SIPHELPER_A_SIP_SOURCE_RATE] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &shp_source_rate_range),
+	[SIPHELPER_A_SIP_UNKNOWN_METHODS] =
+		NLA_POLICY_MAX(NLA_U8, SIPHELPER_MALFORMED_DROP),
 	[SIPHELPER_A_CALL] = { .type = NLA_REJECT },
 	[SIPHELPER_A_FLUSH_CALL_ID] =
 		NLA_POLICY_RANGE(NLA_BINARY, 1, SIPHELPER_CALL_TEXT_MAX),
@@ -170,7 +186,13 @@ static int shp_put_config(struct sk_buff *skb, const struct shp_config *cfg)
 	    nla_put_u32(skb, SIPHELPER_A_SIP_MEDIA_TIMEOUT,
 			cfg->media_timeout) ||
 	    nla_put_u32(skb, SIPHELPER_A_SIP_MAX_CALL_DURATION,
-			cfg->max_call_duration))
+			cfg->max_call_duration) ||
+	    nla_put_u32(skb, SIPHELPER_A_SIP_CALL_LIMIT, cfg->call_limit) ||
+	    nla_put_u32(skb, SIPHELPER_A_SIP_SOURCE_CALL_LIMIT,
+			cfg->source_call_limit) ||
+	    nla_put_u32(skb, SIPHELPER_A_SIP_SOURCE_RATE, cfg->source_rate) ||
+	    nla_put_u8(skb, SIPHELPER_A_SIP_UNKNOWN_METHODS,
+		       cfg->unknown_methods))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -367,6 +389,16 @@ static int shp_nl_set_config(struct sk_buff *in, struct genl_info *info)
 	if (tb[SIPHELPER_A_SIP_MAX_CALL_DURATION])
 		cfg->max_call_duration =
 			nla_get_u32(tb[SIPHELPER_A_SIP_MAX_CALL_DURATION]);
+	if (tb[SIPHELPER_A_SIP_CALL_LIMIT])
+		cfg->call_limit = nla_get_u32(tb[SIPHELPER_A_SIP_CALL_LIMIT]);
+	if (tb[SIPHELPER_A_SIP_SOURCE_CALL_LIMIT])
+		cfg->source_call_limit =
+			nla_get_u32(tb[SIPHELPER_A_SIP_SOURCE_CALL_LIMIT]);
+	if (tb[SIPHELPER_A_SIP_SOURCE_RATE])
+		cfg->source_rate = nla_get_u32(tb[SIPHELPER_A_SIP_SOURCE_RATE]);
+	if (tb[SIPHELPER_A_SIP_UNKNOWN_METHODS])
+		cfg->unknown_methods =
+			nla_get_u8(tb[SIPHELPER_A_SIP_UNKNOWN_METHODS]);
 
 	err = shp_config_validate(cfg, &why);
 	if (err) {

@@ -65,6 +65,11 @@ struct shp_config {
 	u32 max_calls;			/* in the call table (calls.c) */
 	u32 media_timeout;		/* seconds, 0: never (calls.c) */
 	u32 max_call_duration;		/* seconds, 0: no limit */
+	/* policy.c, each 0: off */
+	u32 call_limit;			/* calls per netns */
+	u32 source_call_limit;		/* calls per source address */
+	u32 source_rate;		/* new INVITEs, REGISTERs a second */
+	u8 unknown_methods;		/* SHP_MALFORMED_DROP: dropped */
 	struct rcu_head rcu;
 };
 
@@ -123,6 +128,15 @@ struct shp_calls {
 	bool dead;			/* the netns goes: no new call */
 };
 
+/* policy.c: per-source state of the call policy */
+#define SHP_SOURCE_HASH_BITS	8
+
+struct shp_sources {
+	spinlock_t lock;
+	struct hlist_head head[1 << SHP_SOURCE_HASH_BITS];
+	unsigned int count;
+};
+
 struct shp_net {
 	struct shp_config __rcu *cfg;
 	struct shp_stats_pcpu __percpu *stats;
@@ -131,6 +145,7 @@ struct shp_net {
 	struct shp_events events;
 	struct shp_streams streams;
 	struct shp_calls calls;
+	struct shp_sources sources;
 	/* under config.c's mutex */
 	bool assign_live;		/* config.c's hooks pernet init done */
 	bool assign_hooked;		/* auto-assign hooks registered */
@@ -223,6 +238,9 @@ void shp_streams_exit(struct shp_net *sn);
 /* calls.c: the call table (see datapath.h) */
 void shp_calls_init(struct shp_net *sn, struct net *net);
 void shp_calls_exit(struct shp_net *sn);
+/* policy.c */
+void shp_sources_init(struct shp_net *sn);
+void shp_sources_exit(struct shp_net *sn);
 /* for netlink.c: get-calls (@pos: the dump's position), flush-calls */
 struct sk_buff;
 int shp_calls_dump(struct shp_net *sn, struct sk_buff *skb,

@@ -27,7 +27,9 @@ DEFAULT_CONFIG = {
     "sip_unreplied_timeout": uapi.SIPHELPER_DEFAULT_SIP_UNREPLIED_TIMEOUT,
     "sip_max_calls": uapi.SIPHELPER_DEFAULT_SIP_MAX_CALLS,
     "sip_media_timeout": uapi.SIPHELPER_DEFAULT_SIP_MEDIA_TIMEOUT,
-    "sip_max_call_duration": 0}
+    "sip_max_call_duration": 0, "sip_call_limit": 0,
+    "sip_source_call_limit": 0, "sip_source_rate": 0,
+    "sip_unknown_methods": "accept"}
 
 
 class Ctl:

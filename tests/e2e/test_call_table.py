@@ -76,7 +76,8 @@ def test_states_streams_and_flush_by_call_id(alg, pair, ctl):
     assert c["call_id"] == "tbl1" and c["state"] == "trying"
     assert (c["from"], c["to"]) == (uri(FROM), uri(TO))
     assert c["ct_id"] == sip_ct_id()
-    assert c["streams"] == [{
+    assert [{k: v for k, v in s.items() if not k.startswith("packets")}
+            for s in c["streams"]] == [{
         "dir": "out", "addr": t.PUBLIC_IP, "rtp": 10006, "rtcp": 10007,
         "priv_addr": t.PHONE_IP, "priv_rtp": 10006, "priv_rtcp": 10007}]
     back(response(180, "tbl1"))

@@ -46,7 +46,9 @@ def test_set_show_round_trip(siphelper, ctl):
            "malformed", "drop", "pinholes-only", "yes", "tcp-hold-max",
            "1k", "tcp-hold-total", "60000", "sip-unreplied-timeout", "0",
            "sip-max-calls", "10", "sip-media-timeout", "30s",
-           "sip-max-call-duration", "4h")
+           "sip-max-call-duration", "4h", "sip-call-limit", "100",
+           "sip-source-call-limit", "2", "sip-source-rate", "5",
+           "sip-unknown-methods", "drop")
     c = ctl.config()
     assert c == {"ports": [
         {"lo": 5060, "hi": 5060, "protocols": ["udp", "tcp"]},
@@ -56,7 +58,9 @@ def test_set_show_round_trip(siphelper, ctl):
         "auto_assign": False, "malformed": "drop", "pinholes_only": True,
         "tcp_hold_max": 1024, "tcp_hold_total": 60000,
         "sip_unreplied_timeout": 0, "sip_max_calls": 10,
-        "sip_media_timeout": 30, "sip_max_call_duration": 14400}
+        "sip_media_timeout": 30, "sip_max_call_duration": 14400,
+        "sip_call_limit": 100, "sip_source_call_limit": 2,
+        "sip_source_rate": 5, "sip_unknown_methods": "drop"}
     assert c.keys() == DEFAULT.keys()   # every key is set above
     # a subset changes only itself
     ctl.ok("set", "sip-timeout", "90s")
@@ -126,6 +130,8 @@ def test_capability_dropped_refused(siphelper, ctl):
     ("sip-max-calls", "0"), ("sip-max-calls", "1048577"),
     ("sip-max-calls", "1k"), ("sip-media-timeout", "25h"),
     ("sip-media-timeout", "-1"), ("sip-max-call-duration", "2d"),
+    ("sip-call-limit", "1048577"), ("sip-source-call-limit", "x"),
+    ("sip-source-rate", "1000001"), ("sip-unknown-methods", "reject"),
     ("ports",), (),
 ])
 def test_invalid_refused(siphelper, ctl, args):
@@ -197,6 +203,10 @@ from ctl import (Genl, attr, nest, u8, u16, u32, port, A_PORTS,  # noqa: E402
      u32(uapi.SIPHELPER_A_SIP_MEDIA_TIMEOUT, 86401), ""),
     ("sip-max-call-duration 86401",
      u32(uapi.SIPHELPER_A_SIP_MAX_CALL_DURATION, 86401), ""),
+    ("sip-source-rate 1000001",
+     u32(uapi.SIPHELPER_A_SIP_SOURCE_RATE, 1000001), ""),
+    ("sip-unknown-methods 2",
+     u8(uapi.SIPHELPER_A_SIP_UNKNOWN_METHODS, 2), ""),
     ("flush-call-id too long",
      attr(uapi.SIPHELPER_A_FLUSH_CALL_ID, b"c" * 129), ""),
     ("unknown attribute", u32(99, 1), ""),

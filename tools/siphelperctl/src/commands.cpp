@@ -119,6 +119,18 @@ constexpr std::array kSetKeys = {
 	SetKey{"sip-max-call-duration", "", "DURATION",
 	       "an answered call lasting it ends (0: no limit)",
 	       "0 4h 24h"},
+	SetKey{"sip-call-limit", "", "N",
+	       "calls per namespace; new INVITEs beyond dropped (0: off)",
+	       "0 100 1000"},
+	SetKey{"sip-source-call-limit", "", "N",
+	       "calls per source address; beyond dropped (0: off)",
+	       "0 2 10"},
+	SetKey{"sip-source-rate", "", "N",
+	       "new INVITEs+REGISTERs a second per source (0: off)",
+	       "0 5 20"},
+	SetKey{"sip-unknown-methods", "", "accept|drop",
+	       "requests with a method siphelper does not know",
+	       "accept drop"},
 };
 
 // calls flush's CALL-ID: one word, as long as the kernel keeps it.
@@ -435,6 +447,17 @@ ConfigPatch parse_set_args(const std::vector<std::string> &args)
 			p.media_timeout = parse_duration(v, key->name, 0);
 		else if (key->name == "sip-max-call-duration")
 			p.max_call_duration = parse_duration(v, key->name, 0);
+		else if (key->name == "sip-call-limit")
+			p.call_limit = parse_count(key->name, v, 0,
+						   SIPHELPER_MAX_SIP_MAX_CALLS);
+		else if (key->name == "sip-source-call-limit")
+			p.source_call_limit = parse_count(
+				key->name, v, 0, SIPHELPER_MAX_SIP_MAX_CALLS);
+		else if (key->name == "sip-source-rate")
+			p.source_rate = parse_count(
+				key->name, v, 0, SIPHELPER_MAX_SIP_SOURCE_RATE);
+		else if (key->name == "sip-unknown-methods")
+			p.unknown_methods = parse_malformed(v, key->name);
 		else
 			p.malformed = parse_malformed(v);
 	}

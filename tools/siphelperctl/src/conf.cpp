@@ -98,6 +98,10 @@ ConfigPatch parse_conf(std::string_view text, const std::string &name)
 		take(all.max_calls, p.max_calls);
 		take(all.media_timeout, p.media_timeout);
 		take(all.max_call_duration, p.max_call_duration);
+		take(all.call_limit, p.call_limit);
+		take(all.source_call_limit, p.source_call_limit);
+		take(all.source_rate, p.source_rate);
+		take(all.unknown_methods, p.unknown_methods);
 	}
 	if (all.empty())
 		throw UsageError(name + ": no settings: write KEY VALUE lines "

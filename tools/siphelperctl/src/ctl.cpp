@@ -216,13 +216,13 @@ bool parse_yes_no(std::string_view key, std::string_view s)
 			 ": use yes or no");
 }
 
-Malformed parse_malformed(std::string_view s)
+Malformed parse_malformed(std::string_view s, std::string_view key)
 {
 	if (s == "accept")
 		return Malformed::kAccept;
 	if (s == "drop")
 		return Malformed::kDrop;
-	throw UsageError("invalid malformed value " + q(s) +
+	throw UsageError("invalid " + std::string(key) + " value " + q(s) +
 			 ": use accept or drop");
 }
 
@@ -295,6 +295,12 @@ std::string format_config(const Config &c, bool json)
 		.raw("sip_max_call_duration", "sip-max-call-duration",
 		     std::to_string(c.max_call_duration),
 		     format_duration(c.max_call_duration))
+		.num("sip_call_limit", "sip-call-limit", c.call_limit)
+		.num("sip_source_call_limit", "sip-source-call-limit",
+		     c.source_call_limit)
+		.num("sip_source_rate", "sip-source-rate", c.source_rate)
+		.str("sip_unknown_methods", "sip-unknown-methods",
+		     malformed_name(c.unknown_methods))
 		.done();
 }
 

@@ -54,6 +54,10 @@ struct Config {
 	uint32_t max_calls = SIPHELPER_DEFAULT_SIP_MAX_CALLS;
 	uint32_t media_timeout = SIPHELPER_DEFAULT_SIP_MEDIA_TIMEOUT;
 	uint32_t max_call_duration = 0;
+	uint32_t call_limit = 0;
+	uint32_t source_call_limit = 0;
+	uint32_t source_rate = 0;
+	Malformed unknown_methods = Malformed::kAccept;
 };
 
 // The subset of a Config that `set` changes.
@@ -70,12 +74,17 @@ struct ConfigPatch {
 	std::optional<uint32_t> max_calls;
 	std::optional<uint32_t> media_timeout;
 	std::optional<uint32_t> max_call_duration;
+	std::optional<uint32_t> call_limit;
+	std::optional<uint32_t> source_call_limit;
+	std::optional<uint32_t> source_rate;
+	std::optional<Malformed> unknown_methods;
 	bool empty() const
 	{
 		return !ports && !sip_timeout && !direct_media && !auto_assign &&
 		       !malformed && !pinholes_only && !tcp_hold_max &&
 		       !tcp_hold_total && !unreplied_timeout && !max_calls &&
-		       !media_timeout && !max_call_duration;
+		       !media_timeout && !max_call_duration && !call_limit &&
+		       !source_call_limit && !source_rate && !unknown_methods;
 	}
 };
 
@@ -104,7 +113,9 @@ std::string format_size(uint32_t bytes);	// "32k", "4m", "1000"
 // a count: decimal, min..max
 uint32_t parse_count(std::string_view key, std::string_view s, uint32_t min,
 		     uint32_t max);
-Malformed parse_malformed(std::string_view s);
+// accept|drop, for KEY
+Malformed parse_malformed(std::string_view s,
+			  std::string_view key = "malformed");
 ConfigPatch parse_set_args(const std::vector<std::string> &args);
 
 enum class Cmd { kNone, kShow, kSet, kStats, kStatsReset, kFlush, kMonitor,

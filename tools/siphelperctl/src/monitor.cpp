@@ -89,6 +89,19 @@ Config parse_config(const std::vector<Attr> &top)
 		case SIPHELPER_A_SIP_MAX_CALL_DURATION:
 			c.max_call_duration = get<uint32_t>(a);
 			break;
+		case SIPHELPER_A_SIP_CALL_LIMIT:
+			c.call_limit = get<uint32_t>(a);
+			break;
+		case SIPHELPER_A_SIP_SOURCE_CALL_LIMIT:
+			c.source_call_limit = get<uint32_t>(a);
+			break;
+		case SIPHELPER_A_SIP_SOURCE_RATE:
+			c.source_rate = get<uint32_t>(a);
+			break;
+		case SIPHELPER_A_SIP_UNKNOWN_METHODS:
+			c.unknown_methods = static_cast<Malformed>(
+				get<uint8_t>(a));
+			break;
 		default:
 			break;
 		}
@@ -385,7 +398,13 @@ std::string format_event(const Event &e, bool json)
 		  << " sip-max-calls " << c.max_calls
 		  << " sip-media-timeout " << format_duration(c.media_timeout)
 		  << " sip-max-call-duration "
-		  << format_duration(c.max_call_duration);
+		  << format_duration(c.max_call_duration)
+		  << " sip-call-limit " << c.call_limit
+		  << " sip-source-call-limit " << c.source_call_limit
+		  << " sip-source-rate " << c.source_rate
+		  << " sip-unknown-methods "
+		  << (c.unknown_methods == Malformed::kDrop ? "drop" :
+							      "accept");
 	}
 	if (e.type == SIPHELPER_EVENT_STALE)
 		o << ": " << printable(e.reason)

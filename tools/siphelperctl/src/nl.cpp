@@ -159,6 +159,19 @@ Config Client::get_config()
 		if (tb[SIPHELPER_A_SIP_MAX_CALL_DURATION])
 			c.max_call_duration = mnl_attr_get_u32(
 				tb[SIPHELPER_A_SIP_MAX_CALL_DURATION]);
+		if (tb[SIPHELPER_A_SIP_CALL_LIMIT])
+			c.call_limit = mnl_attr_get_u32(
+				tb[SIPHELPER_A_SIP_CALL_LIMIT]);
+		if (tb[SIPHELPER_A_SIP_SOURCE_CALL_LIMIT])
+			c.source_call_limit = mnl_attr_get_u32(
+				tb[SIPHELPER_A_SIP_SOURCE_CALL_LIMIT]);
+		if (tb[SIPHELPER_A_SIP_SOURCE_RATE])
+			c.source_rate = mnl_attr_get_u32(
+				tb[SIPHELPER_A_SIP_SOURCE_RATE]);
+		if (tb[SIPHELPER_A_SIP_UNKNOWN_METHODS])
+			c.unknown_methods = static_cast<Malformed>(
+				mnl_attr_get_u8(
+					tb[SIPHELPER_A_SIP_UNKNOWN_METHODS]));
 		got = true;
 	});
 	if (!got)
@@ -212,6 +225,17 @@ void Client::set_config(const ConfigPatch &p)
 	if (p.max_call_duration)
 		mnl_attr_put_u32(nlh, SIPHELPER_A_SIP_MAX_CALL_DURATION,
 				 *p.max_call_duration);
+	if (p.call_limit)
+		mnl_attr_put_u32(nlh, SIPHELPER_A_SIP_CALL_LIMIT, *p.call_limit);
+	if (p.source_call_limit)
+		mnl_attr_put_u32(nlh, SIPHELPER_A_SIP_SOURCE_CALL_LIMIT,
+				 *p.source_call_limit);
+	if (p.source_rate)
+		mnl_attr_put_u32(nlh, SIPHELPER_A_SIP_SOURCE_RATE,
+				 *p.source_rate);
+	if (p.unknown_methods)
+		mnl_attr_put_u8(nlh, SIPHELPER_A_SIP_UNKNOWN_METHODS,
+				static_cast<uint8_t>(*p.unknown_methods));
 	sock_.request(nlh, [](const nlmsghdr *) {});
 }
 

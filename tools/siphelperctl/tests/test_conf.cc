@@ -64,8 +64,10 @@ TEST(Conf, ErrorsCarryTheLineNumber)
 		  "test.conf:2: unknown key 'port': keys are ports, "
 		  "sip-timeout, sip-direct-media, auto-assign, malformed, "
 		  "pinholes-only, tcp-hold-max, tcp-hold-total, "
-		  "sip-unreplied-timeout, sip-max-calls, sip-media-timeout "
-		  "or sip-max-call-duration");
+		  "sip-unreplied-timeout, sip-max-calls, sip-media-timeout, "
+		  "sip-max-call-duration, sip-call-limit, "
+		  "sip-source-call-limit, sip-source-rate or "
+		  "sip-unknown-methods");
 	EXPECT_EQ(conf_error("sip-timeout 10m ports\n"),
 		  "test.conf:1: 'ports' needs a value");
 	EXPECT_EQ(conf_error("ports 5060,,5061\n"),

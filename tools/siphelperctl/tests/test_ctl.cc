@@ -228,7 +228,9 @@ TEST(Format, Json)
 		  "\"pinholes_only\":false,\"tcp_hold_max\":32768,"
 		  "\"tcp_hold_total\":4194304,\"sip_unreplied_timeout\":30,"
 		  "\"sip_max_calls\":4096,\"sip_media_timeout\":120,"
-		  "\"sip_max_call_duration\":0}\n");
+		  "\"sip_max_call_duration\":0,\"sip_call_limit\":0,"
+		  "\"sip_source_call_limit\":0,\"sip_source_rate\":0,"
+		  "\"sip_unknown_methods\":\"accept\"}\n");
 	EXPECT_EQ(format_stats({{"seen", 3}, {"parsed", 2}}, true),
 		  "{\"seen\":3,\"parsed\":2}\n");
 	EXPECT_EQ(format_stats({}, true), "{}\n");

@@ -242,7 +242,9 @@ TEST(Monitor, ConfigChanged)
 		  "yes auto-assign no malformed drop pinholes-only yes "
 		  "tcp-hold-max 0 tcp-hold-total 1m sip-unreplied-timeout "
 		  "0s sip-max-calls 4096 sip-media-timeout 2m "
-		  "sip-max-call-duration 0s\n");
+		  "sip-max-call-duration 0s sip-call-limit 0 "
+		  "sip-source-call-limit 0 sip-source-rate 0 "
+		  "sip-unknown-methods accept\n");
 	EXPECT_EQ(format_event(e, true).rfind(
 			  "{\"event\":\"config-changed\",\"config\":{\"ports\":",
 			  0),
