@@ -1,14 +1,15 @@
 #!/bin/bash
-# bench/kernel/run.sh OUTDIR [KERNEL]: the kernel benchmarks in three VM boots:
-# two under TCG with -icount (guest time = guest instructions, whatever else
-# the host runs): datapath.sh and scale.sh on 1 CPU; then locks.sh on 2
-# CPUs in the stock 6.12 kernel (LOCK_KERNEL), lock acquisitions counted
-# by ftrace.
+# bench/kernel/run.sh OUTDIR [KERNEL]: the kernel benchmarks in four VM boots:
+# three under TCG with -icount (guest time = guest instructions, whatever
+# else the host runs): datapath.sh, scale.sh and trunk.sh on 1 CPU; then
+# locks.sh on 2 CPUs in the stock 6.12 kernel (LOCK_KERNEL), lock
+# acquisitions counted by ftrace.
 # Needs the module for KERNEL (default 6.1) and build/user/bench/sipflood.
-# Writes OUTDIR/datapath.tsv, OUTDIR/scale.tsv and OUTDIR/locks/ and
-# prints the first two.
+# Writes OUTDIR/datapath.tsv, OUTDIR/scale.tsv, OUTDIR/trunk.tsv and
+# OUTDIR/locks/ and prints the first three.
 # Environment: PHONES ROUNDS REPS (datapath.sh), REGS CALLS (scale.sh),
-# LOCK_PHONES LOCK_ROUNDS (locks.sh), LOCK_KERNEL, LOCKDEP.
+# TRUNK_SIZES TRUNK_PROBE (trunk.sh), LOCK_PHONES LOCK_ROUNDS (locks.sh),
+# LOCK_KERNEL, LOCKDEP.
 # To iterate on the datapath only: run its tests/vm/run line below by
 # hand, e.g. with PARTS=plain (datapath.sh).
 set -euo pipefail
@@ -31,6 +32,9 @@ tests/vm/run -i 0 -c 1 -t 3000 -o "$out/vm-datapath" "$kernel" -- \
 tests/vm/run -i 0 -c 1 -m 3072 -t 3000 -o "$out/vm-scale" "$kernel" -- \
 	"$env bench/kernel/scale.sh /vm/scale.tsv" \
 	>"$out/scale.log" 2>&1 || { tail -n 30 "$out/scale.log"; exit 1; }
+tests/vm/run -i 0 -c 1 -m 3072 -t 3000 -o "$out/vm-trunk" "$kernel" -- \
+	"$env TRUNK_SIZES='${TRUNK_SIZES:-1 100 1000}' bench/kernel/trunk.sh /vm/trunk.tsv" \
+	>"$out/trunk.log" 2>&1 || { tail -n 30 "$out/trunk.log"; exit 1; }
 # Two CPUs: every lock acquisition counted by ftrace (locks.sh) in the
 # stock 6.12 kernel (plain TCG: SMP guests do not boot with -icount here;
 # nothing is timed).
@@ -53,8 +57,10 @@ if [ "${LOCKDEP:-0}" = 1 ]; then
 fi
 cp "$out/vm-datapath/datapath.tsv" "$out/"
 cp "$out/vm-scale/scale.tsv" "$out/"
+cp "$out/vm-trunk/trunk.tsv" "$out/"
 echo "$rel" >"$out/kernel"
 printf '%-10s %-8s %14s %10s %6s\n' traffic config ns/packet helper-cts expect
 awk '{ printf "%-10s %-8s %14s %10s %6s\n", $1, $2, $3, $4, $5 }' \
 	"$out/datapath.tsv"
 column -t "$out/scale.tsv"
+column -t "$out/trunk.tsv"

@@ -7,8 +7,14 @@
  * A round = every phone sends its burst once: with -m sip the five
  * messages REGISTER, INVITE+SDP, 200 OK+SDP (the phone answering a call),
  * ACK, BYE (UDP: one sendmmsg() per phone; TCP: one write() each, NODELAY);
- * with -m register / -m invite only that message; with -m plain the same
- * five sizes as -m sip but payload that is not SIP (non-SIP traffic).
+ * with -m register / -m invite only that message; with -m call the
+ * INVITE+SDP and the BYE of one call; with -m plain the same five sizes
+ * as -m sip but payload that is not SIP (non-SIP traffic).
+ *
+ * -T (trunk): every "phone" is a call of one PBX on one socket (source
+ * port BASEPORT), so all messages share one signalling flow; -o FIRST
+ * numbers the calls from FIRST (Call-IDs, media ports), so that a later
+ * run adds calls to those a previous one left up.
  *
  * The sink (-S NETNS) is opened in the server namespace by this process:
  * UDP, a socket on the destination port that is never read (datagrams are
@@ -53,7 +59,7 @@ struct phone {
 };
 
 static struct {
-	int tcp, respond, phones, base, media, rounds, warmup;
+	int tcp, respond, phones, base, media, rounds, warmup, trunk, first;
 	const char *mix, *src, *dst, *sink_ns;
 	int dport;
 } o = { .phones = 1000, .base = 20000, .media = 30000, .rounds = 10, .warmup = 1,
@@ -101,7 +107,11 @@ static void put(struct phone *p, const char *body, const char *fmt, ...)
 static void build(struct phone *p, int i)
 {
 	const char *tr = o.tcp ? "TCP" : "UDP", *ip = p->ip;
-	int port = o.base + i % PORTS_PER_IP, media = o.media + 2 * (i % 15000);
+	int port = o.trunk ? o.base : o.base + i % PORTS_PER_IP;
+	int media;
+
+	i += o.first;
+	media = o.media + 2 * (i % 15000);
 	char sdp[512];
 
 	snprintf(sdp, sizeof(sdp),
@@ -126,7 +136,7 @@ static void build(struct phone *p, int i)
 		    "Allow: INVITE, ACK, OPTIONS, BYE, CANCEL, REFER, NOTIFY, INFO, PRACK, UPDATE, MESSAGE\r\n",
 		    tr, ip, port, i, i, i, i, ip, i, ip, port);
 	if (!strcmp(o.mix, "sip") || !strcmp(o.mix, "plain") ||
-	    !strcmp(o.mix, "invite"))
+	    !strcmp(o.mix, "invite") || !strcmp(o.mix, "call"))
 		put(p, sdp,
 		    "INVITE sip:*43@avantelecom.avantele.com;user=phone SIP/2.0\r\n"
 		    "Via: SIP/2.0/%s %s:%d;branch=z9hG4bK18413318663%d;rport\r\n"
@@ -140,8 +150,11 @@ static void build(struct phone *p, int i)
 		    "Allow: INVITE, ACK, OPTIONS, BYE, CANCEL, REFER, NOTIFY, INFO, PRACK, UPDATE, MESSAGE\r\n"
 		    "Content-Type: application/sdp\r\n",
 		    tr, ip, port, i, i, i, ip, i, ip, port);
-	if (strcmp(o.mix, "sip") && strcmp(o.mix, "plain"))
+	if (strcmp(o.mix, "sip") && strcmp(o.mix, "plain") &&
+	    strcmp(o.mix, "call"))
 		return;
+	if (!strcmp(o.mix, "call"))
+		goto bye;
 	put(p, sdp,
 	    "SIP/2.0 200 OK\r\n"
 	    "Via: SIP/2.0/%s %s:5060;branch=z9hG4bK-srv-%d;received=%s\r\n"
@@ -161,6 +174,7 @@ static void build(struct phone *p, int i)
 	    "Call-ID: call-%d-273216449350@%s\r\nCSeq: 1 ACK\r\n"
 	    "Max-Forwards: 70\r\n",
 	    o.dst, tr, ip, port, i, i, i, ip);
+bye:
 	put(p, "",
 	    "BYE sip:*43@%s:5060 SIP/2.0\r\n"
 	    "Via: SIP/2.0/%s %s:%d;branch=z9hG4bK-bye-%d;rport\r\n"
@@ -309,9 +323,9 @@ static void burst(struct phone *p)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: sipflood [-t] [-R] [-m sip|register|invite|plain] [-n PHONES]\n"
+		"usage: sipflood [-t] [-R] [-m sip|register|invite|call|plain] [-n PHONES]\n"
 		"  [-b BASEPORT] [-M MEDIAPORT] [-s SRCIP] [-d DSTIP] [-P DPORT] [-r ROUNDS]\n"
-		"  [-w WARMUP] [-S SERVER_NETNS]\n");
+		"  [-w WARMUP] [-S SERVER_NETNS] [-T [-o FIRST]]\n");
 	exit(2);
 }
 
@@ -323,7 +337,7 @@ int main(int argc, char **argv)
 	long long t0 = 0, t1, pkts = 0;
 	int c, one = 1;
 
-	while ((c = getopt(argc, argv, "tRm:n:b:M:s:d:P:r:w:S:")) != -1) {
+	while ((c = getopt(argc, argv, "tRm:n:b:M:s:d:P:r:w:S:To:")) != -1) {
 		switch (c) {
 		case 't': o.tcp = 1; break;
 		case 'R': o.respond = 1; break;
@@ -337,6 +351,8 @@ int main(int argc, char **argv)
 		case 'r': o.rounds = atoi(optarg); break;
 		case 'w': o.warmup = atoi(optarg); break;
 		case 'S': o.sink_ns = optarg; break;
+		case 'T': o.trunk = 1; break;
+		case 'o': o.first = atoi(optarg); break;
 		default: usage();
 		}
 	}
@@ -363,6 +379,12 @@ int main(int argc, char **argv)
 					  i / PORTS_PER_IP);
 		inet_ntop(AF_INET, &a.sin_addr, p->ip, sizeof(p->ip));
 		build(p, i);
+		if (o.trunk && i) {	/* the trunk's one socket */
+			p->fd = ph[0].fd;
+			continue;
+		}
+		if (o.trunk)
+			a.sin_port = htons(o.base);
 		p->fd = socket(AF_INET, o.tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
 		setsockopt(p->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		if (p->fd < 0 || bind(p->fd, (void *)&a, sizeof(a)))
