@@ -3,10 +3,13 @@
 provider's 5060), each with its own RTP port. Every call gets exactly its
 own pinholes, each BYE removes exactly its own, at every step the set of
 expectations is the one the calls still up should have, and RTP from the
-provider reaches the PBX for every call still up. TRUNK_CALLS (make
+provider reaches the PBX for every call still up; and the same with
+sipp as the PBX and as the provider, with RTP. TRUNK_CALLS (make
 stress: 1000) sets the number of calls."""
 import os
+import re
 import resource
+import subprocess
 
 import pytest
 
@@ -14,6 +17,9 @@ import topology as t
 from bulk_calls import bulk
 from ctl import ctl  # noqa: F401 (fixture)
 from dialog import request, response, sdp, to_private, to_public
+from peers import (Capture, dissect, rtp_pcap, scenario, sipp_argv,
+                   sipp_stats, spawn, stop, udp_flows, validate,
+                   wait_udp_listener, workdir)
 from stats import delta, expected_ports, stats
 
 DEBUG = "debug" in os.uname().release
@@ -27,11 +33,12 @@ EXPECT_MAX = "/proc/sys/net/netfilter/nf_conntrack_expect_max"
 def room(alg):
     """What the admin of a big trunk does (README): room for two
     expectations a call in conntrack's expectation table, and for the
-    PBX's RTP sockets in this process; restored after."""
+    PBX's RTP sockets in this process and the sipp it starts; restored
+    after."""
     with open(EXPECT_MAX) as f:
         old = int(f.read())
     files = resource.getrlimit(resource.RLIMIT_NOFILE)
-    need = max(files[0], CALLS + 256)
+    need = max(files[0], 4 * CALLS + 256)   # sipp: RTP and RTCP a call
     resource.setrlimit(resource.RLIMIT_NOFILE, (need, max(need, files[1])))
     if 2 * CALLS + 64 > old:
         with open(EXPECT_MAX, "w") as f:
@@ -123,3 +130,83 @@ def test_call_table_bound(alg, socks, ctl):
     pbx.sendto(invite(12), (t.SERVER_IP, 5060))
     assert provider.recvfrom(65535)[0] == to_public(invite(12))
     assert expected_ports() == pinholes(set(range(10)) - {3} | {12})
+
+
+SIPP_RATE = 50          # new calls a second
+SIPP_PACKETS = 5        # RTP packets per call from the provider
+PBX_MEDIA = 30000       # sipp's first RTP port on the PBX (-mp)
+
+
+def test_sipp_trunk(room):
+    """sipp as the PBX: CALLS concurrent calls on its one UDP socket, each
+    answered by a sipp provider that sends RTP once every call is up. While
+    all are up, the expectations are exactly each call's RTP and RTCP pair
+    at the public port its INVITE left with; every call's RTP reaches the
+    PBX at its own port; after the BYEs no expectation is left. Checked
+    from a capture of both router links, not from siphelper's counters
+    (the in-tree helper runs the same scenario in docs/comparison.md)."""
+    wd = workdir()
+    for f in os.listdir(wd):
+        if f.endswith("_messages.log"):
+            os.remove(os.path.join(wd, f))
+    setup = CALLS / SIPP_RATE
+    delay = int((setup + 15) * 1000)            # all calls up by then
+    pcap = rtp_pcap(f"{wd}/trunk_rtp.pcap", SIPP_PACKETS)
+    uas_xml = scenario("trunk_uas", pcap)
+    with open(uas_xml) as f:
+        text = f.read().replace("[media_delay]", str(delay))
+    with open(uas_xml, "w") as f:
+        f.write(text)
+    stats = {k: f"{wd}/trunk_{k}.csv" for k in ("uas", "uac")}
+    for path in stats.values():
+        if os.path.exists(path):
+            os.remove(path)
+    limit = int(setup + delay / 1000 + 120)
+    cap = Capture("trunk")
+    uas = spawn(t.SERVER, sipp_argv(uas_xml, t.SERVER_IP, 5060, stats["uas"],
+                                    CALLS, limit, ["-mp", "6000"]),
+                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, cwd=wd)
+    try:
+        wait_udp_listener(uas, t.SERVER_IP, 5060)
+        uac = spawn(t.PHONE, sipp_argv(
+            scenario("trunk_uac", pcap), t.PHONE_IP, 5010, stats["uac"],
+            CALLS, limit, ["-r", str(SIPP_RATE), "-l", str(CALLS),
+                           "-d", str(delay + 3000), "-mp", str(PBX_MEDIA),
+                           f"{t.SERVER_IP}:5060"]),
+            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, cwd=wd)
+        # every call up, none of the provider's RTP sent yet
+        assert t.until(lambda: len(expected_ports()) >= 2 * CALLS,
+                       setup + delay / 1000 - 2, step=0.5), \
+            f"{len(expected_ports())} expectations, want {2 * CALLS}"
+        all_up = expected_ports()
+        uac.wait(timeout=limit + 60)
+        uas.wait(timeout=60)
+    finally:
+        stop(uas)
+        cap.stop()
+    for name, path in stats.items():
+        st = sipp_stats(path)
+        assert (st["SuccessfulCall(C)"], st["FailedCall(C)"]) == \
+            (str(CALLS), "0"), f"{name} sipp: {st}"
+    assert expected_ports() == set()
+
+    captured = dissect(cap.path)
+    msgs = validate(captured)
+    frames = udp_flows(captured)
+    sent, left = {}, {}         # Call-ID: RTP port on the LAN, on the WAN
+    for iface, src, _, m in msgs:
+        if not m.startswith(b"INVITE"):
+            continue
+        cid = re.search(rb"Call-ID: (\S+)", m).group(1)
+        port = int(re.search(rb"m=audio (\d+) ", m).group(1))
+        if iface == "lan0" and src == t.PHONE_IP:
+            sent[cid] = port
+        elif iface == "wan0" and src == t.PUBLIC_IP:
+            left[cid] = port
+    assert len(sent) == len(left) == CALLS and sent.keys() == left.keys()
+    assert all_up == {p + k for p in left.values() for k in (0, 1)}
+    for cid, port in sent.items():
+        got = sum(1 for f in frames if f[0] == "lan0" and
+                  f[1] == t.SERVER_IP and f[3] == t.PHONE_IP and f[4] == port)
+        assert got == SIPP_PACKETS, \
+            f"call {cid!r}: {got} RTP packets reached the PBX at {port}"
