@@ -61,7 +61,7 @@ struct shp_call {
 	struct shp_call_flow *flow;
 	struct shp_call_pair *pair;	/* room for @room, grown on demand */
 	unsigned long start;		/* jiffies of the INVITE */
-	unsigned long last;		/* of the call's last message */
+	unsigned long last;		/* of its last INVITE-dialog message */
 	unsigned long answered;		/* of the 2xx */
 	unsigned long media_last;	/* when media_pkts last moved */
 	u32 media_pkts;			/* all its flows' packets, sampled */
@@ -497,6 +497,9 @@ bool shp_call_track(struct shp_net *sn, const struct shp_config *cfg,
 	struct shp_call *c;
 	bool ends;
 
+	/* most SIP (REGISTER, OPTIONS, an ACK) changes no call: no lock */
+	if (step == SHP_CALL_STEP_NONE && !shp_media_offer_answer(msg))
+		return false;
 	/* without an entry: a flow conntrackd made has none (media.c) */
 	ends = step == SHP_CALL_STEP_BYE || step == SHP_CALL_STEP_CANCEL ||
 	       step == SHP_CALL_STEP_REJECT;
