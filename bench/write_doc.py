@@ -147,6 +147,14 @@ w("Limits: instructions are not cycles. TCG gives every instruction the "
   "(200 OK from the registrar) is not in the main mix (the scale part "
   "has it).\n")
 
+w("\"Expectations\" are those left after the run (`conntrack -L "
+  "expect`). Every round sends the same Call-IDs again: siphelper keeps a "
+  "BYE'd call `ending` until the BYE's answer, which the sink never "
+  "sends, so later rounds' INVITEs of that Call-ID get no pinholes (taken "
+  "back at once, `calls_refused`); the phone's answered incoming call (the "
+  "200 OK+SDP) has no BYE, so its pinholes stay, up to "
+  "`nf_conntrack_expect_max` (1024 in this guest). The in-tree helper "
+  "leaves one per phone's flow.\n")
 for traffic in ("sip-udp", "sip-tcp"):
     fwd = mean(runs[(traffic, "fwd")])
     nat = mean(runs[(traffic, "nat")])
@@ -426,7 +434,7 @@ else:
       "per-packet path? Timing two CPUs under TCG cannot answer it (QEMU "
       "7.2 does not boot an SMP guest with `-icount`, and the VM harness "
       "runs the vCPUs on one host thread), so this counts the locks "
-      "instead. `bench/kernel/locks.sh` in a third boot: "
+      "instead. `bench/kernel/locks.sh` in a fourth boot: "
       f"kernel {locks['kernel']} (stock: the debug kernel's tinyconfig has "
       f"no ACPI and brings up one CPU), {locks['cpus']} vCPUs. Two senders "
       "at once, pinned to CPU0 and CPU1, each the UDP SIP mix (REGISTER, "
