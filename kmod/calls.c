@@ -247,12 +247,6 @@ static int shp_call_put_pair(struct sk_buff *skb, const struct shp_call *c,
 	return 0;
 }
 
-/* The id as conntrack -L shows it: ctnetlink sends the raw value as be32. */
-static u32 shp_call_ct_id(const struct nf_conn *ct)
-{
-	return be32_to_cpu((__force __be32)nf_ct_get_id(ct));
-}
-
 /* @packets: with each stream's packets (get-calls: process context) */
 static int shp_call_put(struct sk_buff *skb, int type,
 			const struct shp_call *c, unsigned long now,
@@ -273,7 +267,7 @@ static int shp_call_put(struct sk_buff *skb, int type,
 		    t + c->id_len + c->from_len) ||
 	    nla_put_u32(skb, SIPHELPER_A_CALL_STATE, c->state) ||
 	    nla_put_u32(skb, SIPHELPER_A_CALL_AGE, (now - c->start) / HZ) ||
-	    nla_put_u32(skb, SIPHELPER_A_CALL_CT_ID, shp_call_ct_id(ct)) ||
+	    nla_put_u32(skb, SIPHELPER_A_CALL_CT_ID, shp_ct_id(ct)) ||
 	    nla_put_u8(skb, SIPHELPER_A_CALL_L3PROTO,
 		       alen == 4 ? AF_INET : AF_INET6) ||
 	    (c->hold && nla_put_flag(skb, SIPHELPER_A_CALL_HOLD)))

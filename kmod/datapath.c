@@ -82,16 +82,10 @@ static void shp_flow_init(struct shp_flow *fl, struct nf_conn *ct,
 	const struct nf_conntrack_tuple *priv, *pub;
 
 	fl->ct = ct;
-	fl->nat = true;
-	if (ct->status & IPS_SRC_NAT) {
-		fl->pdir = IP_CT_DIR_ORIGINAL;
-	} else if (ct->status & IPS_DST_NAT) {
-		fl->pdir = IP_CT_DIR_REPLY;
-	} else {
-		fl->pdir = IP_CT_DIR_ORIGINAL;
-		fl->nat = false;
+	fl->pdir = shp_flow_pdir(ct);
+	fl->nat = ct->status & IPS_NAT_MASK;
+	if (!fl->nat)
 		return;
-	}
 	priv = &ct->tuplehash[fl->pdir].tuple;
 	pub = &ct->tuplehash[!fl->pdir].tuple;
 	map->adv_priv_port = 0;

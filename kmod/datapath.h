@@ -52,6 +52,23 @@ struct shp_flow {
 	bool nat;			/* SNAT or DNAT on this flow */
 };
 
+/*
+ * The direction the private UA sends in: the original one when it opened
+ * the flow (SNAT), the reply when the flow was opened towards it (DNAT);
+ * the original one on a flow without NAT.
+ */
+static inline enum ip_conntrack_dir shp_flow_pdir(const struct nf_conn *ct)
+{
+	return !(ct->status & IPS_SRC_NAT) && (ct->status & IPS_DST_NAT) ?
+	       IP_CT_DIR_REPLY : IP_CT_DIR_ORIGINAL;
+}
+
+/* The id as conntrack -L shows it: ctnetlink sends the raw value as be32. */
+static inline u32 shp_ct_id(const struct nf_conn *ct)
+{
+	return be32_to_cpu((__force __be32)nf_ct_get_id(ct));
+}
+
 /* stream.c: what the datapath does with one TCP segment */
 struct shp_stream;
 

@@ -108,12 +108,6 @@ static size_t shp_event_size(unsigned int blen, unsigned int alen,
 				    SIPHELPER_EVENT_MSG_MAX));
 }
 
-/* The id as conntrack -L shows it: ctnetlink sends the raw value as be32. */
-static u32 shp_ct_id(const struct nf_conn *ct)
-{
-	return be32_to_cpu((__force __be32)nf_ct_get_id(ct));
-}
-
 static int shp_put_flow(struct sk_buff *skb, const struct nf_conn *ct,
 			enum ip_conntrack_dir dir, bool out)
 {
@@ -380,19 +374,14 @@ void shp_event_stale(struct shp_net *sn, struct nf_conn *ct,
 
 /*
  * A call event (calls.c): the flow, @reason if any, and @more bytes that
- * the caller puts before shp_event_finish(). The private side sends in
- * the original direction unless the flow was opened towards it (DNAT).
+ * the caller puts before shp_event_finish().
  */
 struct sk_buff *shp_event_begin(struct shp_net *sn, u32 type,
 				struct nf_conn *ct, enum ip_conntrack_dir dir,
 				const char *reason, size_t more,
 				struct shp_event_ctx *ec)
 {
-	struct shp_flow fl = {
-		.ct = ct,
-		.pdir = ct->status & IPS_DST_NAT ? IP_CT_DIR_REPLY :
-						   IP_CT_DIR_ORIGINAL,
-	};
+	struct shp_flow fl = { .ct = ct, .pdir = shp_flow_pdir(ct) };
 	struct sk_buff *skb;
 
 	ec->size = shp_event_reason_size(reason ?: "") + more;

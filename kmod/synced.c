@@ -82,12 +82,10 @@ void shp_synced_adopt(struct shp_net *sn, const struct shp_config *cfg,
 	if (!help || READ_ONCE(((struct shp_ct_data *)
 				nfct_help_data(ct))->flags) & SHP_CT_BORN_HERE)
 		return;
-	if (ct->status & IPS_SRC_NAT)
-		pdir = IP_CT_DIR_ORIGINAL;
-	else if (ct->status & IPS_DST_NAT)
-		pdir = IP_CT_DIR_REPLY;
-	else
-		return;	/* without NAT a copy is all the helper would make */
+	/* without NAT a copy is all the helper would make */
+	if (!(ct->status & IPS_NAT_MASK))
+		return;
+	pdir = shp_flow_pdir(ct);
 
 	/*
 	 * Each turn replaces one copy by what is no copy, in the flow's list
