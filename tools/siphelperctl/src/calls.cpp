@@ -45,26 +45,6 @@ Stream parse_stream(std::span<const uint8_t> b)
 	return s;
 }
 
-std::string endpoint(const std::string &a, uint16_t port, uint8_t l3)
-{
-	return (l3 == AF_INET6 ? "[" + a + "]" : a) + ":" +
-	       std::to_string(port);
-}
-
-const char *side(uint8_t dir)
-{
-	return dir == SIPHELPER_DIR_OUT ? "out" : "in";
-}
-
-// Text from the network on a terminal: no control characters.
-std::string printable(const std::string &s)
-{
-	std::string o;
-	for (unsigned char c : s)
-		o += c < 0x20 || c == 0x7f ? '?' : static_cast<char>(c);
-	return o;
-}
-
 } // namespace
 
 Call parse_call(std::span<const uint8_t> nest)
@@ -95,17 +75,10 @@ Call parse_call(std::span<const uint8_t> nest)
 
 const char *call_state_name(uint32_t state)
 {
-	/* generated from the uapi header (CMakeLists.txt) */
-	static constexpr struct {
-		uint32_t state;
-		const char *name;
-	} names[] = {
+	static constexpr EnumName names[] = {
 #include "call_state_names.inc"
 	};
-	for (const auto &n : names)
-		if (n.state == state)
-			return n.name;
-	return "unknown";
+	return enum_name(names, state);
 }
 
 std::string format_call_json(const Call &c)
@@ -121,7 +94,7 @@ std::string format_call_json(const Call &c)
 	  << (c.hold ? "true" : "false") << ",\"streams\":[";
 	for (size_t i = 0; i < c.streams.size(); i++) {
 		const Stream &s = c.streams[i];
-		o << (i ? "," : "") << "{\"dir\":\"" << side(s.dir)
+		o << (i ? "," : "") << "{\"dir\":\"" << dir_name(s.dir)
 		  << "\",\"addr\":" << json_escape(s.addr)
 		  << ",\"rtp\":" << s.rtp << ",\"rtcp\":" << s.rtcp
 		  << ",\"priv_addr\":" << json_escape(s.priv_addr)
@@ -153,7 +126,7 @@ std::string format_calls(const std::vector<Call> &calls, bool json)
 		  << "\n  from " << printable(c.from)
 		  << "\n  to " << printable(c.to) << "\n";
 		for (const Stream &s : c.streams)
-			o << "  media " << side(s.dir) << " "
+			o << "  media " << dir_name(s.dir) << " "
 			  << endpoint(s.addr, s.rtp, c.l3) << "/" << s.rtcp
 			  << " -> " << endpoint(s.priv_addr, s.priv_rtp, c.l3)
 			  << "/" << s.priv_rtcp

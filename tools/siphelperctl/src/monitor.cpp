@@ -109,25 +109,6 @@ Config parse_config(const std::vector<Attr> &top)
 	return c;
 }
 
-// Text from the network on a terminal: no control characters (escape
-// sequences) get through; CR is dropped (lines end in CRLF).
-std::string printable(std::string_view s)
-{
-	std::string o;
-	for (unsigned char c : s) {
-		if (c == '\r')
-			continue;
-		if (c < 0x20 || c == 0x7f) {
-			char buf[8];
-			snprintf(buf, sizeof(buf), "\\x%02x", c);
-			o += buf;
-		} else {
-			o += static_cast<char>(c);
-		}
-	}
-	return o;
-}
-
 std::vector<std::string> lines_of(const std::string &s)
 {
 	std::vector<std::string> out;
@@ -144,21 +125,9 @@ std::vector<std::string> lines_of(const std::string &s)
 	return out;
 }
 
-std::string endpoint(const std::string &a, uint16_t port, uint8_t l3)
-{
-	if (l3 == AF_INET6)
-		return "[" + a + "]:" + std::to_string(port);
-	return a + ":" + std::to_string(port);
-}
-
 const char *l4_name(uint8_t p)
 {
 	return p == IPPROTO_TCP ? "tcp" : p == IPPROTO_UDP ? "udp" : "?";
-}
-
-const char *dir_name(uint8_t d)
-{
-	return d == SIPHELPER_DIR_OUT ? "out" : "in";
 }
 
 std::string cut_note(const std::string &text, uint32_t full)
@@ -256,17 +225,10 @@ Event parse_event(std::span<const uint8_t> payload)
 
 const char *event_name(uint32_t type)
 {
-	/* generated from the uapi header (CMakeLists.txt) */
-	static constexpr struct {
-		uint32_t type;
-		const char *name;
-	} names[] = {
+	static constexpr EnumName names[] = {
 #include "event_names.inc"
 	};
-	for (const auto &n : names)
-		if (n.type == type)
-			return n.name;
-	return "unknown";
+	return enum_name(names, type);
 }
 
 std::string unified_lines(const std::string &before, const std::string &after)

@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <sys/socket.h>
+
+#include <linux/siphelper.h>
 
 namespace shp {
 
@@ -69,6 +72,43 @@ std::string json_escape(std::string_view s)
 		}
 	}
 	return o + "\"";
+}
+
+std::string printable(std::string_view s)
+{
+	std::string o;
+	for (unsigned char c : s) {
+		if (c == '\r')
+			continue;
+		if (c < 0x20 || c == 0x7f) {
+			char buf[8];
+			snprintf(buf, sizeof(buf), "\\x%02x", c);
+			o += buf;
+		} else {
+			o += static_cast<char>(c);
+		}
+	}
+	return o;
+}
+
+std::string endpoint(const std::string &addr, uint16_t port, uint8_t l3)
+{
+	if (l3 == AF_INET6)
+		return "[" + addr + "]:" + std::to_string(port);
+	return addr + ":" + std::to_string(port);
+}
+
+const char *enum_name(std::span<const EnumName> names, uint32_t value)
+{
+	for (const auto &n : names)
+		if (n.value == value)
+			return n.name;
+	return "unknown";
+}
+
+const char *dir_name(uint8_t dir)
+{
+	return dir == SIPHELPER_DIR_OUT ? "out" : "in";
 }
 
 } // namespace shp

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -38,5 +39,23 @@ private:
 };
 
 std::string json_escape(std::string_view s);
+
+// Text from the network on a terminal: no control characters (escape
+// sequences) get through, each is written \xNN; CR is dropped (lines end
+// in CRLF).
+std::string printable(std::string_view s);
+// "addr:port", "[addr]:port" for AF_INET6
+std::string endpoint(const std::string &addr, uint16_t port, uint8_t l3);
+// enum siphelper_event_dir: "out" (from the private side) or "in"
+const char *dir_name(uint8_t dir);
+
+// A uapi enumerator's name, from the tables CMakeLists.txt generates
+// from the header (event_names.inc, call_state_names.inc).
+struct EnumName {
+	uint32_t value;
+	const char *name;
+};
+// its name in NAMES, "unknown" if none
+const char *enum_name(std::span<const EnumName> names, uint32_t value);
 
 } // namespace shp
