@@ -17,9 +17,14 @@
 #include "siphelper.h"
 #include "core/shp_sip.h"
 
+/*
+ * Media is class 0: conntrackd's copies arrive without a class (synced.c),
+ * and the copies of one flow (a registration, an advertised port, each
+ * call's RTP and RTCP) would not fit the signalling class's bound of 2.
+ */
 enum shp_expect_class {
-	SHP_EXPECT_SIGNALLING,
 	SHP_EXPECT_MEDIA,
+	SHP_EXPECT_SIGNALLING,
 	__SHP_EXPECT_MAX,
 };
 

@@ -22,16 +22,16 @@
 
 static const struct nf_conntrack_expect_policy
 shp_expect_policy[__SHP_EXPECT_MAX] = {
-	[SHP_EXPECT_SIGNALLING] = {
-		.name		= "signalling",
-		/* the registration's, and an advertised port's */
-		.max_expected	= 2,
-		.timeout	= 3 * 60,
-	},
 	[SHP_EXPECT_MEDIA] = {
 		.name		= "media",
 		/* none: the call table bounds them (calls.c) */
 		.max_expected	= 0,
+		.timeout	= 3 * 60,
+	},
+	[SHP_EXPECT_SIGNALLING] = {
+		.name		= "signalling",
+		/* the registration's, and an advertised port's */
+		.max_expected	= 2,
 		.timeout	= 3 * 60,
 	},
 };

@@ -16,6 +16,7 @@ both ways (the gap is printed), an incoming call reaches the phone through
 the synced registration pinhole, and the BYE removes the call's remaining
 pinholes. The configuration written here is the one docs/ha.md gives."""
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -41,6 +42,8 @@ SLOW = "debug" in os.uname().release
 ADVERT = 2.0 if SLOW else 0.5
 BOUND = 180 if SLOW else 60     # for keepalived's notify script to end
 CALL = "ha-call-1@192.168.0.31"
+CALL2 = "ha-call-2@192.168.0.31"
+RINGING = (("audio", 10010, "RTP/AVP 8 0 101"),)
 SERVER_RTP = 20000
 
 KEEPALIVED = """global_defs {{
@@ -309,6 +312,15 @@ def expects(ns):
     return t.nsexec(ns, "conntrack -L expect", check=False).stdout
 
 
+def synced(listing):
+    """LISTING holds the registration's pinhole, the first call's RTCP
+    pinhole (its RTP one became the RTP flow) and both of the ringing
+    call's."""
+    ports = {int(p) for p in re.findall(
+        r"proto=17 src=\S+ dst=\S+ sport=\d+ dport=(\d+)", listing)}
+    return ports == {5010, 10007, 10010, 10011}
+
+
 @pytest.mark.siphelper_only
 @pytest.mark.parametrize("alg", ["siphelper", "none"])
 def test_failover_keeps_calls_and_registrations(module_path, alg):
@@ -350,9 +362,16 @@ def test_failover_keeps_calls_and_registrations(module_path, alg):
                         (t.SERVER_IP, SERVER_RTP))
         wait(lambda: rtp_phone.got and rtp_server.got, 10,
              "no RTP both ways through ra")
-        # conntrackd carried the call's pinhole to rb's external cache
-        wait(lambda: "dport=10007" in external(RB, "expect"), 30,
-             lambda: "no expectation in rb's external cache: " +
+        # a second call, ringing: its RTP and RTCP pinholes are still
+        # expectations, so the flow has 4 (5010, 10007, 10010, 10011)
+        phone.sock.sendto(request("INVITE", CALL2,
+                                  body=sdp(t.PHONE_IP, RINGING)),
+                          (t.SERVER_IP, 5060))
+        wait(lambda: "dport=10011" in expects(RA), 5, lambda: expects(RA))
+        # conntrackd carried them to rb's external cache, and the RTP
+        # pinhole that the first call's RTP used is gone from it
+        wait(lambda: synced(external(RB, "expect")), 30,
+             lambda: "rb's external cache is not ra's expectations: " +
              external(RB, "expect") + state(RA))
 
         # ra fails
@@ -363,6 +382,10 @@ def test_failover_keeps_calls_and_registrations(module_path, alg):
         wait(lambda: rtp_phone.since(took) and rtp_server.since(took), BOUND,
              lambda: "RTP did not come back through rb: " + state(RB))
         wait(lambda: primary(RB), BOUND, "rb's notify script did not end")
+        # every copy was committed: conntrackd's come without a class,
+        # and 4 of one flow once overflowed the signalling class's 2
+        wait(lambda: synced(expects(RB)), 10,
+             lambda: "rb lost synced expectations: " + expects(RB))
         time.sleep(1)
         now = time.monotonic()
         print(f"ha: rb took over in {took - failed:.2f} s; RTP gap "
@@ -387,7 +410,7 @@ def test_failover_keeps_calls_and_registrations(module_path, alg):
              state(RB))
         # conntrackd's copies of the registration and RTCP pinholes came
         # without NAT (docs/ha.md): the helper replaced both
-        assert stats(RB)["expectations_adopted"] == 2, state(RB)
+        assert stats(RB)["expectations_adopted"] == 4, state(RB)
 
         # the BYE, handled on rb, removes what is left of the call
         assert "dport=10007" in expects(RB), expects(RB)
@@ -395,6 +418,9 @@ def test_failover_keeps_calls_and_registrations(module_path, alg):
                           (t.SERVER_IP, 5060))
         wait(lambda: "dport=10007" not in expects(RB), 5,
              "the call's RTCP pinhole outlived its BYE on rb")
+        # a flow conntrackd made has no call records: the first call to
+        # end takes every media pinhole of it (docs/ha.md)
+        assert "dport=10011" not in expects(RB), expects(RB)
         assert "dport=5010" in expects(RB), "the registration went too"
     finally:
         for p in (rtp_phone, rtp_server):
