@@ -2,9 +2,11 @@
 # tests/run-all.sh [quick]: every test layer of siphelper. Each layer prints
 # "LAYER: N passed, N failed"; the last line is the total over all layers.
 # Exits non-zero when anything failed. Two lanes, since the machine has two
-# cores and a TCG guest keeps one busy: the debug kernel (its build when
-# the cache has none, then what needs it) beside the stock kernels; then
-# both lanes share the debug kernel's e2e, split in parts.
+# cores and a debug kernel's TCG guest keeps one busy: the debug kernel
+# (its build when the cache has none, then what needs it) beside the stock
+# kernels, whose guests mostly wait (a quarter of a core each), so that
+# lane runs its four e2e guests at once (6.1 in two parts, 6.12,
+# compare); then both lanes share the debug kernel's e2e, split in parts.
 #
 # Layers: unit (CTest+GoogleTest), style (checkpatch, sparse, the uapi
 # header against its spec), modules (W=1 builds
@@ -14,7 +16,8 @@
 # stock kernels, the seed's NAT scenarios run through the packaged module
 # in that root's kernel, the purge leaves nothing), harness (the VM
 # harness proves itself), kunit (debug
-# kernel), e2e on 6.1 with the DKMS-built module and on 6.12 (there under
+# kernel), e2e on 6.1 with the DKMS-built module (e2e-6.1-1 and -2, whole
+# files each, STOCK_PART1) and on 6.12 (there under
 # SHP_ROUTER_PROFILE=all: acct, timestamps, events, labels, zones, GRO,
 # SYNPROXY), compare (the
 # NAT scenarios against siphelper and the in-tree nf_nat_sip on 6.12,
@@ -165,7 +168,7 @@ style_layer() {
 # Every part runs under the router profile: KASAN and lockdep see the
 # conntrack extensions routers add (docs/testing.md).
 DEBUG_PARTS=(
-	"e2e-debug-1:tests/e2e/test_hostile.py tests/e2e/test_faults.py tests/e2e/test_peers.py tests/e2e/test_nat.py tests/e2e/test_calls.py tests/e2e/test_monitor.py tests/e2e/test_router_conf.py tests/e2e/test_synproxy.py tests/e2e/test_control.py tests/e2e/test_security.py tests/e2e/test_nft.py tests/e2e/test_assign.py tests/e2e/test_nonat6.py"
+	"e2e-debug-1:tests/e2e/test_hostile.py tests/e2e/test_faults.py tests/e2e/test_peers.py tests/e2e/test_nat.py tests/e2e/test_calls.py tests/e2e/test_monitor.py tests/e2e/test_router_conf.py tests/e2e/test_synproxy.py tests/e2e/test_control.py tests/e2e/test_security.py tests/e2e/test_nft.py tests/e2e/test_assign.py tests/e2e/test_nonat6.py tests/e2e/test_ha.py tests/e2e/test_trunk.py"
 	"e2e-debug-2:"
 )
 
@@ -186,6 +189,25 @@ queue_debug_parts() {
 		fi
 		echo "$files" >"$q/$(printf %02d $i)-$name"
 		i=$((i + 1))
+	done
+}
+
+# The 6.1 suite in two parts of about equal time (whole files): part 1
+# the files listed, part 2 every other one, so a new file is never left
+# out.
+STOCK_PART1="test_control test_faults test_peers test_call_table test_security
+	test_ha test_calls test_nat test_register test_nonat6 test_listening_port"
+
+stock_part() {
+	local f base in1
+	for f in tests/e2e/test_*.py; do
+		base=$(basename "$f" .py)
+		in1=0
+		grep -qw "$base" <<<"$STOCK_PART1" && in1=1
+		if { [ "$1" = 1 ] && [ $in1 = 1 ]; } ||
+			{ [ "$1" = 2 ] && [ $in1 = 0 ]; }; then
+			printf '%s ' "$f"
+		fi
 	done
 }
 
@@ -256,15 +278,26 @@ else
 	layer deb-install tests/packaging/install-test.sh
 	order=11
 	layer harness tests/vm/selftest/run.sh 6.1
+	# The stock kernels' guests wait more than they compute (a quarter of
+	# a core each): four at once, beside the debug lane's guest.
+	stock=()
 	order=12
-	layer e2e-6.1 tests/e2e/vm.sh 6.1 "$(dkms_ko)"
+	E2E_LAYER=e2e-6.1-1 E2E_ARGS="$(stock_part 1)" \
+		layer e2e-6.1-1 tests/e2e/vm.sh 6.1 "$(dkms_ko)" &
+	stock+=($!)
 	order=13
+	E2E_LAYER=e2e-6.1-2 E2E_ARGS="$(stock_part 2)" \
+		layer e2e-6.1-2 tests/e2e/vm.sh 6.1 "$(dkms_ko)" &
+	stock+=($!)
+	order=14
 	# 6.12 runs every scenario on a router with the conntrack settings
 	# routers run (docs/testing.md, "Router configurations")
-	SHP_ROUTER_PROFILE=all layer e2e-6.12 tests/e2e/vm.sh 6.12
-	order=14
-	layer compare tests/e2e/compare.sh 6.12
+	SHP_ROUTER_PROFILE=all layer e2e-6.12 tests/e2e/vm.sh 6.12 &
+	stock+=($!)
 	order=15
+	layer compare tests/e2e/compare.sh 6.12
+	wait "${stock[@]}"
+	order=16
 	layer fuzz fuzz/smoke.sh 60
 	take_debug_parts
 	wait $lane
