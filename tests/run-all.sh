@@ -5,8 +5,9 @@
 # cores and a debug kernel's TCG guest keeps one busy: the debug kernel
 # (its build when the cache has none, then what needs it) beside the stock
 # kernels, whose guests mostly wait (a quarter of a core each), so that
-# lane runs its four e2e guests at once (6.1 in two parts, 6.12,
-# compare); then both lanes share the debug kernel's e2e, split in parts.
+# lane starts its four e2e guests at once (6.1 in two parts, 6.12,
+# compare) once the modules are built, and runs its other layers beside
+# them; then both lanes share the debug kernel's e2e, split in parts.
 #
 # Layers: unit (CTest+GoogleTest), style (checkpatch, sparse, the uapi
 # header against its spec), modules (W=1 builds
@@ -17,7 +18,7 @@
 # in that root's kernel, the purge leaves nothing), harness (the VM
 # harness proves itself), kunit (debug
 # kernel), e2e on 6.1 with the DKMS-built module (e2e-6.1-1 and -2, whole
-# files each, STOCK_PART1) and on 6.12 (there under
+# files each, e2e_part) and on 6.12 (there under
 # SHP_ROUTER_PROFILE=all: acct, timestamps, events, labels, zones, GRO,
 # SYNPROXY), compare (the
 # NAT scenarios against siphelper and the in-tree nf_nat_sip on 6.12,
@@ -26,7 +27,7 @@
 # e2e-debug-1 (test_hostile.py with 20 000 datagrams, test_faults.py and
 # the longest other files), e2e-debug-2 (every other file).
 # `quick`: unit, modules for 6.1 and e2e on 6.1 only, without
-# test_hostile.py, test_faults.py and test_peers.py, in two VMs at once.
+# test_hostile.py, test_faults.py and test_peers.py, in four VMs at once.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -192,22 +193,31 @@ queue_debug_parts() {
 	done
 }
 
-# The 6.1 suite in two parts of about equal time (whole files): part 1
-# the files listed, part 2 every other one, so a new file is never left
-# out.
-STOCK_PART1="test_control test_faults test_peers test_call_table test_security
-	test_ha test_calls test_nat test_register test_nonat6 test_listening_port"
+# The e2e files, heaviest first (their times on 6.1, docs/testing.md);
+# a file not named here comes last.
+E2E_BY_TIME="control stale faults hostile peers trunk call_table security
+	assign tcp_split ha monitor calls module nft nat policy router_conf
+	register large_skb nonat6 call_policy listening_port tcp nat6 unload
+	synproxy"
 
-stock_part() {
-	local f base in1
+# e2e_part N I [SKIP-REGEX]: part I (1..N) of the e2e files, whole files
+# dealt heaviest first in a snake (1..N, N..1, 1..N, ...), so that the N
+# parts take about the same time and every file is in one of them.
+e2e_part() {
+	local n=$1 i=$2 skip=${3:-^$} f k=0 slot all=()
+	for f in $E2E_BY_TIME; do
+		[ -e "tests/e2e/test_$f.py" ] && all+=("tests/e2e/test_$f.py")
+	done
 	for f in tests/e2e/test_*.py; do
-		base=$(basename "$f" .py)
-		in1=0
-		grep -qw "$base" <<<"$STOCK_PART1" && in1=1
-		if { [ "$1" = 1 ] && [ $in1 = 1 ]; } ||
-			{ [ "$1" = 2 ] && [ $in1 = 0 ]; }; then
-			printf '%s ' "$f"
-		fi
+		f=${f#tests/e2e/test_}
+		grep -qw "${f%.py}" <<<"$E2E_BY_TIME" || all+=("tests/e2e/test_$f")
+	done
+	for f in "${all[@]}"; do
+		grep -qE "$skip" <<<"$f" && continue
+		slot=$((k % (2 * n)))
+		[ $slot -lt "$n" ] || slot=$((2 * n - 1 - slot))
+		[ $((slot + 1)) -eq "$i" ] && printf '%s ' "$f"
+		k=$((k + 1))
 	done
 }
 
@@ -230,17 +240,19 @@ start=$(date +%s)
 setup_fail=0
 if [ "$mode" = quick ]; then
 	# The inner loop: 6.1 only, the suite without its long reliability
-	# and real-peer files (make test runs them), in two VMs at once.
+	# and real-peer files (make test runs them), in four VMs at once (a
+	# stock guest keeps a quarter of a core busy).
 	layer unit tests/unit/run.sh
 	layer modules modules_layer modules 6.1
-	quick=$(ls tests/e2e/test_*.py | grep -vE '/test_(hostile|faults|peers)\.py$')
-	E2E_LAYER=e2e-6.1-a E2E_ARGS="$(sed -n "1~2p" <<<"$quick" | tr '\n' ' ')" \
-		layer e2e-6.1-a tests/e2e/vm.sh 6.1 &
-	qlane=$!
-	order=$((order + 1))
-	E2E_LAYER=e2e-6.1-b E2E_ARGS="$(sed -n "2~2p" <<<"$quick" | tr '\n' ' ')" \
-		layer e2e-6.1-b tests/e2e/vm.sh 6.1
-	wait $qlane
+	qlanes=()
+	for i in 1 2 3 4; do
+		E2E_LAYER=e2e-6.1-$i E2E_ARGS="$(e2e_part 4 $i \
+			'/test_(hostile|faults|peers)\.py$')" \
+			layer e2e-6.1-$i tests/e2e/vm.sh 6.1 &
+		qlanes+=($!)
+		order=$((order + 1))
+	done
+	wait "${qlanes[@]}"
 else
 	queue_debug_parts
 	rm -f "$logs/builds.done"
@@ -271,22 +283,16 @@ else
 	layer modules modules_layer modules 6.1 6.12
 	order=5
 	layer dkms dkms_layer
-	order=6
-	layer deb deb_layer
-	touch "$logs/builds.done"
-	order=7
-	layer deb-install tests/packaging/install-test.sh
-	order=11
-	layer harness tests/vm/selftest/run.sh 6.1
 	# The stock kernels' guests wait more than they compute (a quarter of
-	# a core each): four at once, beside the debug lane's guest.
+	# a core each): four at once, beside the debug lane's guest, as soon
+	# as their modules are built; the lane's other layers run meanwhile.
 	stock=()
 	order=12
-	E2E_LAYER=e2e-6.1-1 E2E_ARGS="$(stock_part 1)" \
+	E2E_LAYER=e2e-6.1-1 E2E_ARGS="$(e2e_part 2 1)" \
 		layer e2e-6.1-1 tests/e2e/vm.sh 6.1 "$(dkms_ko)" &
 	stock+=($!)
 	order=13
-	E2E_LAYER=e2e-6.1-2 E2E_ARGS="$(stock_part 2)" \
+	E2E_LAYER=e2e-6.1-2 E2E_ARGS="$(e2e_part 2 2)" \
 		layer e2e-6.1-2 tests/e2e/vm.sh 6.1 "$(dkms_ko)" &
 	stock+=($!)
 	order=14
@@ -295,10 +301,18 @@ else
 	SHP_ROUTER_PROFILE=all layer e2e-6.12 tests/e2e/vm.sh 6.12 &
 	stock+=($!)
 	order=15
-	layer compare tests/e2e/compare.sh 6.12
-	wait "${stock[@]}"
+	layer compare tests/e2e/compare.sh 6.12 &
+	stock+=($!)
+	order=6
+	layer deb deb_layer
+	touch "$logs/builds.done"
+	order=7
+	layer deb-install tests/packaging/install-test.sh
+	order=11
+	layer harness tests/vm/selftest/run.sh 6.1
 	order=16
 	layer fuzz fuzz/smoke.sh 60
+	wait "${stock[@]}"
 	take_debug_parts
 	wait $lane
 fi
