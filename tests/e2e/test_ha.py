@@ -408,8 +408,9 @@ def test_failover_keeps_calls_and_registrations(module_path, alg):
              lambda: "a call from another registrar port did not reach "
              "the phone through the synced registration pinhole: " +
              state(RB))
-        # conntrackd's copies of the registration and RTCP pinholes came
-        # without NAT (docs/ha.md): the helper replaced both
+        # conntrackd's copies (the registration's, the call's RTCP, the
+        # ringing call's two) came without NAT (docs/ha.md): the helper
+        # replaced all four
         assert stats(RB)["expectations_adopted"] == 4, state(RB)
 
         # the BYE, handled on rb, removes what is left of the call
