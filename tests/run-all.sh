@@ -5,9 +5,10 @@
 # cores and a debug kernel's TCG guest keeps one busy: the debug kernel
 # (its build when the cache has none, then what needs it) beside the stock
 # kernels, whose guests mostly wait (a quarter of a core each), so that
-# lane starts its four e2e guests at once (6.1 in two parts, 6.12,
-# compare) once the modules are built, and runs its other layers beside
-# them; then both lanes share the debug kernel's e2e, split in parts.
+# lane starts its four e2e guests at once (6.1 in two parts, 6.12, the
+# in-tree half of compare) once the modules are built, and runs its other
+# layers beside them; the debug kernel's e2e, in three parts, starts in
+# the debug lane after kunit and in the stock lane as its guests end.
 #
 # Layers: unit (CTest+GoogleTest), style (checkpatch, sparse, the uapi
 # header against its spec), modules (W=1 builds
@@ -21,11 +22,11 @@
 # files each, e2e_part) and on 6.12 (there under
 # SHP_ROUTER_PROFILE=all: acct, timestamps, events, labels, zones, GRO,
 # SYNPROXY), compare (the
-# NAT scenarios against siphelper and the in-tree nf_nat_sip on 6.12,
-# report-only: writes build/compare/comparison.md), fuzz (60 s smoke), and
-# the debug kernel's e2e in parts, under the router profile as well:
-# e2e-debug-1 (test_hostile.py with 20 000 datagrams, test_faults.py and
-# the longest other files), e2e-debug-2 (every other file).
+# NAT scenarios against the in-tree nf_nat_sip on 6.12 under the same
+# profile, beside e2e-6.12's own results for siphelper, report-only:
+# writes build/compare/comparison.md), fuzz (60 s smoke), and the debug
+# kernel's e2e in three parts (DEBUG_PARTS), under the router profile as
+# well, the first with test_hostile.py's 20 000 datagrams.
 # `quick`: unit, modules for 6.1 and e2e on 6.1 only, without
 # test_hostile.py, test_faults.py and test_peers.py, in four VMs at once.
 set -uo pipefail
@@ -158,19 +159,20 @@ style_layer() {
 }
 
 # The debug kernel's e2e, in parts of whole test files, each part one VM
-# boot. Both lanes take parts from one queue when their own layers are
-# done (a part is claimed by renaming its file, which is atomic). Longest
-# part first; test_hostile.py runs with 20 000 hostile datagrams. A file
-# that is not listed runs in the last part. Two parts: a debug boot costs
-# ~120 s besides its tests (boot, python, pytest, kmemleak scans), and
-# with the debug kernel cached the debug lane starts its part ~1 300 s
-# before the stock lane is done, so the first part is the larger by
-# about that much (docs/testing.md has the figures).
+# boot. A debug guest waits on the tests' timers about a third of the time,
+# so three parts run at once at the end: the debug lane takes the first
+# after kunit, the stock lane the second when its first guest is done and
+# the third when its third guest is. Parts come from one queue (a part
+# is claimed by renaming its file, which is atomic), in this order, so
+# each is sized for when it starts (docs/testing.md has the figures).
+# test_hostile.py runs with 20 000 hostile datagrams. A file that is not
+# listed runs in the last part.
 # Every part runs under the router profile: KASAN and lockdep see the
 # conntrack extensions routers add (docs/testing.md).
 DEBUG_PARTS=(
-	"e2e-debug-1:tests/e2e/test_hostile.py tests/e2e/test_faults.py tests/e2e/test_peers.py tests/e2e/test_nat.py tests/e2e/test_calls.py tests/e2e/test_monitor.py tests/e2e/test_router_conf.py tests/e2e/test_synproxy.py tests/e2e/test_control.py tests/e2e/test_security.py tests/e2e/test_nft.py tests/e2e/test_assign.py tests/e2e/test_nonat6.py tests/e2e/test_ha.py tests/e2e/test_trunk.py"
-	"e2e-debug-2:"
+	"e2e-debug-1:tests/e2e/test_hostile.py tests/e2e/test_faults.py tests/e2e/test_peers.py tests/e2e/test_control.py tests/e2e/test_security.py tests/e2e/test_router_conf.py"
+	"e2e-debug-2:tests/e2e/test_stale.py tests/e2e/test_trunk.py tests/e2e/test_ha.py tests/e2e/test_assign.py tests/e2e/test_monitor.py tests/e2e/test_nft.py"
+	"e2e-debug-3:"
 )
 
 queue_debug_parts() {
@@ -221,11 +223,14 @@ e2e_part() {
 	done
 }
 
-# Run queued debug parts until none is left.
+# Run queued debug parts until none is left, once the debug lane has
+# built the debug kernel or failed to (a cold build takes longer than the
+# stock guests; a part run without the kernel fails and is counted).
 take_debug_parts() {
 	local q=$logs/queue f name
+	while [ ! -e "$logs/debug-kernel.done" ]; do sleep 2; done
 	for f in "$q"/*; do
-		# claimed by the other lane (now, or before this loop began)
+		# claimed by another lane (now, or before this loop began)
 		case $f in *.taken) continue ;; esac
 		mv "$f" "$f.taken" 2>/dev/null || continue
 		name=${f##*/}
@@ -255,12 +260,13 @@ if [ "$mode" = quick ]; then
 	wait "${qlanes[@]}"
 else
 	queue_debug_parts
-	rm -f "$logs/builds.done"
+	rm -f "$logs/builds.done" "$logs/debug-kernel.done"
 	# Lane 1: the debug kernel (a cold build takes ~20 min), what needs
 	# it, then debug parts. Lane 2 (this shell): the stock kernels, then
 	# debug parts. A TCG guest keeps one host core busy.
 	(
 		if scripts/build-debug-kernel.sh >/dev/null; then
+			touch "$logs/debug-kernel.done"
 			order=2
 			layer style style_layer
 			order=3
@@ -274,6 +280,7 @@ else
 		else
 			echo "debug-kernel: 0 passed, 1 failed" \
 				>"$results/01-debug-kernel"
+			touch "$logs/debug-kernel.done"
 		fi
 	) &
 	lane=$!
@@ -286,23 +293,24 @@ else
 	# The stock kernels' guests wait more than they compute (a quarter of
 	# a core each): four at once, beside the debug lane's guest, as soon
 	# as their modules are built; the lane's other layers run meanwhile.
-	stock=()
+	# Each guest leaves $logs/done.NAME when it ends.
+	rm -f "$logs"/done.*
 	order=12
-	E2E_LAYER=e2e-6.1-1 E2E_ARGS="$(e2e_part 2 1)" \
-		layer e2e-6.1-1 tests/e2e/vm.sh 6.1 "$(dkms_ko)" &
-	stock+=($!)
+	{ E2E_LAYER=e2e-6.1-1 E2E_ARGS="$(e2e_part 2 1)" \
+		layer e2e-6.1-1 tests/e2e/vm.sh 6.1 "$(dkms_ko)"
+	  touch "$logs/done.e2e-6.1-1"; } &
 	order=13
-	E2E_LAYER=e2e-6.1-2 E2E_ARGS="$(e2e_part 2 2)" \
-		layer e2e-6.1-2 tests/e2e/vm.sh 6.1 "$(dkms_ko)" &
-	stock+=($!)
+	{ E2E_LAYER=e2e-6.1-2 E2E_ARGS="$(e2e_part 2 2)" \
+		layer e2e-6.1-2 tests/e2e/vm.sh 6.1 "$(dkms_ko)"
+	  touch "$logs/done.e2e-6.1-2"; } &
 	order=14
 	# 6.12 runs every scenario on a router with the conntrack settings
-	# routers run (docs/testing.md, "Router configurations")
-	SHP_ROUTER_PROFILE=all layer e2e-6.12 tests/e2e/vm.sh 6.12 &
-	stock+=($!)
-	order=15
-	layer compare tests/e2e/compare.sh 6.12 &
-	stock+=($!)
+	# routers run (docs/testing.md, "Router configurations"); it is
+	# compare's siphelper half too
+	{ SHP_ROUTER_PROFILE=all layer e2e-6.12 tests/e2e/vm.sh 6.12
+	  touch "$logs/done.e2e-6.12"; } &
+	{ tests/e2e/compare.sh --intree 6.12 >"$logs/compare-intree.log" 2>&1
+	  touch "$logs/done.compare-intree"; } &
 	order=6
 	layer deb deb_layer
 	touch "$logs/builds.done"
@@ -312,9 +320,29 @@ else
 	layer harness tests/vm/selftest/run.sh 6.1
 	order=16
 	layer fuzz fuzz/smoke.sh 60
-	wait "${stock[@]}"
-	take_debug_parts
-	wait $lane
+	# A debug guest waits on the tests' timers about a third of the time:
+	# a second debug part starts when the first stock guest is done, a
+	# third when the third is (DEBUG_PARTS is sized for that); compare's
+	# table when both of its halves are there.
+	parts=0 reported=
+	while :; do
+		n=$(ls "$logs"/done.* 2>/dev/null | wc -l)
+		while { [ $parts -eq 0 ] && [ "$n" -ge 1 ]; } ||
+			{ [ $parts -eq 1 ] && [ "$n" -ge 3 ]; }; do
+			take_debug_parts &
+			parts=$((parts + 1))
+		done
+		if [ -z "$reported" ] && [ -e "$logs/done.e2e-6.12" ] &&
+			[ -e "$logs/done.compare-intree" ]; then
+			order=15
+			layer compare tests/e2e/compare.sh --report 6.12 \
+				build/e2e/6.12/junit.xml
+			reported=yes
+		fi
+		[ "$n" -lt 4 ] || break
+		sleep 2
+	done
+	wait
 fi
 
 total_pass=0 total_fail=$setup_fail
