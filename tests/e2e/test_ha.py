@@ -193,8 +193,7 @@ def topology():
 
 
 def teardown():
-    for ns in (t.PHONE, RA, RB, t.SERVER):
-        t.sh(f"ip netns del {ns}", check=False)
+    t.netns_del(t.PHONE, RA, RB, t.SERVER)
 
 
 def daemons():

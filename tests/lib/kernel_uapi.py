@@ -16,3 +16,6 @@ globals().update(vars(uapi.kernel(*HEADERS)))
 
 # include/linux/socket.h, which is not exported to userspace
 SOL_NETLINK = 270
+# umount2(2)'s flag, from include/linux/fs.h, which is not exported either
+# (glibc's <sys/mount.h> repeats it as an enum)
+MNT_DETACH = 2
