@@ -1,0 +1,79 @@
+#!/bin/bash
+# tests/unit/run-all-schedule.sh [RUN-ALL]: tests/run-all.sh's lanes with
+# every layer replaced by a stub that sleeps and leaves a trace, in a
+# scratch copy of the tree. Checks what the schedule promises: no debug
+# part starts before the debug lane's kernel is there (a cold build
+# outlasts the stock guests), compare's table comes after both of its
+# halves, and every layer reports. Exits non-zero on the first miss.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+runall=${1:-$repo/tests/run-all.sh}
+w=$(mktemp -d)
+trap 'rm -rf "$w"' EXIT
+mkdir -p "$w"/{tests/e2e,tests/unit,tests/packaging,tests/vm/selftest} \
+	"$w"/{scripts,fuzz,kunit,bin,cache/debug/k/src/scripts}
+cp "$runall" "$w/tests/run-all.sh"
+echo 0.0.0 >"$w/VERSION"
+echo "r1 r2" >"$w/cache/matrix"
+echo 'exit 0;' >"$w/cache/debug/k/src/scripts/checkpatch.pl"
+cat >"$w/scripts/lib.sh" <<EOF
+CACHE=$w/cache
+kernel_release() { echo "rel-\$1"; }
+EOF
+for f in hostile faults peers nat stale ha trunk tcp; do
+	touch "$w/tests/e2e/test_$f.py"
+done
+# stub PATH SECONDS NAME: a layer that sleeps and prints its result
+stub() {
+	cat >"$w/$1" <<EOF
+#!/bin/bash
+echo "start $3 \$*" >>$w/trace
+sleep $2
+echo "end $3 \$*" >>$w/trace
+echo "$3: 1 passed, 0 failed"
+EOF
+	chmod +x "$w/$1"
+}
+stub scripts/build-debug-kernel.sh 4 debug-kernel   # cold: outlasts the guests
+stub scripts/build-module.sh 0 module
+stub scripts/dkms-install.sh 0 dkms-install
+stub scripts/ynl-gen.sh 0 ynl
+stub scripts/deb.sh 0 deb
+stub tests/unit/run.sh 0 unit
+stub tests/packaging/install-test.sh 0 deb-install
+stub tests/vm/selftest/run.sh 0 harness
+stub fuzz/smoke.sh 0 fuzz
+stub kunit/run.sh 0 kunit
+stub bin/dkms 0 dkms
+cat >"$w/tests/e2e/vm.sh" <<EOF
+#!/bin/bash
+echo "start vm \$1" >>$w/trace
+sleep 1
+echo "end vm \$1" >>$w/trace
+echo "\${E2E_LAYER:-e2e-\$1}: 1 passed, 0 failed"
+EOF
+cat >"$w/tests/e2e/compare.sh" <<EOF
+#!/bin/bash
+echo "start compare \$1" >>$w/trace
+[ "\$1" = --report ] || sleep 1
+echo "end compare \$1" >>$w/trace
+echo "compare: 1 passed, 0 failed"
+EOF
+chmod +x "$w/tests/e2e/"*.sh
+PATH=$w/bin:$PATH timeout 120 bash "$w/tests/run-all.sh" >"$w/out" 2>&1 ||
+	{ cat "$w/out"; echo "run-all failed"; exit 1; }
+
+at() { grep -nxF "$1" "$w/trace" | head -n1 | cut -d: -f1; }
+first_debug=$(grep -n "^start vm debug" "$w/trace" | head -n1 | cut -d: -f1)
+[ -n "$first_debug" ] && [ "$first_debug" -gt "$(at "end debug-kernel ")" ] ||
+	{ cat "$w/trace"; echo "a debug part started before the debug kernel"; exit 1; }
+report=$(at "start compare --report")
+[ -n "$report" ] && [ "$report" -gt "$(at "end compare --intree")" ] &&
+	[ "$report" -gt "$(at "end vm 6.12")" ] ||
+	{ cat "$w/trace"; echo "compare's table before both halves"; exit 1; }
+for l in unit style modules-debug modules dkms deb deb-install kunit harness \
+	e2e-6.1-1 e2e-6.1-2 e2e-6.12 compare fuzz e2e-debug-1 e2e-debug-2; do
+	grep -q "^  $l: 1 passed\|^  $l: [0-9]* passed" "$w/out" ||
+		{ cat "$w/out"; echo "no result for $l"; exit 1; }
+done
+echo "run-all schedule: ok"
