@@ -19,8 +19,9 @@
 #                                       helper, rows the in-tree run's
 #
 # Report-only: prints "compare: N passed, 0 failed" (N scenarios) whenever
-# both runs produced results, whatever the helpers did; fails only when the
-# comparison itself could not be made.
+# both runs produced results, whatever the helpers did; fails when the
+# comparison itself could not be made, or when the VM boot splatted or
+# timed out.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$repo"
