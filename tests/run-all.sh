@@ -7,8 +7,9 @@
 # kernels, whose guests mostly wait (a quarter of a core each), so that
 # lane starts its four e2e guests at once (6.1 in two parts, 6.12, the
 # in-tree half of compare) once the modules are built, and runs its other
-# layers beside them; the debug kernel's e2e, in two parts, starts in
-# the debug lane after kunit and in the stock lane as its guests end.
+# layers beside them (kunit among them); the debug kernel's e2e, in two
+# parts, starts in the debug lane once the builds are done and in the
+# stock lane as its guests end.
 #
 # Layers: unit (CTest+GoogleTest), style (checkpatch, sparse, the uapi
 # header against its spec), modules (W=1 builds
@@ -159,8 +160,8 @@ style_layer() {
 }
 
 # The debug kernel's e2e, in parts of whole test files, each part one VM
-# boot: the debug lane takes the first after kunit, the stock lane the
-# second when three of its four guests are done. More guests at once do
+# boot: the debug lane takes the first when the builds are done, the
+# stock lane the second when three of its four guests are done. More guests at once do
 # not go faster: under TCG a guest's timers, polls and threads cost CPU
 # for as long as it runs, so a starved guest costs more in all (with
 # three debug parts at once a make test kept the cores busy for 3 128
@@ -172,7 +173,7 @@ style_layer() {
 # Every part runs under the router profile: KASAN and lockdep see the
 # conntrack extensions routers add (docs/testing.md).
 DEBUG_PARTS=(
-	"e2e-debug-1:tests/e2e/test_hostile.py tests/e2e/test_faults.py tests/e2e/test_peers.py tests/e2e/test_nat.py tests/e2e/test_calls.py tests/e2e/test_monitor.py tests/e2e/test_router_conf.py tests/e2e/test_synproxy.py tests/e2e/test_security.py tests/e2e/test_nft.py tests/e2e/test_assign.py tests/e2e/test_nonat6.py tests/e2e/test_trunk.py"
+	"e2e-debug-1:tests/e2e/test_hostile.py tests/e2e/test_faults.py tests/e2e/test_peers.py tests/e2e/test_nat.py tests/e2e/test_calls.py tests/e2e/test_monitor.py tests/e2e/test_router_conf.py tests/e2e/test_synproxy.py tests/e2e/test_security.py tests/e2e/test_nft.py tests/e2e/test_assign.py tests/e2e/test_nonat6.py tests/e2e/test_trunk.py tests/e2e/test_call_table.py"
 	"e2e-debug-2:"
 )
 
@@ -267,16 +268,16 @@ else
 	# debug parts. A TCG guest keeps one host core busy.
 	(
 		if scripts/build-debug-kernel.sh >/dev/null; then
+			order=3
+			layer modules-debug modules_layer modules-debug debug
+			# what a debug guest needs: the kernel and the modules
+			# (siphelper.ko, siphelper_kunit.ko) built for it
 			touch "$logs/debug-kernel.done"
 			order=2
 			layer style style_layer
-			order=3
-			layer modules-debug modules_layer modules-debug debug
 			# no debug guest beside the other lane's compiles: a
 			# starved guest reports soft lockups
 			while [ ! -e "$logs/builds.done" ]; do sleep 2; done
-			order=10
-			layer kunit kunit/run.sh
 			take_debug_parts
 		else
 			echo "debug-kernel: 0 passed, 1 failed" \
@@ -321,6 +322,11 @@ else
 	layer harness tests/vm/selftest/run.sh 6.1
 	order=16
 	layer fuzz fuzz/smoke.sh 60
+	# kunit in this lane, not before the debug lane's first part: that
+	# part is the run's critical path (docs/testing.md)
+	while [ ! -e "$logs/debug-kernel.done" ]; do sleep 2; done
+	order=10
+	layer kunit kunit/run.sh
 	# The second debug part starts when three stock guests are done
 	# (DEBUG_PARTS is sized for that); compare's table when both of its
 	# halves are there.

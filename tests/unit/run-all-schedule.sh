@@ -3,7 +3,8 @@
 # every layer replaced by a stub that sleeps and leaves a trace, in a
 # scratch copy of the tree. Checks what the schedule promises: no debug
 # part starts before the debug lane's kernel is there (a cold build
-# outlasts the stock guests), compare's table comes after both of its
+# outlasts the stock guests), no debug guest (part or kunit) before the
+# modules built for that kernel, compare's table comes after both of its
 # halves, and every layer reports. Exits non-zero on the first miss.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -35,7 +36,16 @@ EOF
 	chmod +x "$w/$1"
 }
 stub scripts/build-debug-kernel.sh 4 debug-kernel   # cold: outlasts the guests
-stub scripts/build-module.sh 0 module
+# the debug kernel's modules take a while after it (sparse builds do not)
+cat >"$w/scripts/build-module.sh" <<EOF
+#!/bin/bash
+[ -n "\${SHP_SPARSE:-}" ] && exit 0
+echo "start module \$1" >>$w/trace
+[ "\$1" = debug ] && sleep 2
+echo "end module \$1" >>$w/trace
+exit 0
+EOF
+chmod +x "$w/scripts/build-module.sh"
 stub scripts/dkms-install.sh 0 dkms-install
 stub scripts/ynl-gen.sh 0 ynl
 stub scripts/deb.sh 0 deb
@@ -67,6 +77,10 @@ at() { grep -nxF "$1" "$w/trace" | head -n1 | cut -d: -f1; }
 first_debug=$(grep -n "^start vm debug" "$w/trace" | head -n1 | cut -d: -f1)
 [ -n "$first_debug" ] && [ "$first_debug" -gt "$(at "end debug-kernel ")" ] ||
 	{ cat "$w/trace"; echo "a debug part started before the debug kernel"; exit 1; }
+first_kunit=$(at "start kunit ")
+[ -n "$first_kunit" ] && [ "$first_debug" -gt "$(at "end module debug")" ] &&
+	[ "$first_kunit" -gt "$(at "end module debug")" ] ||
+	{ cat "$w/trace"; echo "a debug guest started before its modules"; exit 1; }
 report=$(at "start compare --report")
 [ -n "$report" ] && [ "$report" -gt "$(at "end compare --intree")" ] &&
 	[ "$report" -gt "$(at "end vm 6.12")" ] ||
