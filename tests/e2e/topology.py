@@ -19,7 +19,8 @@ import time
 from contextlib import contextmanager
 
 from conftest import sh
-from kernel_uapi import (CLONE_NEWNET, IPCTNL_MSG_CT_DELETE,  # noqa: F401
+from kernel_uapi import (CLONE_NEWNET, ETHTOOL_SGRO,  # noqa: F401
+                         IPCTNL_MSG_CT_DELETE,
                          IPCTNL_MSG_EXP_DELETE, MNT_DETACH,
                          NETLINK_ADD_MEMBERSHIP,
                          NETLINK_NETFILTER, NETLINK_NO_ENOBUFS,
@@ -27,7 +28,9 @@ from kernel_uapi import (CLONE_NEWNET, IPCTNL_MSG_CT_DELETE,  # noqa: F401
                          NFNLGRP_CONNTRACK_DESTROY, NFNLGRP_CONNTRACK_EXP_DESTROY,
                          NFNLGRP_CONNTRACK_EXP_NEW, NFNLGRP_CONNTRACK_EXP_UPDATE,
                          NFNLGRP_CONNTRACK_NEW, NFNLGRP_CONNTRACK_UPDATE,
-                         NLM_F_ACK, NLM_F_REQUEST, NLMSG_ERROR, SOL_NETLINK)
+                         NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLM_F_ACK,
+                         NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR,
+                         SIOCETHTOOL, SOL_NETLINK)
 
 PHONE, ROUTER, SERVER = "shp_phone", "shp_router", "shp_server"
 PHONE_IP, LAN_IP = "192.168.0.31", "192.168.0.1"
@@ -134,7 +137,12 @@ def setup():
               f"addr add {PUBLIC6}/64 dev wan0 nodad"], ROUTER)
     sysctl(ROUTER, "net.ipv4.ip_forward", 1)
     sysctl(ROUTER, "net.ipv6.conf.all.forwarding", 1)
-    nft(ROUTER, """
+    global _env_undo
+    # the masquerade and the run's profile in one nft exec
+    _env_undo = profile_apply(_env_profile(), NAT_NFT)
+
+
+NAT_NFT = """
 table ip shp_nat {
   chain pre { type nat hook prerouting priority -100; }
   chain post { type nat hook postrouting priority 100;
@@ -144,9 +152,7 @@ table ip6 shp_nat6 {
   chain pre { type nat hook prerouting priority -100; }
   chain post { type nat hook postrouting priority 100;
     oifname "wan0" masquerade; }
-}""")
-    global _env_undo
-    _env_undo = profile_apply(_env_profile())
+}"""
 
 
 @contextmanager
@@ -212,11 +218,39 @@ table ip shp_profile_synproxy {
 }
 
 
-def profile_apply(parts):
-    """Turn on the named PROFILE_PARTS on the router; returns the undo."""
-    undo = []
+def gro(ns, dev, on):
+    """`ethtool -K DEV gro on|off` in netns NS, without its exec: the
+    ETHTOOL_SGRO ioctl that ethtool's ioctl path sends."""
+    value = ctypes.create_string_buffer(struct.pack("II", ETHTOOL_SGRO,
+                                                    int(on)))
+    ifreq = struct.pack("16sP", dev.encode(), ctypes.addressof(value))
+    with netns(ns):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    with s:
+        fcntl.ioctl(s, SIOCETHTOOL, ifreq.ljust(40, b"\0"))
+
+
+def profile_apply(parts, ruleset=""):
+    """Turn on the named PROFILE_PARTS on the router, their nft tables
+    loaded in one nft exec with RULESET (first: loading the masquerade
+    loads nf_conntrack, whose sysctls the other parts set); returns the
+    undo (which leaves RULESET's own tables)."""
+    undo, tables = [], []
     for part in parts:
         assert part in PROFILE_PARTS, part
+        if part == "zone":
+            exempt = ("tcp dport 5060 return; tcp sport 5060 return;"
+                      if "synproxy" in parts else "")
+            ruleset += _PROFILE_NFT[part].replace("EXEMPT", exempt)
+        elif part in _PROFILE_NFT:
+            ruleset += _PROFILE_NFT[part]
+        else:
+            continue
+        family = "ip" if part == "synproxy" else "inet"
+        tables.append(f"{family} shp_profile_{part}")
+    if ruleset:
+        nft(ROUTER, ruleset)
+    for part in parts:
         _active.add(part)
         undo.append(lambda part=part: _active.discard(part))
         if part in ("acct", "timestamp"):
@@ -232,32 +266,23 @@ def profile_apply(parts):
             sysctl(ROUTER, "net.netfilter.nf_conntrack_tcp_loose", 0)
             undo.append(lambda: sysctl(
                 ROUTER, "net.netfilter.nf_conntrack_tcp_loose", 1))
-            nft(ROUTER, _PROFILE_NFT[part])
-            undo.append(f"nft delete table ip shp_profile_{part}")
         elif part == "gro":
             for dev in ("lan0", "wan0"):
-                nsexec(ROUTER, f"ethtool -K {dev} gro on")
-            undo.append("ethtool -K lan0 gro off")
-            undo.append("ethtool -K wan0 gro off")
-        elif part == "zone":
-            exempt = ("tcp dport 5060 return; tcp sport 5060 return;"
-                      if "synproxy" in parts else "")
-            nft(ROUTER, _PROFILE_NFT[part].replace("EXEMPT", exempt))
-            undo.append(f"nft delete table inet shp_profile_{part}")
-        else:
-            nft(ROUTER, _PROFILE_NFT[part])
-            undo.append(f"nft delete table inet shp_profile_{part}")
+                gro(ROUTER, dev, True)
+                undo.append(lambda dev=dev: gro(ROUTER, dev, False))
 
     def revert():
         for u in reversed(undo):
             if callable(u):
                 u()
-            elif isinstance(u, socket.socket):
-                if u in _listeners:
-                    u.close()
-                    _listeners.remove(u)
-            else:
-                nsexec(ROUTER, u, check=False)
+            elif u in _listeners:       # an event listener
+                u.close()
+                _listeners.remove(u)
+        if tables:
+            # one exec, one transaction; adding a table that is there
+            # does nothing, so a test that deleted one does not fail it
+            nft(ROUTER, "".join(f"add table {tb}\ndelete table {tb}\n"
+                                for tb in tables))
     return revert
 
 
@@ -329,8 +354,9 @@ def synproxy_mss(mss):
     segments follow this, not the path's MTU."""
     if "synproxy" not in _active:
         return
-    nsexec(ROUTER, "nft delete table ip shp_profile_synproxy")
-    nft(ROUTER, _PROFILE_NFT["synproxy"].replace("mss 1460", f"mss {mss}"))
+    # one transaction: the table replaced
+    nft(ROUTER, "delete table ip shp_profile_synproxy\n" +
+        _PROFILE_NFT["synproxy"].replace("mss 1460", f"mss {mss}"))
 
 
 def profile_zone():
@@ -363,6 +389,45 @@ def ctnetlink(ns, subsys, msg, attrs=b"", family=socket.AF_UNSPEC,
             _, typ = struct.unpack_from("=IH", data)
             if typ == NLMSG_ERROR:
                 return -struct.unpack_from("=i", data, 16)[0]
+
+
+def nlattrs(buf):
+    """A netlink attribute stream: {type: payload} (flags masked off)."""
+    out, off = {}, 0
+    while off + 4 <= len(buf):
+        ln, typ = struct.unpack_from("=HH", buf, off)
+        if ln < 4:
+            break
+        out[typ & ~(NLA_F_NESTED | NLA_F_NET_BYTEORDER)] = \
+            buf[off + 4:off + ln]
+        off += (ln + 3) & ~3
+    return out
+
+
+def ctnetlink_dump(ns, subsys, msg, family=socket.AF_UNSPEC):
+    """A ctnetlink dump in netns NS (what `conntrack -L` reads, without
+    its exec): the attributes of each entry, as nlattrs() gives them."""
+    with netns(ns):
+        s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW,
+                          NETLINK_NETFILTER)
+    with s:
+        body = struct.pack("=BBH", family, 0, 0)
+        s.send(struct.pack("=IHHII", 16 + len(body), subsys << 8 | msg,
+                           NLM_F_REQUEST | NLM_F_DUMP, 1, 0) + body)
+        entries = []
+        while True:
+            data, off = s.recv(1 << 20), 0
+            while off + 16 <= len(data):
+                ln, typ = struct.unpack_from("=IH", data, off)
+                if typ == NLMSG_DONE:
+                    return entries
+                if typ == NLMSG_ERROR:
+                    err = -struct.unpack_from("=i", data, off + 16)[0]
+                    if err:
+                        raise OSError(err, f"ctnetlink dump in {ns}")
+                    return entries
+                entries.append(nlattrs(data[off + 20:off + ln]))
+                off += (ln + 3) & ~3
 
 
 def flush(ns=None):

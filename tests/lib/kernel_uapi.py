@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-"""The kernel's own netlink, genetlink, nfnetlink and ctnetlink numbers for the Python
+"""The kernel's own netlink, genetlink, nfnetlink, ctnetlink and ethtool numbers for the Python
 tests, read from the uapi headers installed in /usr/include when imported
 (tests/lib/uapi.py parses them as it parses siphelper's): the tests carry
 no copy of them.
@@ -10,7 +10,8 @@ import uapi
 
 HEADERS = ("linux/netlink.h", "linux/genetlink.h", "linux/sched.h",
            "linux/netfilter/nfnetlink.h",
-           "linux/netfilter/nfnetlink_conntrack.h")
+           "linux/netfilter/nfnetlink_conntrack.h",
+           "linux/ethtool.h", "linux/sockios.h")
 
 globals().update(vars(uapi.kernel(*HEADERS)))
 
