@@ -5,7 +5,7 @@
 # cores and a debug kernel's TCG guest keeps one busy: the debug kernel
 # (its build when the cache has none, then what needs it) beside the stock
 # kernels, whose guests mostly wait (a quarter of a core each), so that
-# lane starts its five e2e guests at once (6.1 in three parts, 6.12, the
+# lane starts its four e2e guests at once (6.1 in two parts, 6.12, the
 # in-tree half of compare) once the modules are built, and runs its other
 # layers beside them (kunit among them); the debug kernel's e2e, in two
 # parts, starts in the debug lane once the builds are done and in the
@@ -19,7 +19,7 @@
 # stock kernels, the seed's NAT scenarios run through the packaged module
 # in that root's kernel, the purge leaves nothing), harness (the VM
 # harness proves itself), kunit (debug
-# kernel), e2e on 6.1 with the DKMS-built module (e2e-6.1-1 to -3, whole
+# kernel), e2e on 6.1 with the DKMS-built module (e2e-6.1-1 and -2, whole
 # files each, e2e_part) and on 6.12 (there under
 # SHP_ROUTER_PROFILE=all: acct, timestamps, events, labels, zones, GRO,
 # SYNPROXY), compare (the
@@ -201,7 +201,7 @@ queue_debug_parts() {
 }
 
 # The parts of e2e on 6.1 in make test.
-E61_PARTS=3
+E61_PARTS=2
 
 # The e2e files, heaviest first (their times on 6.1 at stop 32);
 # a file not named here comes last.
@@ -299,11 +299,11 @@ else
 	order=5
 	layer dkms dkms_layer
 	# The stock kernels' guests wait more than they compute (a quarter of
-	# a core each): five at once, beside the debug lane's guest, as soon
+	# a core each): four at once, beside the debug lane's guest, as soon
 	# as their modules are built; the lane's other layers run meanwhile.
-	# 6.1 in three parts: the sooner its guests end, the sooner the
-	# second debug part starts. Each guest leaves $logs/done.NAME when it
-	# ends.
+	# (6.1 in three parts made five: the contention stretched every
+	# guest, and the debug guests' CPU grew by 450 core-seconds;
+	# docs/testing.md.) Each guest leaves $logs/done.NAME when it ends.
 	rm -f "$logs"/done.*
 	guests=$((E61_PARTS + 2))
 	order=12
@@ -320,6 +320,31 @@ else
 	  touch "$logs/done.e2e-6.12"; } &
 	{ tests/e2e/compare.sh --intree 6.12 >"$logs/compare-intree.log" 2>&1
 	  touch "$logs/done.compare-intree"; } &
+	# The second debug part starts when all stock guests but one (the
+	# longest, e2e-6.12) are done, whatever this lane is running then
+	# (DEBUG_PARTS is sized for that); compare's table when both of its
+	# halves are there.
+	(
+		parts=0 reported=
+		while :; do
+			n=$(ls "$logs"/done.* 2>/dev/null | wc -l)
+			if [ $parts -eq 0 ] && [ "$n" -ge $((guests - 1)) ]; then
+				take_debug_parts &
+				parts=1
+			fi
+			if [ -z "$reported" ] &&
+				[ -e "$logs/done.e2e-6.12" ] &&
+				[ -e "$logs/done.compare-intree" ]; then
+				order=15
+				layer compare tests/e2e/compare.sh --report 6.12 \
+					build/e2e/6.12/junit.xml
+				reported=yes
+			fi
+			[ "$n" -lt "$guests" ] || break
+			sleep 2
+		done
+		wait
+	) &
 	order=6
 	layer deb deb_layer
 	touch "$logs/builds.done"
@@ -334,26 +359,6 @@ else
 	while [ ! -e "$logs/debug-kernel.done" ]; do sleep 2; done
 	order=10
 	layer kunit kunit/run.sh
-	# The second debug part starts when all stock guests but one (the
-	# longest, e2e-6.12) are done (DEBUG_PARTS is sized for that);
-	# compare's table when both of its halves are there.
-	parts=0 reported=
-	while :; do
-		n=$(ls "$logs"/done.* 2>/dev/null | wc -l)
-		if [ $parts -eq 0 ] && [ "$n" -ge $((guests - 1)) ]; then
-			take_debug_parts &
-			parts=1
-		fi
-		if [ -z "$reported" ] && [ -e "$logs/done.e2e-6.12" ] &&
-			[ -e "$logs/done.compare-intree" ]; then
-			order=15
-			layer compare tests/e2e/compare.sh --report 6.12 \
-				build/e2e/6.12/junit.xml
-			reported=yes
-		fi
-		[ "$n" -lt "$guests" ] || break
-		sleep 2
-	done
 	wait
 fi
 
