@@ -161,22 +161,19 @@ style_layer() {
 
 # The debug kernel's e2e, in parts of whole test files, each part one VM
 # boot: the debug lane takes the first when the builds are done, the
-# stock lane the second when all its guests but e2e-6.12 are done. More
-# guests at once do not go faster: under TCG a guest's timers, polls and threads cost CPU
+# stock lane the second when three of its four guests are done. More guests at once do
+# not go faster: under TCG a guest's timers, polls and threads cost CPU
 # for as long as it runs, so a starved guest costs more in all (with
 # three debug parts at once a make test kept the cores busy for 3 128
 # core-seconds, with two for 2 662; docs/testing.md). Parts come from one
 # queue (a part is claimed by renaming its file, which is atomic), in
-# this order, each sized for when it starts; a part runs its files in
-# the order given. test_hostile.py runs with 20 000 hostile datagrams:
-# it only computes, so it comes last in its part, when the stock guests
-# are done (first, beside them, it took 440 s instead of 322 s), and the
-# files that mostly wait on timers come first. A file that is not listed
-# runs in the last part.
+# this order, each sized for when it starts. test_hostile.py runs with
+# 20 000 hostile datagrams. A file that is not listed runs in the last
+# part.
 # Every part runs under the router profile: KASAN and lockdep see the
 # conntrack extensions routers add (docs/testing.md).
 DEBUG_PARTS=(
-	"e2e-debug-1:tests/e2e/test_faults.py tests/e2e/test_peers.py tests/e2e/test_trunk.py tests/e2e/test_call_table.py tests/e2e/test_nat.py tests/e2e/test_calls.py tests/e2e/test_monitor.py tests/e2e/test_router_conf.py tests/e2e/test_synproxy.py tests/e2e/test_security.py tests/e2e/test_nft.py tests/e2e/test_assign.py tests/e2e/test_nonat6.py tests/e2e/test_hostile.py"
+	"e2e-debug-1:tests/e2e/test_hostile.py tests/e2e/test_faults.py tests/e2e/test_peers.py tests/e2e/test_nat.py tests/e2e/test_calls.py tests/e2e/test_monitor.py tests/e2e/test_router_conf.py tests/e2e/test_synproxy.py tests/e2e/test_security.py tests/e2e/test_nft.py tests/e2e/test_assign.py tests/e2e/test_nonat6.py tests/e2e/test_trunk.py tests/e2e/test_call_table.py"
 	"e2e-debug-2:"
 )
 
@@ -203,11 +200,11 @@ queue_debug_parts() {
 # The parts of e2e on 6.1 in make test.
 E61_PARTS=2
 
-# The e2e files, heaviest first (their times on 6.1 at stop 32);
+# The e2e files, heaviest first (their times on 6.1, docs/testing.md);
 # a file not named here comes last.
-E2E_BY_TIME="control trunk stale hostile peers faults assign tcp_split ha
-	call_table security monitor module nft nat calls router_conf register
-	policy nonat6 large_skb call_policy listening_port tcp nat6 unload
+E2E_BY_TIME="control stale faults hostile peers trunk call_table security
+	assign tcp_split ha monitor calls module nft nat policy router_conf
+	register large_skb nonat6 call_policy listening_port tcp nat6 unload
 	synproxy"
 
 # e2e_part N I [SKIP-REGEX]: part I (1..N) of the e2e files, whole files
