@@ -132,7 +132,12 @@ def test_call_table_bound(alg, socks, ctl):
     assert expected_ports() == pinholes(set(range(10)) - {3} | {12})
 
 
-SIPP_RATE = 50          # new calls a second
+# sipp as both ends is the heaviest load of a guest: at 200 calls, 50 a
+# second, a loaded 6.1 guest's sipp fell seconds behind ("Overload
+# warning"), the provider's never took some calls' ACKs and so never
+# played their RTP (stop 32's CI)
+SIPP_CALLS = int(os.environ.get("TRUNK_CALLS", 100))
+SIPP_RATE = 25          # new calls a second
 SIPP_PACKETS = 5        # RTP packets per call from the provider
 PBX_MEDIA = 30000       # sipp's first RTP port on the PBX (-mp)
 SIPP_DEBUG_CALLS = 20
@@ -152,11 +157,12 @@ def media_flows():
 
 
 def test_sipp_trunk(room):
-    """sipp as the PBX: CALLS (20 on the debug kernel) concurrent calls on
-    its one UDP socket, each answered by a sipp provider that sends RTP to
-    the call's public port on the ACK. Once every call is up and its RTP came in, the
-    expectations are exactly each call's RTCP pinhole, next to the public
-    port its INVITE left with (its RTP pinhole became its media flow);
+    """sipp as the PBX: SIPP_CALLS (20 on the debug kernel) concurrent
+    calls on its one UDP socket, each answered by a sipp provider that
+    sends RTP to the call's public port on the ACK. Once every call is up
+    and its RTP came in, the expectations are exactly each call's RTCP
+    pinhole, next to the public port its INVITE left with (its RTP
+    pinhole became its media flow);
     every call's RTP reached the PBX at its own port; after the BYEs no
     expectation is left. Checked from a capture of both router links and
     from conntrack, not from siphelper's counters (the in-tree helper runs
@@ -165,7 +171,7 @@ def test_sipp_trunk(room):
     for f in os.listdir(wd):
         if f.endswith("_messages.log"):
             os.remove(os.path.join(wd, f))
-    calls = SIPP_DEBUG_CALLS if DEBUG else CALLS
+    calls = SIPP_DEBUG_CALLS if DEBUG else SIPP_CALLS
     setup = calls / SIPP_RATE
     # every call is up meanwhile: a debug guest's sipp runs far below
     # its rate (25 of 50 calls had their RTP in after 20 s), and so does a
