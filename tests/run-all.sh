@@ -78,6 +78,11 @@ layer() {
 	echo "$line"
 }
 
+# wait_file PATH: until another lane has left the marker file PATH.
+wait_file() {
+	while [ ! -e "$1" ]; do sleep 2; done
+}
+
 # Builds of the module for each kernel of the matrix, W=1, warning-free.
 # modules_layer NAME KERNEL...
 modules_layer() {
@@ -162,8 +167,9 @@ style_layer() {
 # The debug kernel's e2e, in parts of whole test files, each part one VM
 # boot: the debug lane takes the first when the builds are done, the
 # stock lane the second when all its guests but e2e-6.12 are done. More
-# guests at once do not go faster: under TCG a guest's timers, polls and threads cost CPU
-# for as long as it runs, so a starved guest costs more in all (with
+# guests at once do not go faster: under TCG a guest's timers, polls and
+# threads cost CPU for as long as it runs, so a starved guest costs more
+# in all (with
 # three debug parts at once a make test kept the cores busy for 3 128
 # core-seconds, with two for 2 662; docs/testing.md). Parts come from one
 # queue (a part is claimed by renaming its file, which is atomic), in
@@ -235,7 +241,7 @@ e2e_part() {
 # stock guests; a part run without the kernel fails and is counted).
 take_debug_parts() {
 	local q=$logs/queue f name
-	while [ ! -e "$logs/debug-kernel.done" ]; do sleep 2; done
+	wait_file "$logs/debug-kernel.done"
 	for f in "$q"/*; do
 		# claimed by another lane (now, or before this loop began)
 		case $f in *.taken) continue ;; esac
@@ -282,7 +288,7 @@ else
 			layer style style_layer
 			# no debug guest beside the other lane's compiles: a
 			# starved guest reports soft lockups
-			while [ ! -e "$logs/builds.done" ]; do sleep 2; done
+			wait_file "$logs/builds.done"
 			take_debug_parts
 		else
 			echo "debug-kernel: 0 passed, 1 failed" \
@@ -355,7 +361,7 @@ else
 	layer fuzz fuzz/smoke.sh 60
 	# kunit in this lane, not before the debug lane's first part: that
 	# part is the run's critical path (docs/testing.md)
-	while [ ! -e "$logs/debug-kernel.done" ]; do sleep 2; done
+	wait_file "$logs/debug-kernel.done"
 	order=10
 	layer kunit kunit/run.sh
 	wait

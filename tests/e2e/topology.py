@@ -300,9 +300,7 @@ def events_listener(ns):
     reads: events that do not fit its small buffer are dropped without
     the redelivery a failed destroy event would get (NETLINK_NO_ENOBUFS),
     and no process wakes up for each one. Close it to stop."""
-    with netns(ns):
-        s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW,
-                          NETLINK_NETFILTER)
+    s = nfnl_socket(ns)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     s.setsockopt(SOL_NETLINK, NETLINK_NO_ENOBUFS, 1)
     s.bind((0, 0))
@@ -373,17 +371,26 @@ def teardown():
 
 
 
+def nfnl_socket(ns):
+    """A netfilter netlink socket in netns NS (it stays there)."""
+    with netns(ns):
+        return socket.socket(socket.AF_NETLINK, socket.SOCK_RAW,
+                             NETLINK_NETFILTER)
+
+
+def nfnl_send(s, subsys, msg, flags, family, attrs=b""):
+    """One nfnetlink request (NLM_F_REQUEST | FLAGS) on socket S."""
+    body = struct.pack("=BBH", family, 0, 0) + attrs
+    s.send(struct.pack("=IHHII", 16 + len(body), subsys << 8 | msg,
+                       NLM_F_REQUEST | flags, 1, 0) + body)
+
+
 def ctnetlink(ns, subsys, msg, attrs=b"", family=socket.AF_UNSPEC,
               flags=0):
     """One ctnetlink request (NLM_F_REQUEST | NLM_F_ACK | FLAGS) in netns
     NS; returns the kernel's errno."""
-    with netns(ns):
-        s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW,
-                          NETLINK_NETFILTER)
-    with s:
-        body = struct.pack("=BBH", family, 0, 0) + attrs
-        s.send(struct.pack("=IHHII", 16 + len(body), subsys << 8 | msg,
-                           NLM_F_REQUEST | NLM_F_ACK | flags, 1, 0) + body)
+    with nfnl_socket(ns) as s:
+        nfnl_send(s, subsys, msg, NLM_F_ACK | flags, family, attrs)
         while True:
             data = s.recv(65536)
             _, typ = struct.unpack_from("=IH", data)
@@ -407,13 +414,8 @@ def nlattrs(buf):
 def ctnetlink_dump(ns, subsys, msg, family=socket.AF_UNSPEC):
     """A ctnetlink dump in netns NS (what `conntrack -L` reads, without
     its exec): the attributes of each entry, as nlattrs() gives them."""
-    with netns(ns):
-        s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW,
-                          NETLINK_NETFILTER)
-    with s:
-        body = struct.pack("=BBH", family, 0, 0)
-        s.send(struct.pack("=IHHII", 16 + len(body), subsys << 8 | msg,
-                           NLM_F_REQUEST | NLM_F_DUMP, 1, 0) + body)
+    with nfnl_socket(ns) as s:
+        nfnl_send(s, subsys, msg, NLM_F_DUMP, family)
         entries = []
         while True:
             data, off = s.recv(1 << 20), 0

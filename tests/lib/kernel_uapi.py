@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
-"""The kernel's own netlink, genetlink, nfnetlink, ctnetlink and ethtool numbers for the Python
-tests, read from the uapi headers installed in /usr/include when imported
-(tests/lib/uapi.py parses them as it parses siphelper's): the tests carry
-no copy of them.
+"""The kernel's own netlink, genetlink, nfnetlink, ctnetlink and ethtool
+numbers for the Python tests, read from the uapi headers installed in
+/usr/include when imported (tests/lib/uapi.py parses them as it parses
+siphelper's): the tests carry no copy of them.
 
     from kernel_uapi import NLM_F_REQUEST, CTA_EXPECT_MASTER
 """
