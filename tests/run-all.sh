@@ -8,9 +8,8 @@
 # lane starts its four e2e guests at once (6.1 in two parts, 6.12, the
 # in-tree half of compare) once the modules are built, and runs its other
 # layers beside them (kunit among them); the debug kernel's e2e, in two
-# parts, starts in the debug lane once the modules for that kernel are
-# built and in the stock lane as its guests end. Compiles run at low
-# priority (low), so that the guests beside them are not starved.
+# parts, starts in the debug lane once the builds are done and in the
+# stock lane as its guests end.
 #
 # Layers: unit (CTest+GoogleTest), style (checkpatch, sparse, the uapi
 # header against its spec), modules (W=1 builds
@@ -50,12 +49,6 @@ layer() {
 	local name=$1 start line p f
 	shift
 	start=$(date +%s)
-# busy and idle core-seconds of the run (/proc/stat, in USER_HZ): the
-# work a run did, which varies less from host to host than its duration
-cpu_times() {
-	awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat
-}
-read -r busy0 idle0 < <(cpu_times)
 	echo "== $name" >&2
 	"$@" >"$logs/$name.log" 2>&1
 	local rc=$?
@@ -83,13 +76,6 @@ read -r busy0 idle0 < <(cpu_times)
 	fi
 	order=$((order + 1))
 	echo "$line"
-}
-
-# low CMD...: CMD (a command or a function) at the lowest CPU priority.
-# Compiles give way to the guests beside them: a guest starved by them
-# reported soft lockups, and its tests' timers run late.
-low() {
-	(renice -n 19 -p "$BASHPID" >/dev/null && "$@")
 }
 
 # wait_file PATH: until another lane has left the marker file PATH.
@@ -179,9 +165,8 @@ style_layer() {
 }
 
 # The debug kernel's e2e, in parts of whole test files, each part one VM
-# boot: the debug lane takes the first as soon as the debug kernel's
-# modules are built (the compiles beside it run at low priority), the
-# stock lane the second when two of its four guests are done. More
+# boot: the debug lane takes the first when the builds are done, the
+# stock lane the second when all its guests but e2e-6.12 are done. More
 # guests at once do not go faster: under TCG a guest's timers, polls and
 # threads cost CPU for as long as it runs, so a starved guest costs more
 # in all (with
@@ -196,7 +181,7 @@ style_layer() {
 # Every part runs under the router profile: KASAN and lockdep see the
 # conntrack extensions routers add (docs/testing.md).
 DEBUG_PARTS=(
-	"e2e-debug-1:tests/e2e/test_hostile.py tests/e2e/test_faults.py tests/e2e/test_peers.py tests/e2e/test_nat.py tests/e2e/test_calls.py tests/e2e/test_monitor.py tests/e2e/test_router_conf.py tests/e2e/test_synproxy.py tests/e2e/test_security.py tests/e2e/test_nft.py tests/e2e/test_assign.py tests/e2e/test_nonat6.py tests/e2e/test_trunk.py tests/e2e/test_call_table.py tests/e2e/test_call_policy.py tests/e2e/test_large_skb.py tests/e2e/test_module.py"
+	"e2e-debug-1:tests/e2e/test_hostile.py tests/e2e/test_faults.py tests/e2e/test_peers.py tests/e2e/test_nat.py tests/e2e/test_calls.py tests/e2e/test_monitor.py tests/e2e/test_router_conf.py tests/e2e/test_synproxy.py tests/e2e/test_security.py tests/e2e/test_nft.py tests/e2e/test_assign.py tests/e2e/test_nonat6.py tests/e2e/test_trunk.py tests/e2e/test_call_table.py"
 	"e2e-debug-2:"
 )
 
@@ -288,22 +273,23 @@ if [ "$mode" = quick ]; then
 	wait "${qlanes[@]}"
 else
 	queue_debug_parts
-	rm -f "$logs/debug-kernel.done"
+	rm -f "$logs/builds.done" "$logs/debug-kernel.done"
 	# Lane 1: the debug kernel (a cold build takes ~20 min), what needs
 	# it, then debug parts. Lane 2 (this shell): the stock kernels, then
 	# debug parts. A TCG guest keeps one host core busy.
 	(
 		if scripts/build-debug-kernel.sh >/dev/null; then
 			order=3
-			layer modules-debug low modules_layer modules-debug debug
+			layer modules-debug modules_layer modules-debug debug
 			# what a debug guest needs: the kernel and the modules
 			# (siphelper.ko, siphelper_kunit.ko) built for it
 			touch "$logs/debug-kernel.done"
-			# the first debug part at once, beside the compiles
-			# of both lanes (at low priority)
-			(order=2; layer style low style_layer) &
+			order=2
+			layer style style_layer
+			# no debug guest beside the other lane's compiles: a
+			# starved guest reports soft lockups
+			wait_file "$logs/builds.done"
 			take_debug_parts
-			wait
 		else
 			echo "debug-kernel: 0 passed, 1 failed" \
 				>"$results/01-debug-kernel"
@@ -312,11 +298,11 @@ else
 	) &
 	lane=$!
 	order=0
-	layer unit low tests/unit/run.sh
+	layer unit tests/unit/run.sh
 	order=4
-	layer modules low modules_layer modules 6.1 6.12
+	layer modules modules_layer modules 6.1 6.12
 	order=5
-	layer dkms low dkms_layer
+	layer dkms dkms_layer
 	# The stock kernels' guests wait more than they compute (a quarter of
 	# a core each): four at once, beside the debug lane's guest, as soon
 	# as their modules are built; the lane's other layers run meanwhile.
@@ -339,14 +325,15 @@ else
 	  touch "$logs/done.e2e-6.12"; } &
 	{ tests/e2e/compare.sh --intree 6.12 >"$logs/compare-intree.log" 2>&1
 	  touch "$logs/done.compare-intree"; } &
-	# The second debug part starts when two of the four stock guests are
-	# done, whatever this lane is running then (DEBUG_PARTS is sized for
-	# that); compare's table when both of its halves are there.
+	# The second debug part starts when all stock guests but one (the
+	# longest, e2e-6.12) are done, whatever this lane is running then
+	# (DEBUG_PARTS is sized for that); compare's table when both of its
+	# halves are there.
 	(
 		parts=0 reported=
 		while :; do
 			n=$(ls "$logs"/done.* 2>/dev/null | wc -l)
-			if [ $parts -eq 0 ] && [ "$n" -ge $((guests - 2)) ]; then
+			if [ $parts -eq 0 ] && [ "$n" -ge $((guests - 1)) ]; then
 				take_debug_parts &
 				parts=1
 			fi
@@ -364,7 +351,8 @@ else
 		wait
 	) &
 	order=6
-	layer deb low deb_layer
+	layer deb deb_layer
+	touch "$logs/builds.done"
 	order=7
 	layer deb-install tests/packaging/install-test.sh
 	order=11
@@ -386,11 +374,7 @@ for r in "$results"/*; do
 	total_fail=$((total_fail + $(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')))
 done
 echo
-read -r busy1 idle1 < <(cpu_times)
-hz=$(getconf CLK_TCK)
-echo "Summary ($(($(date +%s) - start)) s, the cores busy for" \
-	"$(((busy1 - busy0) / hz)) s and idle for $(((idle1 - idle0) / hz)) s;" \
-	"logs in build/logs/):"
+echo "Summary ($(($(date +%s) - start)) s; logs in build/logs/):"
 cat "$results"/* | sed 's/^/  /'
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]
