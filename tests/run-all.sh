@@ -49,6 +49,12 @@ layer() {
 	local name=$1 start line p f
 	shift
 	start=$(date +%s)
+# busy and idle core-seconds of the run (/proc/stat, in USER_HZ): the
+# work a run did, which varies less from host to host than its duration
+cpu_times() {
+	awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat
+}
+read -r busy0 idle0 < <(cpu_times)
 	echo "== $name" >&2
 	"$@" >"$logs/$name.log" 2>&1
 	local rc=$?
@@ -374,7 +380,11 @@ for r in "$results"/*; do
 	total_fail=$((total_fail + $(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')))
 done
 echo
-echo "Summary ($(($(date +%s) - start)) s; logs in build/logs/):"
+read -r busy1 idle1 < <(cpu_times)
+hz=$(getconf CLK_TCK)
+echo "Summary ($(($(date +%s) - start)) s, the cores busy for" \
+	"$(((busy1 - busy0) / hz)) s and idle for $(((idle1 - idle0) / hz)) s;" \
+	"logs in build/logs/):"
 cat "$results"/* | sed 's/^/  /'
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]
