@@ -49,12 +49,6 @@ layer() {
 	local name=$1 start line p f
 	shift
 	start=$(date +%s)
-# busy and idle core-seconds of the run (/proc/stat, in USER_HZ): the
-# work a run did, which varies less from host to host than its duration
-cpu_times() {
-	awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat
-}
-read -r busy0 idle0 < <(cpu_times)
 	echo "== $name" >&2
 	"$@" >"$logs/$name.log" 2>&1
 	local rc=$?
@@ -261,6 +255,12 @@ take_debug_parts() {
 }
 
 start=$(date +%s)
+# busy and idle core-seconds of the run (/proc/stat, in USER_HZ): the
+# work a run did, which varies less from host to host than its duration
+cpu_times() {
+	awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat
+}
+read -r busy0 idle0 < <(cpu_times)
 setup_fail=0
 if [ "$mode" = quick ]; then
 	# The inner loop: 6.1 only, the suite without its long reliability
