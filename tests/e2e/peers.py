@@ -105,11 +105,16 @@ def scenario(name, pcap, sdp_lines=()):
     return path
 
 
-def sipp_argv(xml, ip, port, stats, calls, limit, extra=()):
+def sipp_argv(xml, ip, port, stats, calls, limit, extra=(), cpu=None):
     # -max_retrans 20 (default 5, ~11 s of UDP retransmissions): a debug
     # guest sharing the host with another one lost 1 call of 20 to
     # FailedMaxUDPRetrans; every call must still succeed within LIMIT.
-    return ["sipp", "-sf", xml, "-i", ip, "-p", str(port), "-mi", ip,
+    # CPU: run sipp on that CPU only. veth queues a packet on the sending
+    # CPU's backlog, so a sipp that migrates between two messages can
+    # reorder them: a 6.1 guest's phone got the 180 Ringing after the
+    # 200 OK and aborted the call.
+    pin = ["taskset", "-c", str(cpu)] if cpu is not None else []
+    return [*pin, "sipp", "-sf", xml, "-i", ip, "-p", str(port), "-mi", ip,
             "-max_retrans", "20",
             "-m", str(calls), "-timeout", f"{limit}s", "-timeout_error",
             "-nostdin", "-trace_err", "-trace_msg", "-trace_stat",

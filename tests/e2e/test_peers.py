@@ -87,15 +87,15 @@ def _sipp_calls(transport):
     uas_out = open(f"{wd}/uas.out", "w")
     uas = spawn(t.SERVER, sipp_argv(scenario("uas", pcap), t.SERVER_IP,
                                     SIP_PORT, uas_csv, CALLS, LIMIT,
-                                    ["-mp", str(UAS_MEDIA)] + extra),
+                                    ["-mp", str(UAS_MEDIA)] + extra, cpu=0),
                 stdout=uas_out, stderr=subprocess.STDOUT, cwd=wd)
     try:
         wait_udp_listener(uas, t.SERVER_IP, SIP_PORT, proto=transport)
         uac = run(t.PHONE, sipp_argv(
             scenario("uac", pcap, BIG_SDP if tcp else ()), t.PHONE_IP,
             SIP_PORT, uac_csv, CALLS, LIMIT,
-            ["-r", "10", "-l", "4", f"{t.SERVER_IP}:{SIP_PORT}"] + extra),
-            timeout=LIMIT + 60, cwd=wd)
+            ["-r", "10", "-l", "4", f"{t.SERVER_IP}:{SIP_PORT}"] + extra,
+            cpu=1), timeout=LIMIT + 60, cwd=wd)
         uas.wait(timeout=120)
     finally:
         stop(uas)
