@@ -113,7 +113,10 @@ def sipp_argv(xml, ip, port, stats, calls, limit, extra=(), cpu=None):
     # CPU's backlog, so a sipp that migrates between two messages can
     # reorder them: a 6.1 guest's phone got the 180 Ringing after the
     # 200 OK and aborted the call.
-    pin = ["taskset", "-c", str(cpu)] if cpu is not None else []
+    # (modulo the CPUs there are: a one-CPU guest runs every sipp on it)
+    cpus = sorted(os.sched_getaffinity(0))
+    pin = ["taskset", "-c", str(cpus[cpu % len(cpus)])] \
+        if cpu is not None else []
     return [*pin, "sipp", "-sf", xml, "-i", ip, "-p", str(port), "-mi", ip,
             "-max_retrans", "20",
             "-m", str(calls), "-timeout", f"{limit}s", "-timeout_error",
