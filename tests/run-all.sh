@@ -26,8 +26,9 @@
 # NAT scenarios against the in-tree nf_nat_sip on 6.12 under the same
 # profile, beside e2e-6.12's own results for siphelper, report-only:
 # writes build/compare/comparison.md), fuzz (60 s smoke), and the debug
-# kernel's e2e in two parts (DEBUG_PARTS), under the router profile as
-# well, the first with test_hostile.py's 20 000 datagrams.
+# kernel's e2e in two guests that share one queue of test files
+# (DEBUG_PARTS), under the router profile as well, test_hostile.py with
+# 20 000 datagrams.
 # `quick`: unit, modules for 6.1 and e2e on 6.1 only, without
 # test_hostile.py, test_faults.py and test_peers.py, in four VMs at once.
 set -uo pipefail
@@ -167,45 +168,50 @@ style_layer() {
 	[ $f -eq 0 ]
 }
 
-# The debug kernel's e2e, in parts of whole test files, each part one VM
-# boot: the debug lane takes the first when the builds are done, the
-# stock lane the second when all its guests but e2e-6.12 are done. More
+# The debug kernel's e2e: two guests, one VM boot each, that take whole
+# test files from one queue (tests/e2e/file_queue.py), so that they end
+# together however fast the host is: the debug lane boots the first when
+# the builds are done, the stock lane the second when all its guests but
+# e2e-6.12 are done (or none, when the first took every file). More
 # guests at once do not go faster: under TCG a guest's timers, polls and
 # threads cost CPU for as long as it runs, so a starved guest costs more
-# in all (with
-# three debug parts at once a make test kept the cores busy for 3 128
-# core-seconds, with two for 2 662; docs/testing.md). Parts come from one
-# queue (a part is claimed by renaming its file, which is atomic), in
-# this order, each sized for when it starts. test_hostile.py runs with
-# 20 000 hostile datagrams. A file that is not listed runs in the last
-# part. (test_hostile.py last in its part, after the files that wait on
-# timers, made the run longer: test_faults.py, first in its place, took
-# twice as long beside the stock guests; docs/testing.md.)
-# Every part runs under the router profile: KASAN and lockdep see the
-# conntrack extensions routers add (docs/testing.md).
-DEBUG_PARTS=(
-	"e2e-debug-1:tests/e2e/test_hostile.py tests/e2e/test_faults.py tests/e2e/test_peers.py tests/e2e/test_nat.py tests/e2e/test_calls.py tests/e2e/test_monitor.py tests/e2e/test_router_conf.py tests/e2e/test_synproxy.py tests/e2e/test_security.py tests/e2e/test_nft.py tests/e2e/test_assign.py tests/e2e/test_nonat6.py tests/e2e/test_trunk.py tests/e2e/test_call_table.py"
-	"e2e-debug-2:"
-)
+# in all (with three debug parts at once a make test kept the cores busy
+# for 3 128 core-seconds, with two for 2 662; docs/testing.md). A part
+# is claimed by renaming its file, which is atomic. The files go heaviest
+# first: test_hostile.py (with 20 000 hostile datagrams here),
+# test_faults.py and test_peers.py, then E2E_BY_TIME's order. (Before
+# the queue, test_hostile.py last in its part made the run longer:
+# test_faults.py, first in its place, took twice as long beside the stock
+# guests; docs/testing.md.) Every part runs under the router profile:
+# KASAN and lockdep see the conntrack extensions routers add.
+DEBUG_PARTS="e2e-debug-1 e2e-debug-2"
+DEBUG_FIRST="hostile faults peers"
 
 queue_debug_parts() {
-	local q=$logs/queue i=0 part name files listed=
-	rm -rf "$q"
-	mkdir -p "$q"
-	for part in "${DEBUG_PARTS[@]}"; do
-		listed="$listed ${part#*:}"
-	done
-	for part in "${DEBUG_PARTS[@]}"; do
-		name=${part%%:*}
-		files=${part#*:}
-		if [ -z "$files" ]; then
-			# the rest: every test file no other part names
-			files=$(ls tests/e2e/test_*.py | grep -vxF \
-				-f <(tr ' ' '\n' <<<"$listed" | grep .) | tr '\n' ' ')
-		fi
-		echo "$files" >"$q/$(printf %02d $i)-$name"
+	local q=$logs/queue files=$logs/debug-files i=0 part f
+	rm -rf "$q" "$files"
+	mkdir -p "$q" "$files"
+	for part in $DEBUG_PARTS; do
+		: >"$q/$(printf %02d $i)-$part"
 		i=$((i + 1))
 	done
+	i=0
+	for f in $(printf 'tests/e2e/test_%s.py ' $DEBUG_FIRST) \
+		$(e2e_part 1 1 "/test_(${DEBUG_FIRST// /|})\.py$"); do
+		: >"$files/$(printf %02d $i)-${f##*/}"
+		i=$((i + 1))
+	done
+}
+
+# What the debug parts left: a result line when a file was not run to
+# its end by either of them.
+debug_files_left() {
+	local left
+	left=$(ls "$logs/debug-files" 2>/dev/null | grep -v '\.done$' |
+		tr '\n' ' ')
+	[ -z "$left" ] ||
+		echo "e2e-debug: 0 passed, 1 failed (files no part ran to its end: $left)" \
+			>"$results/59-e2e-debug-left"
 }
 
 # The parts of e2e on 6.1 in make test.
@@ -252,8 +258,15 @@ take_debug_parts() {
 		name=${f##*/}
 		order=$((50 + 10#${name%%-*}))
 		name=${name#*-}
+		if ! ls "$logs/debug-files" | grep -q '\.py$'; then
+			layer "$name" echo "$name: 0 passed, 0 failed" \
+				"(the other part took every file)"
+			continue
+		fi
 		E2E_LAYER=$name HOSTILE_PACKETS=20000 SHP_ROUTER_PROFILE=all \
-			E2E_ARGS="$(cat "$f.taken")" layer "$name" tests/e2e/vm.sh debug
+			E2E_QUEUE=$logs/debug-files \
+			E2E_ARGS="$(ls tests/e2e/test_*.py | tr '\n' ' ')" \
+			layer "$name" tests/e2e/vm.sh debug
 	done
 }
 
@@ -336,8 +349,8 @@ else
 	  touch "$logs/done.compare-intree"; } &
 	# The second debug part starts when all stock guests but one (the
 	# longest, e2e-6.12) are done, whatever this lane is running then
-	# (DEBUG_PARTS is sized for that); compare's table when both of its
-	# halves are there.
+	# (the two take files from one queue: they end together); compare's
+	# table when both of its halves are there.
 	(
 		parts=0 reported=
 		while :; do
@@ -374,6 +387,7 @@ else
 	order=10
 	layer kunit kunit/run.sh
 	wait
+	debug_files_left
 fi
 
 total_pass=0 total_fail=$setup_fail

@@ -15,6 +15,8 @@ import time
 
 import pytest
 
+import file_queue
+
 # tests/lib: uapi.py (the ABI read from uapi/linux/siphelper.h)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
@@ -86,6 +88,12 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.siphelper_only)
             if INTREE:
                 item.add_marker(skip)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session):
+    """With SHP_QUEUE, the test files come from a queue guests share."""
+    return file_queue.runtestloop(session)
 
 
 # Module loading without an exec each (modprobe/insmod/rmmod cost ~0.3 s

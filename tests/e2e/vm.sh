@@ -11,7 +11,10 @@
 # test_stale.py, TRUNK_CALLS to test_trunk.py. SHP_ROUTER_PROFILE ("all"
 # or a list of topology.PROFILE_PARTS) runs every scenario on a router with
 # those conntrack settings. E2E_NEED_TOOLS (make test sets it): fail, not
-# boot, when siphelperctl or shp_replay is not built.
+# boot, when siphelperctl or shp_replay is not built. E2E_QUEUE: a
+# directory of test files to take from, shared with guests booted beside
+# this one (tests/e2e/file_queue.py): of the files E2E_ARGS names, this
+# guest runs those it takes, and none when the others took them all.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 . "$repo/scripts/lib.sh"
@@ -31,8 +34,13 @@ if [ -n "${E2E_NEED_TOOLS:-}" ] && ! [ -x "$ctl" -a -x "$replay" ]; then
 	echo "$layer: 0 passed, 1 failed (siphelperctl or shp_replay not built: make user)"
 	exit 1
 fi
-env=
+env= vmopt=() countopt=()
 [ -x "$ctl" ] && env="SIPHELPERCTL=$ctl"
+if [ -n "${E2E_QUEUE:-}" ]; then
+	vmopt=(-s "$E2E_QUEUE")
+	env="$env SHP_QUEUE=/shared SHP_QUEUE_TAKER=$layer"
+	countopt=(--may-be-empty)
+fi
 for v in HOSTILE_PACKETS FAULT_CALLS FAULT_FLIPS SHP_ROUTER_PROFILE STALE_TIMERS \
 	TRUNK_CALLS; do
 	[ -n "${!v:-}" ] && env="$env $v=${!v}"
@@ -42,11 +50,11 @@ done
 # PYTHONDONTWRITEBYTECODE and would compile them at every boot.
 /usr/bin/python3 -m compileall -q "$repo/tests/e2e" "$repo/tests/lib" \
 	>/dev/null 2>&1 || true
-"$repo/tests/vm/run" -t 5400 -o "$out" "$kernel" -- \
+"$repo/tests/vm/run" -t 5400 -o "$out" "${vmopt[@]}" "$kernel" -- \
 	"$env tests/e2e/run $ko ${E2E_ARGS:-}" >"$out/run.log" 2>&1
 rc=$?
 grep -E "passed|failed|FAILED|Error|^vm:" "$out/run.log" | tail -n 25
-python3 "$repo/tests/lib/counts.py" "$layer" "$out/junit.xml" |
+python3 "$repo/tests/lib/counts.py" "${countopt[@]}" "$layer" "$out/junit.xml" |
 	{ read -r layer p _ f _ rest
 	  # A VM-level failure (splat, timeout) with green tests is one more.
 	  [ $rc -ne 0 ] && [ "${f:-0}" -eq 0 ] && f=1

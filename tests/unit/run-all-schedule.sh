@@ -6,10 +6,13 @@
 # outlasts the stock guests), no debug guest (part or kunit) before the
 # modules built for that kernel, no guest before the userspace build (the
 # e2e suite skips what needs siphelperctl or shp_replay when they are not
-# there), compare's table comes after both of its halves, and every layer
-# reports. Once with a cold debug kernel (its build outlasts the stock
-# guests), once with a warm one (the unit layer outlasts the debug
-# kernel's modules). Exits non-zero on the first miss.
+# there), compare's table comes after both of its halves, the debug parts
+# take every test file once from their queue, heaviest first, and every
+# layer reports. Once with a cold debug kernel (its build outlasts the
+# stock guests), once with a warm one (the unit layer outlasts the debug
+# kernel's modules); then once with a file a debug part took and did not
+# finish, which must fail the run by name. Exits non-zero on the first
+# miss.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 runall=${1:-$repo/tests/run-all.sh}
@@ -57,10 +60,21 @@ stub tests/vm/selftest/run.sh 0 harness
 stub fuzz/smoke.sh 0 fuzz
 stub kunit/run.sh 0 kunit
 stub bin/dkms 0 dkms
+# a guest with a queue takes its files as file_queue.py does (but the
+# file STUB_UNDONE, which it leaves taken, as a guest that died would)
 cat >"$w/tests/e2e/vm.sh" <<EOF
 #!/bin/bash
 echo "start vm \$1" >>$w/trace
 sleep 1
+if [ -n "\${E2E_QUEUE:-}" ]; then
+	for e in \$(ls "\$E2E_QUEUE" | grep '\\.py\$'); do
+		mv "\$E2E_QUEUE/\$e" "\$E2E_QUEUE/\$e.x" 2>/dev/null || continue
+		echo "take \$E2E_LAYER \$e" >>$w/trace
+		sleep 0.2
+		[ "\$e" = "\${STUB_UNDONE:-}" ] ||
+			mv "\$E2E_QUEUE/\$e.x" "\$E2E_QUEUE/\$e.x.done"
+	done
+fi
 echo "end vm \$1" >>$w/trace
 echo "\${E2E_LAYER:-e2e-\$1}: 1 passed, 0 failed"
 EOF
@@ -104,6 +118,14 @@ schedule() {
 		"$w/out") || true	# no such line: the check below says so
 	[ -n "${secs:-}" ] && [ $((busy + idle)) -ge $(($(nproc) * (secs - 2))) ] ||
 		{ cat "$w/out"; echo "the summary's core-seconds miss part of the run"; exit 1; }
+	# the debug parts took every file, once, heaviest first
+	for f in "$w"/tests/e2e/test_*.py; do
+		[ "$(grep -c "^take .* [0-9]*-${f##*/}$" "$w/trace")" -eq 1 ] ||
+			{ cat "$w/trace"; echo "${f##*/} not taken once"; exit 1; }
+	done
+	[ "$(grep "^take " "$w/trace" | head -n3 | awk "{ print \$3 }" | cut -d- -f2 | tr '\n' ' ')" = \
+		"test_hostile.py test_faults.py test_peers.py " ] ||
+		{ cat "$w/trace"; echo "the debug parts' heaviest files not first"; exit 1; }
 	for l in unit style modules-debug modules dkms deb deb-install kunit harness \
 		e2e-6.1-1 e2e-6.1-2 e2e-6.12 compare fuzz e2e-debug-1 e2e-debug-2; do
 		grep -q "^  $l: 1 passed\|^  $l: [0-9]* passed" "$w/out" ||
@@ -112,4 +134,11 @@ schedule() {
 }
 schedule 4 0	# cold: the debug kernel's build outlasts the stock guests
 schedule 0 3	# warm: the unit layer outlasts the debug kernel's modules
+# a file no debug part ran to its end fails the run, by name
+rm -f "$w/trace"
+STUB_UNDONE=03-test_stale.py PATH=$w/bin:$PATH timeout 120 \
+	bash "$w/tests/run-all.sh" >"$w/out" 2>&1 &&
+	{ cat "$w/out"; echo "run-all passed with a file not run"; exit 1; }
+grep -q "^  e2e-debug: 0 passed, 1 failed (files no part ran to its end: 03-test_stale.py.x " \
+	"$w/out" || { cat "$w/out"; echo "no failure for the file not run"; exit 1; }
 echo "run-all schedule: ok"
