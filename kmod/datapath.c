@@ -341,6 +341,16 @@ static bool shp_seg_replace(struct sk_buff *skb, unsigned int protoff,
 	return true;
 }
 
+/*
+ * The counter of a message cut short in a segment: a retransmission of
+ * bytes the receiver has acknowledged (it crossed the ACK; the receiver
+ * drops it) is not a truncated message.
+ */
+static unsigned int shp_cut_stat(const struct shp_seg *seg)
+{
+	return seg->acked ? SHP_STAT(TCP_RESENT) : SHP_STAT(TRUNCATED);
+}
+
 static int shp_help_with_scratch(struct sk_buff *skb, unsigned int protoff,
 			   unsigned int dataoff, const struct tcphdr *th,
 			   struct nf_conn *ct, enum ip_conntrack_info ctinfo,
@@ -424,7 +434,7 @@ static int shp_help_with_scratch(struct sk_buff *skb, unsigned int protoff,
 			 * we cannot place in the stream). Dropping it would
 			 * only stall the connection.
 			 */
-			shp_stat_inc(sn, SHP_STAT(TRUNCATED));
+			shp_stat_inc(sn, shp_cut_stat(&seg));
 			break;
 		}
 		if (r < 0) {
@@ -486,7 +496,7 @@ static int shp_help_with_scratch(struct sk_buff *skb, unsigned int protoff,
 				       n - off, seg.seq + off, skb, rest_off,
 				       rest);
 	if (hold_tail && !held)
-		shp_stat_inc(sn, SHP_STAT(TRUNCATED));
+		shp_stat_inc(sn, shp_cut_stat(&seg));
 	whole = seg.prefix || seg.resent || held;
 	if (seg.prefix && off)
 		shp_stat_inc(sn, SHP_STAT(TCP_REASSEMBLED));

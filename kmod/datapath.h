@@ -88,6 +88,7 @@ struct shp_seg {
 	unsigned int mss;	/* largest segment payload of the flow */
 	bool may_hold;		/* newest data: its tail may be held */
 	bool raw;		/* passes as sent, unparsed */
+	bool acked;		/* the receiver has acknowledged all of it */
 };
 
 int shp_stream_begin(struct shp_net *sn, const struct shp_config *cfg,

@@ -270,6 +270,20 @@ static bool shp_stream_resend(struct shp_net *sn, struct nf_conn *ct,
 	return true;
 }
 
+/*
+ * Every byte of a segment up to @end acknowledged by the receiver
+ * (conntrack keeps its ACKs in the sender's numbering, seqadj undone): a
+ * retransmission that crossed the ACK on its way, which the receiver drops.
+ */
+static bool shp_seg_acked(const struct nf_conn *ct, enum ip_conntrack_dir dir,
+			  u32 end)
+{
+	const struct ip_ct_tcp_state *rcv = &ct->proto.tcp.seen[!dir];
+
+	return (READ_ONCE(rcv->flags) & IP_CT_TCP_FLAG_MAXACK_SET) &&
+	       !after(end, READ_ONCE(rcv->td_maxack));
+}
+
 int shp_stream_begin(struct shp_net *sn, const struct shp_config *cfg,
 		     struct nf_conn *ct,
 		     enum ip_conntrack_dir dir, const struct tcphdr *th,
@@ -287,6 +301,7 @@ int shp_stream_begin(struct shp_net *sn, const struct shp_config *cfg,
 	/* only new data may be held: nothing after it has been sent */
 	seg->may_hold = !th->fin && !th->rst &&
 			end == READ_ONCE(ct->proto.tcp.seen[dir].td_end);
+	seg->acked = shp_seg_acked(ct, dir, end);
 	st = shp_stream_find(sn, ct);
 	if (!st)
 		return NF_ACCEPT;
