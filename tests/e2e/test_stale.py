@@ -219,10 +219,17 @@ def test_s2_address_change(second_isp, module_path, how):
                             T["register"] + T["keepalive"] + 1),
               "registered at the new address and called")
         if on and not INTREE:
-            # masquerade: the kernel's own cleanup removed the entry
-            want = 0 if how == "masquerade" else 1
-            assert stale_counts() == {**before, "stale_nat_address":
-                                      before["stale_nat_address"] + want}
+            after = stale_counts()
+            want = after["stale_nat_address"] - before["stale_nat_address"]
+            if how == "masquerade":
+                # the kernel's own cleanup removes the entry, from a
+                # work item: in a loaded guest the next keepalive can
+                # reach siphelper first, which then finds it stale
+                assert want in (0, 1), (before, after)
+            else:
+                assert want == 1, (before, after)
+            assert after == {**before, "stale_nat_address":
+                             before["stale_nat_address"] + want}
             if want and mon:
                 ev = mon.stop("stale")
                 assert len(ev) == 1, ev
