@@ -342,13 +342,16 @@ static bool shp_seg_replace(struct sk_buff *skb, unsigned int protoff,
 }
 
 /*
- * The counter of a message cut short in a segment: a retransmission of
- * bytes the receiver has acknowledged (it crossed the ACK; the receiver
- * drops it) is not a truncated message.
+ * The counter of a message cut short in a TCP segment (@len payload bytes):
+ * a retransmission of bytes the receiver has acknowledged (it crossed the
+ * ACK; the receiver drops it) is not a truncated message.
  */
-static unsigned int shp_cut_stat(const struct shp_seg *seg)
+static unsigned int shp_cut_stat(const struct nf_conn *ct,
+				 enum ip_conntrack_dir dir,
+				 const struct tcphdr *th, unsigned int len)
 {
-	return seg->acked ? SHP_STAT(TCP_RESENT) : SHP_STAT(TRUNCATED);
+	return shp_seg_acked(ct, dir, ntohl(th->seq) + len) ?
+	       SHP_STAT(TCP_RESENT) : SHP_STAT(TRUNCATED);
 }
 
 static int shp_help_with_scratch(struct sk_buff *skb, unsigned int protoff,
@@ -434,7 +437,7 @@ static int shp_help_with_scratch(struct sk_buff *skb, unsigned int protoff,
 			 * we cannot place in the stream). Dropping it would
 			 * only stall the connection.
 			 */
-			shp_stat_inc(sn, shp_cut_stat(&seg));
+			shp_stat_inc(sn, shp_cut_stat(ct, dir, th, len));
 			break;
 		}
 		if (r < 0) {
@@ -496,7 +499,7 @@ static int shp_help_with_scratch(struct sk_buff *skb, unsigned int protoff,
 				       n - off, seg.seq + off, skb, rest_off,
 				       rest);
 	if (hold_tail && !held)
-		shp_stat_inc(sn, shp_cut_stat(&seg));
+		shp_stat_inc(sn, shp_cut_stat(ct, dir, th, len));
 	whole = seg.prefix || seg.resent || held;
 	if (seg.prefix && off)
 		shp_stat_inc(sn, SHP_STAT(TCP_REASSEMBLED));

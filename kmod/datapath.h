@@ -88,9 +88,9 @@ struct shp_seg {
 	unsigned int mss;	/* largest segment payload of the flow */
 	bool may_hold;		/* newest data: its tail may be held */
 	bool raw;		/* passes as sent, unparsed */
-	bool acked;		/* the receiver has acknowledged all of it */
 };
 
+bool shp_seg_acked(const struct nf_conn *ct, enum ip_conntrack_dir dir, u32 end);
 int shp_stream_begin(struct shp_net *sn, const struct shp_config *cfg,
 		     struct nf_conn *ct,
 		     enum ip_conntrack_dir dir, const struct tcphdr *th,

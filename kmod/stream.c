@@ -275,8 +275,7 @@ static bool shp_stream_resend(struct shp_net *sn, struct nf_conn *ct,
  * (conntrack keeps its ACKs in the sender's numbering, seqadj undone): a
  * retransmission that crossed the ACK on its way, which the receiver drops.
  */
-static bool shp_seg_acked(const struct nf_conn *ct, enum ip_conntrack_dir dir,
-			  u32 end)
+bool shp_seg_acked(const struct nf_conn *ct, enum ip_conntrack_dir dir, u32 end)
 {
 	const struct ip_ct_tcp_state *rcv = &ct->proto.tcp.seen[!dir];
 
@@ -301,7 +300,6 @@ int shp_stream_begin(struct shp_net *sn, const struct shp_config *cfg,
 	/* only new data may be held: nothing after it has been sent */
 	seg->may_hold = !th->fin && !th->rst &&
 			end == READ_ONCE(ct->proto.tcp.seen[dir].td_end);
-	seg->acked = shp_seg_acked(ct, dir, end);
 	st = shp_stream_find(sn, ct);
 	if (!st)
 		return NF_ACCEPT;
