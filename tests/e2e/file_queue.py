@@ -21,19 +21,19 @@ def entries(qdir):
 
 
 def take(qdir, taker):
-    """Take the next entry: (entry, test file name), or None when the
-    queue is empty."""
+    """Take the next entry: (its path now, test file name), or None when
+    the queue is empty."""
     while True:
         left = entries(qdir)
         if not left:
             return None
         entry = left[0]
+        taken = os.path.join(qdir, f"{entry}.{taker}")
         try:
-            os.rename(os.path.join(qdir, entry),
-                      os.path.join(qdir, f"{entry}.{taker}"))
+            os.rename(os.path.join(qdir, entry), taken)
         except FileNotFoundError:
             continue            # another guest took it first
-        return entry, entry.split("-", 1)[1]
+        return taken, entry.split("-", 1)[1]
 
 
 def runtestloop(session):
@@ -50,11 +50,11 @@ def runtestloop(session):
         by_file.setdefault(item.path.name, []).append(item)
     taker = os.environ.get("SHP_QUEUE_TAKER") or os.uname().nodename
     while (got := take(qdir, taker)) is not None:
-        entry, name = got
+        taken, name = got
         items = by_file.pop(name, None)
         if items is None:
             # not collected here: left taken, the host's check fails it
-            print(f"file_queue: {entry}: not collected here", file=sys.stderr)
+            print(f"file_queue: {taken}: not collected here", file=sys.stderr)
             continue
         for i, item in enumerate(items):
             # the file's last test tears down its module's fixtures
@@ -65,6 +65,5 @@ def runtestloop(session):
                 raise session.Failed(session.shouldfail)
             if session.shouldstop:
                 raise session.Interrupted(session.shouldstop)
-        taken = os.path.join(qdir, f"{entry}.{taker}")
         os.rename(taken, taken + DONE)
     return True

@@ -306,6 +306,15 @@ def handshake(c, listener):
     return server, src, sseq
 
 
+def tcp_register(sport, pub_port):
+    """A REGISTER over TCP from the phone's port SPORT, and its public
+    form (the router's address, port PUB_PORT)."""
+    priv = f"{t.PHONE_IP}:{sport}".encode()
+    reg = register().replace(b"SIP/2.0/UDP", b"SIP/2.0/TCP") \
+        .replace(b"192.168.0.31:5010", priv)
+    return reg, reg.replace(priv, f"{t.PUBLIC_IP}:{pub_port}".encode())
+
+
 def test_tcp_overlapping_retransmissions(alg, socks):
     """Segments that overlap, retransmit a message whole after parts of it
     went through, and complete it from the middle: the server's stream
@@ -318,9 +327,7 @@ def test_tcp_overlapping_retransmissions(alg, socks):
         server, src, sseq = handshake(c, listener)
         isn = ISN
         assert src == (t.PUBLIC_IP, sport)
-        reg = register().replace(b"SIP/2.0/UDP", b"SIP/2.0/TCP") \
-            .replace(b"192.168.0.31:5010", b"192.168.0.31:5012")
-        pub = reg.replace(b"192.168.0.31:5012", b"212.19.6.166:5012")
+        reg, pub = tcp_register(sport, sport)
         stream, public = reg + reg, pub + pub
         n = len(reg)
         h.reset_stats()
@@ -365,10 +372,7 @@ def test_tcp_overlapping_retransmissions_length_changes(alg, socks, sport,
     try:
         server, src, sseq = handshake(c, listener)
         assert src == (t.PUBLIC_IP, nat_port)
-        priv = f"{t.PHONE_IP}:{sport}".encode()
-        reg = register().replace(b"SIP/2.0/UDP", b"SIP/2.0/TCP") \
-            .replace(b"192.168.0.31:5010", priv)
-        pub = reg.replace(priv, f"{t.PUBLIC_IP}:{nat_port}".encode())
+        reg, pub = tcp_register(sport, nat_port)
         assert len(pub) != len(reg)
         send_overlapping(c, sseq, reg, pub, server,
                          f"hostile-tcp-overlap-{nat_port}")
@@ -395,10 +399,7 @@ def test_tcp_acknowledged_part_sent_again(alg, socks, sport, nat_port):
     try:
         server, src, sseq = handshake(c, listener)
         assert src == (t.PUBLIC_IP, pub_port)
-        priv = f"{t.PHONE_IP}:{sport}".encode()
-        reg = register().replace(b"SIP/2.0/UDP", b"SIP/2.0/TCP") \
-            .replace(b"192.168.0.31:5010", priv)
-        pub = reg.replace(priv, f"{t.PUBLIC_IP}:{pub_port}".encode())
+        reg, pub = tcp_register(sport, pub_port)
         n, cut = len(reg), len(reg) // 2
         h.reset_stats()
         c.send(ISN + 1, sseq + 1, h.ACK, reg[:cut])        # held
