@@ -73,14 +73,30 @@ def _one_cpu():
         os.sched_setaffinity(0, cpus)
 
 
+# struct tcp_info (linux/tcp.h): tcpi_data_segs_out, a __u32 at 156
+_TCPI_DATA_SEGS_OUT = 156
+
+
+def _data_segs_out(sock):
+    """The data segments SOCK's TCP has sent so far."""
+    info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 232)
+    return int.from_bytes(info[_TCPI_DATA_SEGS_OUT:
+                               _TCPI_DATA_SEGS_OUT + 4], "little")
+
+
 def _send_pieces(sock, msg, cuts):
-    """MSG written in pieces ending at CUTS (and its end): with
-    TCP_NODELAY each write leaves as a segment of its own."""
+    """MSG written in pieces ending at CUTS (and its end); returns the
+    segments it left in. With TCP_NODELAY each write leaves as a segment
+    of its own, unless the writer's TCP still has one not sent when the
+    next write comes: a loaded guest's autocorking then adds it to that
+    one (a 1-byte-per-segment message once left in 4 fewer segments)."""
     prev = 0
+    before = _data_segs_out(sock)
     with _one_cpu():
         for c in list(cuts) + [len(msg)]:
             sock.sendall(msg[prev:c])
             prev = c
+    return _data_segs_out(sock) - before
 
 
 @contextmanager
@@ -125,16 +141,19 @@ def _every_cut(socks, f):
     try:
         before = stats()
         cuts = range(1, len(_invite(f, 1)))
+        split = 0
         for i, cut in enumerate(cuts):
             msg = _invite(f, 1)
-            _send_pieces(phone, msg, [cut])
+            split += _send_pieces(phone, msg, [cut]) == 2
             want = _public(f, msg)
             got = t.recv_exact(server, len(want))
             assert got == want, f"cut at {cut}"
         d = delta(before, stats())
-        # every message was held once, then completed by its second part
-        assert d.get("tcp_held") == len(cuts), d
-        assert d.get("tcp_reassembled") == len(cuts), d
+        # every message that left in two segments was held once, then
+        # completed by its second part
+        assert split > len(cuts) * 0.9, (split, len(cuts))
+        assert d.get("tcp_held") == split, d
+        assert d.get("tcp_reassembled") == split, d
         assert "truncated" not in d and "tcp_gave_up" not in d, d
         # the media pinholes of the reassembled SDP are open
         assert {10006, 10007} <= expected_ports(f["fflag"])
@@ -150,17 +169,21 @@ def test_one_byte_segments_both_ways(alg, socks, fam):
         try:
             before = stats()
             msg = _invite(f, 1)
-            _send_pieces(phone, msg, range(1, len(msg)))
+            segs = _send_pieces(phone, msg, range(1, len(msg)))
             want = _public(f, msg)
             assert t.recv_exact(server, len(want)) == want, \
                 delta(before, stats())
             ok = _ok(f, 1)
-            _send_pieces(server, ok, range(1, len(ok)))
+            segs_ok = _send_pieces(server, ok, range(1, len(ok)))
             want = _private(f, ok)
             assert t.recv_exact(phone, len(want)) == want, \
                 delta(before, stats())
             d = delta(before, stats())
-            assert d.get("tcp_held") == len(msg) - 1 + len(ok) - 1, d
+            # every segment but each message's last is held; nearly all
+            # of them carry one byte
+            assert segs > len(msg) * 0.9 and segs_ok > len(ok) * 0.9, \
+                (segs, segs_ok)
+            assert d.get("tcp_held") == segs - 1 + segs_ok - 1, d
             assert d.get("tcp_reassembled") == 2, d
         finally:
             t.tcp_reset(phone, server)
