@@ -3,8 +3,8 @@
 in one (docs/datapath.md, "Messages split over segments"): the seed INVITE
 cut at every byte into two segments and sent one byte per segment, over
 IPv4 (same-length rewrite) and IPv6 (the message grows), from the phone and
-to it; a stream of 1000 split messages; loss and reordering on the phone's
-link. The receiver's stream is compared byte for byte with what the ALG
+to it; a tail loss probe of held bytes; a stream of 1000 split messages;
+loss and reordering on the phone's link. The receiver's stream is compared byte for byte with what the ALG
 must make of it. (Before reassembly a split message passed as the phone
 wrote it: private Via, Contact, o= and c=, counted `truncated`.)"""
 import os
@@ -74,30 +74,37 @@ def _one_cpu():
         os.sched_setaffinity(0, cpus)
 
 
-# struct tcp_info (linux/tcp.h): tcpi_data_segs_out, a __u32 at 156
+# struct tcp_info (linux/tcp.h): two __u32 counters
+_TCPI_TOTAL_RETRANS = 100
 _TCPI_DATA_SEGS_OUT = 156
 
 
-def _data_segs_out(sock):
-    """The data segments SOCK's TCP has sent so far."""
+def _tcp_sent(sock):
+    """SOCK's data segments so far: (new data, sent again). A segment
+    sent again is counted in tcpi_data_segs_out too."""
     info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO,
                            _TCPI_DATA_SEGS_OUT + 4)
-    return struct.unpack_from("=I", info, _TCPI_DATA_SEGS_OUT)[0]
+    out, = struct.unpack_from("=I", info, _TCPI_DATA_SEGS_OUT)
+    again, = struct.unpack_from("=I", info, _TCPI_TOTAL_RETRANS)
+    return out - again, again
 
 
 def _send_pieces(sock, msg, cuts):
     """MSG written in pieces ending at CUTS (and its end); returns the
-    segments it left in. With TCP_NODELAY each write leaves as a segment
-    of its own, unless the writer's TCP still has one not sent when the
-    next write comes: a loaded guest's autocorking then adds it to that
-    one (a 1-byte-per-segment message once left in 4 fewer segments)."""
+    segments of new data it left in. With TCP_NODELAY each write leaves
+    as a segment of its own, unless the writer's TCP still has one not
+    sent when the next write comes: a loaded guest's autocorking then
+    adds it to that one (a 1-byte-per-segment message once left in 4
+    fewer segments). Tail loss probes are not counted: a writer that
+    pauses two round trips sends its last segment again (CI once saw
+    it), which the router drops as held bytes sent again."""
     prev = 0
-    before = _data_segs_out(sock)
+    before = _tcp_sent(sock)[0]
     with _one_cpu():
         for c in list(cuts) + [len(msg)]:
             sock.sendall(msg[prev:c])
             prev = c
-    return _data_segs_out(sock) - before
+    return _tcp_sent(sock)[0] - before
 
 
 @contextmanager
@@ -186,6 +193,45 @@ def test_one_byte_segments_both_ways(alg, socks, fam):
                 (segs, segs_ok)
             assert d.get("tcp_held") == segs - 1 + segs_ok - 1, d
             assert d.get("tcp_reassembled") == 2, d
+        finally:
+            t.tcp_reset(phone, server)
+
+
+@pytest.mark.parametrize("fam", FAMILIES)
+def test_tail_loss_probe_of_held_bytes(alg, socks, fam):
+    """A phone that pauses in the middle of a message sends its last
+    segment again two round trips later (a tail loss probe, not its
+    retransmission timer): the router drops it and keeps the hold, and
+    the message is rewritten when its rest comes."""
+    f = FAMILIES[fam]
+    with _big_flight(f):
+        phone, server = _connect(socks, f)
+        try:
+            before = stats()
+            msg = _invite(f, 1)
+            sent, again = _tcp_sent(phone)
+            with _one_cpu():
+                phone.sendall(msg[:100])
+                time.sleep(0.02)
+                phone.sendall(msg[100:150])
+            # the probe needs two segments in flight (one alone waits
+            # rto_min); it comes after 2 RTTs, a few ms
+            for _ in range(100):
+                if _tcp_sent(phone)[1] > again:
+                    break
+                time.sleep(0.05)
+            probes = _tcp_sent(phone)[1] - again
+            assert probes >= 1, "no tail loss probe"
+            time.sleep(0.2)
+            phone.sendall(msg[150:])
+            want = _public(f, msg)
+            assert t.recv_exact(server, len(want)) == want, \
+                delta(before, stats())
+            d = delta(before, stats())
+            assert d.get("tcp_out_of_order") == probes, (probes, d)
+            assert d.get("tcp_held") == _tcp_sent(phone)[0] - sent - 1, d
+            assert d.get("tcp_reassembled") == 1, d
+            assert "tcp_gave_up" not in d and "truncated" not in d, d
         finally:
             t.tcp_reset(phone, server)
 
