@@ -74,16 +74,23 @@ def _one_cpu():
         os.sched_setaffinity(0, cpus)
 
 
-# struct tcp_info (linux/tcp.h): two __u32 counters
+# struct tcp_info (linux/tcp.h): __u32 fields
 _TCPI_TOTAL_RETRANS = 100
+_TCPI_NOTSENT_BYTES = 144
 _TCPI_DATA_SEGS_OUT = 156
 
 
 def _tcp_sent(sock):
-    """SOCK's data segments so far: (new data, sent again). A segment
-    sent again is counted in tcpi_data_segs_out too."""
-    info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO,
-                           _TCPI_DATA_SEGS_OUT + 4)
+    """SOCK's data segments so far: (new data, sent again), once all it
+    was given has left (an autocorked write waits in the socket for the
+    segment before it to leave the qdisc). A segment sent again is
+    counted in tcpi_data_segs_out too."""
+    for _ in range(400):
+        info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO,
+                               _TCPI_DATA_SEGS_OUT + 4)
+        if not struct.unpack_from("=I", info, _TCPI_NOTSENT_BYTES)[0]:
+            break
+        time.sleep(0.005)
     out, = struct.unpack_from("=I", info, _TCPI_DATA_SEGS_OUT)
     again, = struct.unpack_from("=I", info, _TCPI_TOTAL_RETRANS)
     return out - again, again
