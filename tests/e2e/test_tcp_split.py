@@ -222,8 +222,9 @@ def test_tail_loss_probe_of_held_bytes(alg, socks, fam):
                 time.sleep(0.02)
                 phone.sendall(msg[100:150])
             # the probe needs two segments in flight (one alone waits
-            # rto_min); it comes after 2 RTTs, a few ms
-            for _ in range(100):
+            # rto_min); it comes after 2 RTTs, a few ms (up to seconds
+            # in a loaded guest, whose handshake set the RTT)
+            for _ in range(200):
                 if _tcp_sent(phone)[1] > again:
                     break
                 time.sleep(0.05)
