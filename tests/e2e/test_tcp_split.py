@@ -4,9 +4,10 @@ in one (docs/datapath.md, "Messages split over segments"): the seed INVITE
 cut at every byte into two segments and sent one byte per segment, over
 IPv4 (same-length rewrite) and IPv6 (the message grows), from the phone and
 to it; a tail loss probe of held bytes; a stream of 1000 split messages;
-loss and reordering on the phone's link. The receiver's stream is compared byte for byte with what the ALG
-must make of it. (Before reassembly a split message passed as the phone
-wrote it: private Via, Contact, o= and c=, counted `truncated`.)"""
+loss and reordering on the phone's link. The receiver's stream is
+compared byte for byte with what the ALG must make of it. (Before
+reassembly a split message passed as the phone wrote it: private Via,
+Contact, o= and c=, counted `truncated`.)"""
 import os
 import random
 import socket
@@ -144,6 +145,17 @@ def _connect(socks, f):
     return phone, server
 
 
+@contextmanager
+def _patient_flow(socks, f):
+    """The phone's connection to the server on _big_flight's routes."""
+    with _big_flight(f):
+        phone, server = _connect(socks, f)
+        try:
+            yield phone, server
+        finally:
+            t.tcp_reset(phone, server)
+
+
 @pytest.mark.parametrize("fam", FAMILIES)
 def test_every_cut_into_two_segments(alg, socks, fam):
     f = FAMILIES[fam]
@@ -179,29 +191,25 @@ def _every_cut(socks, f):
 @pytest.mark.parametrize("fam", FAMILIES)
 def test_one_byte_segments_both_ways(alg, socks, fam):
     f = FAMILIES[fam]
-    with _big_flight(f):
-        phone, server = _connect(socks, f)
-        try:
-            before = stats()
-            msg = _invite(f, 1)
-            segs = _send_pieces(phone, msg, range(1, len(msg)))
-            want = _public(f, msg)
-            assert t.recv_exact(server, len(want)) == want, \
-                delta(before, stats())
-            ok = _ok(f, 1)
-            segs_ok = _send_pieces(server, ok, range(1, len(ok)))
-            want = _private(f, ok)
-            assert t.recv_exact(phone, len(want)) == want, \
-                delta(before, stats())
-            d = delta(before, stats())
-            # every segment but each message's last is held; nearly all
-            # of them carry one byte
-            assert segs > len(msg) * 0.9 and segs_ok > len(ok) * 0.9, \
-                (segs, segs_ok)
-            assert d.get("tcp_held") == segs - 1 + segs_ok - 1, d
-            assert d.get("tcp_reassembled") == 2, d
-        finally:
-            t.tcp_reset(phone, server)
+    with _patient_flow(socks, f) as (phone, server):
+        before = stats()
+        msg = _invite(f, 1)
+        segs = _send_pieces(phone, msg, range(1, len(msg)))
+        want = _public(f, msg)
+        assert t.recv_exact(server, len(want)) == want, \
+            delta(before, stats())
+        ok = _ok(f, 1)
+        segs_ok = _send_pieces(server, ok, range(1, len(ok)))
+        want = _private(f, ok)
+        assert t.recv_exact(phone, len(want)) == want, \
+            delta(before, stats())
+        d = delta(before, stats())
+        # every segment but each message's last is held; nearly all
+        # of them carry one byte
+        assert segs > len(msg) * 0.9 and segs_ok > len(ok) * 0.9, \
+            (segs, segs_ok)
+        assert d.get("tcp_held") == segs - 1 + segs_ok - 1, d
+        assert d.get("tcp_reassembled") == 2, d
 
 
 @pytest.mark.parametrize("fam", FAMILIES)
@@ -211,37 +219,33 @@ def test_tail_loss_probe_of_held_bytes(alg, socks, fam):
     retransmission timer): the router drops it and keeps the hold, and
     the message is rewritten when its rest comes."""
     f = FAMILIES[fam]
-    with _big_flight(f):
-        phone, server = _connect(socks, f)
-        try:
-            before = stats()
-            msg = _invite(f, 1)
-            sent, again = _tcp_sent(phone)
-            with _one_cpu():
-                phone.sendall(msg[:100])
-                time.sleep(0.02)
-                phone.sendall(msg[100:150])
-            # the probe needs two segments in flight (one alone waits
-            # rto_min); it comes after 2 RTTs, a few ms (up to seconds
-            # in a loaded guest, whose handshake set the RTT)
-            for _ in range(200):
-                if _tcp_sent(phone)[1] > again:
-                    break
-                time.sleep(0.05)
-            probes = _tcp_sent(phone)[1] - again
-            assert probes >= 1, "no tail loss probe"
-            time.sleep(0.2)
-            phone.sendall(msg[150:])
-            want = _public(f, msg)
-            assert t.recv_exact(server, len(want)) == want, \
-                delta(before, stats())
-            d = delta(before, stats())
-            assert d.get("tcp_out_of_order") == probes, (probes, d)
-            assert d.get("tcp_held") == _tcp_sent(phone)[0] - sent - 1, d
-            assert d.get("tcp_reassembled") == 1, d
-            assert "tcp_gave_up" not in d and "truncated" not in d, d
-        finally:
-            t.tcp_reset(phone, server)
+    with _patient_flow(socks, f) as (phone, server):
+        before = stats()
+        msg = _invite(f, 1)
+        sent, again = _tcp_sent(phone)
+        with _one_cpu():
+            phone.sendall(msg[:100])
+            time.sleep(0.02)
+            phone.sendall(msg[100:150])
+        # the probe needs two segments in flight (one alone waits
+        # rto_min); it comes after 2 RTTs, a few ms (up to seconds
+        # in a loaded guest, whose handshake set the RTT)
+        for _ in range(200):
+            if _tcp_sent(phone)[1] > again:
+                break
+            time.sleep(0.05)
+        probes = _tcp_sent(phone)[1] - again
+        assert probes >= 1, "no tail loss probe"
+        time.sleep(0.2)     # the router has seen it
+        phone.sendall(msg[150:])
+        want = _public(f, msg)
+        assert t.recv_exact(server, len(want)) == want, \
+            delta(before, stats())
+        d = delta(before, stats())
+        assert d.get("tcp_out_of_order") == probes, (probes, d)
+        assert d.get("tcp_held") == _tcp_sent(phone)[0] - sent - 1, d
+        assert d.get("tcp_reassembled") == 1, d
+        assert "tcp_gave_up" not in d and "truncated" not in d, d
 
 
 @pytest.mark.parametrize("fam", FAMILIES)
@@ -374,31 +378,27 @@ def test_hold_bounds(alg, socks, key, value):
     # (300 ms, over the default RTO): a loaded debug guest once passed the
     # first message as written, most likely as the resent part came
     # joined to the rest
-    with _big_flight(f):
-        phone, server = _connect(socks, f)
-        try:
-            msg = _invite(f, 1)
-            phone.sendall(msg[:150])
-            time.sleep(0.3)
-            held = stats()["tcp_held_bytes"]
-            assert held > 150, held          # 150 bytes and the flow's state
-            phone.sendall(msg[150:])
-            assert t.recv_exact(server, len(msg)) == _public(f, msg)
-            attr = getattr(uapi, f"SIPHELPER_A_{key}")
-            assert g.set(u32(attr, value)) == (0, "")
-            before = stats()
-            _send_pieces(phone, msg, [150])
-            assert t.recv_exact(server, len(msg)) == msg
-            d = delta(before, stats())
-            assert d.get("tcp_hold_refused") == 1, d
-            assert "tcp_held" not in d and "tcp_reassembled" not in d, d
-            # the next whole message is rewritten again
-            phone.sendall(msg)
-            assert t.recv_exact(server, len(msg)) == _public(f, msg)
-            phone.sendall(msg[:150])
-            time.sleep(0.3)
-        finally:
-            t.tcp_reset(phone, server)
+    with _patient_flow(socks, f) as (phone, server):
+        msg = _invite(f, 1)
+        phone.sendall(msg[:150])
+        time.sleep(0.3)
+        held = stats()["tcp_held_bytes"]
+        assert held > 150, held          # 150 bytes and the flow's state
+        phone.sendall(msg[150:])
+        assert t.recv_exact(server, len(msg)) == _public(f, msg)
+        attr = getattr(uapi, f"SIPHELPER_A_{key}")
+        assert g.set(u32(attr, value)) == (0, "")
+        before = stats()
+        _send_pieces(phone, msg, [150])
+        assert t.recv_exact(server, len(msg)) == msg
+        d = delta(before, stats())
+        assert d.get("tcp_hold_refused") == 1, d
+        assert "tcp_held" not in d and "tcp_reassembled" not in d, d
+        # the next whole message is rewritten again
+        phone.sendall(msg)
+        assert t.recv_exact(server, len(msg)) == _public(f, msg)
+        phone.sendall(msg[:150])
+        time.sleep(0.3)
     t.flush()
     time.sleep(0.2)         # the state goes after an RCU grace period
     assert stats()["tcp_held_bytes"] == 0
