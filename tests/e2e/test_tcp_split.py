@@ -159,13 +159,7 @@ def _patient_flow(socks, f):
 @pytest.mark.parametrize("fam", FAMILIES)
 def test_every_cut_into_two_segments(alg, socks, fam):
     f = FAMILIES[fam]
-    with _big_flight(f):
-        _every_cut(socks, f)
-
-
-def _every_cut(socks, f):
-    phone, server = _connect(socks, f)
-    try:
+    with _patient_flow(socks, f) as (phone, server):
         before = stats()
         cuts = range(1, len(_invite(f, 1)))
         split = 0
@@ -184,8 +178,6 @@ def _every_cut(socks, f):
         assert "truncated" not in d and "tcp_gave_up" not in d, d
         # the media pinholes of the reassembled SDP are open
         assert {10006, 10007} <= expected_ports(f["fflag"])
-    finally:
-        t.tcp_reset(phone, server)
 
 
 @pytest.mark.parametrize("fam", FAMILIES)
@@ -230,10 +222,7 @@ def test_tail_loss_probe_of_held_bytes(alg, socks, fam):
         # the probe needs two segments in flight (one alone waits
         # rto_min); it comes after 2 RTTs, a few ms (up to seconds
         # in a loaded guest, whose handshake set the RTT)
-        for _ in range(200):
-            if _tcp_sent(phone)[1] > again:
-                break
-            time.sleep(0.05)
+        t.until(lambda: _tcp_sent(phone)[1] > again, 10)
         probes = _tcp_sent(phone)[1] - again
         assert probes >= 1, "no tail loss probe"
         time.sleep(0.2)     # the router has seen it
